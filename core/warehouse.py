@@ -1,0 +1,695 @@
+"""The CTAS warehouse: one DuckDB file, and the only module that talks to DuckDB.
+
+One connection per process and file (`open_warehouse`), a cursor per thread, writes serialised by a lock and run in
+transactions, so a failed write leaves nothing behind. The schema is versioned in the `meta` table and migrated
+forward on open. Uploaded CSV files become tables in the `datasets` schema and rows in `dataset_catalogue`.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+import threading
+import uuid
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import BinaryIO, Literal
+
+import duckdb
+import pandas as pd
+
+from core import csvformat
+from core.csvformat import CsvFormatError, FileFacts
+
+ENV_VAR = "CTAS_WAREHOUSE"
+DEFAULT_PATH = Path(__file__).resolve().parent.parent / "data" / "ctas.duckdb"
+DATASET_SCHEMA = "datasets"
+MAX_REPORTED_PROBLEMS = 50
+PLAN_SAMPLE_ROWS = 4096  # rows sniffed to fix header and names; column types use DuckDB's own sample
+
+# Forward migrations: entry i takes the schema from version i to version i + 1. Never edit a released entry.
+MIGRATIONS: tuple[tuple[str, ...], ...] = (
+    (
+        f"CREATE SCHEMA IF NOT EXISTS {DATASET_SCHEMA}",
+        """CREATE TABLE dataset_catalogue (
+            name VARCHAR PRIMARY KEY,
+            original_filename VARCHAR NOT NULL,
+            sha256 VARCHAR NOT NULL,
+            rows BIGINT NOT NULL,
+            columns STRUCT(name VARCHAR, type VARCHAR)[] NOT NULL,
+            encoding VARCHAR NOT NULL,
+            delimiter VARCHAR NOT NULL,
+            has_header BOOLEAN NOT NULL,
+            skipped_rows BIGINT NOT NULL,
+            size_bytes BIGINT NOT NULL,
+            created_at TIMESTAMP NOT NULL
+        )""",
+    ),
+)
+SCHEMA_VERSION = len(MIGRATIONS)
+
+Source = str | os.PathLike[str] | bytes | BinaryIO
+BadRows = Literal["fail", "skip"]
+
+
+class WarehouseError(Exception):
+    """A warehouse operation failed; the message is written for the analyst."""
+
+
+class WarehouseLockedError(WarehouseError):
+    """Another process holds the warehouse file open for writing."""
+
+
+class DatasetNotFoundError(WarehouseError):
+    """No dataset of that name is in the catalogue."""
+
+
+@dataclass(frozen=True)
+class CsvProblem:
+    """One malformed row: its line in the file, what is wrong, and the start of the line."""
+
+    line: int | None
+    kind: str
+    message: str
+    text: str = ""
+
+
+class IngestError(WarehouseError):
+    """An ingest was refused; nothing was written. `problems` lists malformed rows, if that was the reason."""
+
+    def __init__(self, message: str, problems: tuple[CsvProblem, ...] = (), problem_count: int = 0) -> None:
+        super().__init__(message)
+        self.problems = problems
+        self.problem_count = problem_count or len(problems)
+
+
+@dataclass(frozen=True)
+class IngestLimits:
+    """Upper bounds on what one CSV ingest accepts."""
+
+    max_bytes: int = 200 * 1024 * 1024
+    max_rows: int = 20_000_000
+    max_columns: int = 2_000
+
+    def __post_init__(self) -> None:
+        for name in ("max_bytes", "max_rows", "max_columns"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be at least 1")
+
+
+@dataclass(frozen=True)
+class Column:
+    """A column as stored: its name and DuckDB type."""
+
+    name: str
+    type: str
+
+
+@dataclass(frozen=True)
+class DatasetInfo:
+    """One entry of the dataset catalogue."""
+
+    name: str
+    original_filename: str
+    sha256: str
+    rows: int
+    columns: tuple[Column, ...]
+    encoding: str
+    delimiter: str
+    has_header: bool
+    skipped_rows: int
+    size_bytes: int
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class CsvPreview:
+    """What an ingest would store, found without writing anything."""
+
+    facts: FileFacts
+    delimiter: str
+    has_header: bool
+    columns: tuple[Column, ...]
+    renamed: dict[str, str]
+    head: pd.DataFrame
+    rows: int
+    problems: tuple[CsvProblem, ...]
+    problem_count: int
+    same_content_as: tuple[str, ...] = field(default=())
+
+
+@dataclass(frozen=True)
+class _CsvPlan:
+    """How DuckDB is to read one staged, UTF-8 CSV file."""
+
+    path: Path
+    delimiter: str
+    has_header: bool
+    names: tuple[str, ...]
+    renamed: dict[str, str]
+
+
+def quote_identifier(name: str) -> str:
+    """`name` as a DuckDB identifier, whatever characters it holds."""
+    if "\x00" in name:
+        raise WarehouseError("Identifiers cannot contain NUL characters.")
+    return '"' + name.replace('"', '""') + '"'
+
+
+def dataset_table(name: str) -> str:
+    """The quoted, schema-qualified table that holds dataset `name`."""
+    return f"{quote_identifier(DATASET_SCHEMA)}.{quote_identifier(name)}"
+
+
+def resolve_path(path: str | os.PathLike[str] | None = None) -> str:
+    """The warehouse location: `path`, else $CTAS_WAREHOUSE, else data/ctas.duckdb; ':memory:' stays as it is."""
+    chosen = str(path) if path is not None else os.environ.get(ENV_VAR) or str(DEFAULT_PATH)
+    return chosen if chosen == ":memory:" else str(Path(chosen).expanduser().resolve())
+
+
+class Warehouse:
+    """A DuckDB warehouse file shared by every thread of this process."""
+
+    def __init__(self, path: str | os.PathLike[str] = ":memory:") -> None:
+        self.path = resolve_path(path)
+        self._con = _connect(self.path)
+        self._write_lock = threading.RLock()
+        self._local = threading.local()
+        self._migrate()
+
+    # -- connections and transactions ------------------------------------------------------------------------
+    def cursor(self) -> duckdb.DuckDBPyConnection:
+        """This thread's cursor on the shared connection."""
+        cur = getattr(self._local, "cursor", None)
+        if cur is None:
+            cur = self._con.cursor()
+            self._local.cursor = cur
+        return cur
+
+    @contextmanager
+    def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A serialised write transaction: committed if the block succeeds, rolled back if it raises."""
+        with self._write_lock:
+            cur = self.cursor()
+            cur.begin()
+            try:
+                yield cur
+            except BaseException:
+                cur.rollback()
+                raise
+            cur.commit()
+
+    def query(self, sql: str, params: list | dict | None = None) -> pd.DataFrame:
+        """Run a read-only query with bound parameters and return its result as a DataFrame."""
+        return self.cursor().execute(sql, params).df()
+
+    def close(self) -> None:
+        """Close the connection; the object is unusable afterwards."""
+        _forget(self)
+        self._con.close()
+
+    # -- schema ----------------------------------------------------------------------------------------------
+    def _migrate(self) -> None:
+        with self.transaction() as cur:
+            cur.execute("CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL)")
+            row = cur.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+            version = int(row[0]) if row else 0
+            if version > SCHEMA_VERSION:
+                raise WarehouseError(
+                    f"The warehouse {self.path} has schema version {version}, newer than this CTAS understands "
+                    f"({SCHEMA_VERSION}). Update CTAS, or set {ENV_VAR} to another file."
+                )
+            for statements in MIGRATIONS[version:]:
+                for statement in statements:
+                    cur.execute(statement)
+            cur.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)])
+
+    @property
+    def schema_version(self) -> int:
+        """The schema version recorded in the `meta` table."""
+        return int(self.get_meta("schema_version") or 0)
+
+    def get_meta(self, key: str) -> str | None:
+        """A value from the `meta` table, or None."""
+        row = self.cursor().execute("SELECT value FROM meta WHERE key = ?", [key]).fetchone()
+        return row[0] if row else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        """Store a value in the `meta` table."""
+        with self.transaction() as cur:
+            cur.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", [key, value])
+
+    def size_bytes(self) -> int:
+        """Bytes on disk of the warehouse file and its write-ahead log (0 in memory)."""
+        if self.path == ":memory:":
+            return 0
+        return sum(p.stat().st_size for p in (Path(self.path), Path(self.path + ".wal")) if p.exists())
+
+    # -- catalogue -------------------------------------------------------------------------------------------
+    def list_datasets(self) -> list[DatasetInfo]:
+        """Every catalogued dataset, newest first."""
+        rows = (
+            self.cursor()
+            .execute(f"SELECT {_CATALOGUE_FIELDS} FROM dataset_catalogue ORDER BY created_at DESC, name")
+            .fetchall()
+        )
+        return [_dataset_info(row) for row in rows]
+
+    def dataset(self, name: str) -> DatasetInfo:
+        """The catalogue entry of one dataset."""
+        row = (
+            self.cursor()
+            .execute(f"SELECT {_CATALOGUE_FIELDS} FROM dataset_catalogue WHERE name = ?", [name])
+            .fetchone()
+        )
+        if row is None:
+            raise DatasetNotFoundError(f"There is no dataset named {name!r}.")
+        return _dataset_info(row)
+
+    def read_dataset(self, name: str, limit: int | None = None) -> pd.DataFrame:
+        """A dataset's rows in stored order, the first `limit` of them if given."""
+        self.dataset(name)
+        sql = f"SELECT * FROM {dataset_table(name)}"
+        if limit is not None:
+            return self.query(sql + " LIMIT ?", [int(limit)])
+        return self.query(sql)
+
+    def profile_dataset(self, name: str) -> pd.DataFrame:
+        """Per column: type, non-null count, approximate distinct count, minimum and maximum."""
+        self.dataset(name)
+        profile = self.query(f"SUMMARIZE {dataset_table(name)}")
+        profile["non_null"] = (profile["count"] * (1 - profile["null_percentage"].astype(float) / 100)).round()
+        return profile[["column_name", "column_type", "non_null", "approx_unique", "min", "max"]].rename(
+            columns={"column_name": "column", "column_type": "type", "approx_unique": "distinct (approx.)"}
+        )
+
+    def drop_dataset(self, name: str) -> None:
+        """Delete a dataset's table and its catalogue entry."""
+        with self.transaction() as cur:
+            if cur.execute("SELECT 1 FROM dataset_catalogue WHERE name = ?", [name]).fetchone() is None:
+                raise DatasetNotFoundError(f"There is no dataset named {name!r}.")
+            cur.execute(f"DROP TABLE IF EXISTS {dataset_table(name)}")
+            cur.execute("DELETE FROM dataset_catalogue WHERE name = ?", [name])
+
+    # -- CSV -------------------------------------------------------------------------------------------------
+    def preview_csv(
+        self,
+        source: Source,
+        *,
+        header: bool | None = None,
+        delimiter: str | None = None,
+        limits: IngestLimits | None = None,
+        head_rows: int = 20,
+    ) -> CsvPreview:
+        """Read a CSV file as `ingest_csv` would, without writing to the warehouse."""
+        limits = limits or IngestLimits()
+        with _staged(source, limits) as staged:
+            facts = staged.facts
+            scratch = duckdb.connect(":memory:")
+            try:
+                plan = _plan_csv(scratch, staged.utf8_path(), header, delimiter, limits)
+                read_sql, params = _read_csv_sql(plan, "first")
+                rows = _scan_all(scratch, read_sql, params)
+                if _has_cast_errors(scratch, params["rt"]):
+                    read_sql, params = _read_csv_sql(plan, "full", full_sample=True)
+                    rows = _scan_all(scratch, read_sql, params)
+                problems, count = _rejects(scratch, params["rt"])
+                head = scratch.execute(f"SELECT * FROM {read_sql} LIMIT {int(head_rows)}", params).df()
+                columns = _describe(scratch, read_sql, params)
+            except duckdb.Error as exc:
+                raise IngestError(_duckdb_message(exc)) from None
+            finally:
+                scratch.close()
+        same = (
+            self.cursor()
+            .execute("SELECT name FROM dataset_catalogue WHERE sha256 = ? ORDER BY name", [facts.sha256])
+            .fetchall()
+        )
+        return CsvPreview(
+            facts=facts,
+            delimiter=plan.delimiter,
+            has_header=plan.has_header,
+            columns=columns,
+            renamed=plan.renamed,
+            head=head,
+            rows=rows,
+            problems=problems,
+            problem_count=count,
+            same_content_as=tuple(r[0] for r in same),
+        )
+
+    def ingest_csv(
+        self,
+        source: Source,
+        name: str,
+        *,
+        original_filename: str | None = None,
+        header: bool | None = None,
+        delimiter: str | None = None,
+        limits: IngestLimits | None = None,
+        on_bad_rows: BadRows = "fail",
+    ) -> DatasetInfo:
+        """Load a CSV file into a new dataset, all or nothing.
+
+        Delimiter, header and encoding (UTF-8, UTF-8 with BOM, Latin-1, Windows-1252) are detected unless given;
+        DuckDB infers the column types. Malformed rows refuse the ingest (`on_bad_rows="fail"`, the default, with
+        their line numbers in the error) or are left out and counted (`"skip"`). On any error the warehouse is left
+        exactly as it was.
+        """
+        limits = limits or IngestLimits()
+        if on_bad_rows not in ("fail", "skip"):
+            raise ValueError("on_bad_rows must be 'fail' or 'skip'")
+        try:
+            csvformat.validate_dataset_name(name)
+        except CsvFormatError as exc:
+            raise IngestError(str(exc)) from None
+        if original_filename is None:
+            original_filename = Path(source).name if isinstance(source, str | os.PathLike) else name + ".csv"
+        with _staged(source, limits) as staged:
+            read_path = staged.raw_path if staged.head_is_utf8 else staged.utf8_path()
+            job = _IngestJob(name, str(original_filename), header, delimiter, limits, on_bad_rows)
+            try:
+                return self._ingest_staged(staged, read_path, job)
+            except _NotUtf8:
+                return self._ingest_staged(staged, staged.utf8_path(), job)
+
+    def _ingest_staged(self, staged: _StagedCsv, read_path: Path, job: _IngestJob) -> DatasetInfo:
+        table = dataset_table(job.name)
+        with self.transaction() as cur:
+            if cur.execute("SELECT 1 FROM dataset_catalogue WHERE name = ?", [job.name]).fetchone():
+                raise IngestError(
+                    f"A dataset named {job.name!r} exists already: choose another name or delete it first."
+                )
+            try:
+                plan = _plan_csv(cur, read_path, job.header, job.delimiter, job.limits)
+                problems, count = _load_table(cur, plan, table)
+            except duckdb.Error as exc:
+                if read_path == staged.raw_path and not staged.is_utf8:
+                    raise _NotUtf8 from None
+                raise IngestError(_duckdb_message(exc)) from None
+            facts = staged.facts
+            if read_path == staged.raw_path and not staged.is_utf8:
+                raise _NotUtf8
+            if count and job.on_bad_rows == "fail":
+                raise IngestError(
+                    f"{count} malformed row(s) found (first on line {problems[0].line}); nothing was stored. "
+                    "Fix the file, or choose to skip malformed rows.",
+                    problems,
+                    count,
+                )
+            rows = cur.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+            if rows > job.limits.max_rows:
+                raise IngestError(f"The file has {rows:,} rows; the limit is {job.limits.max_rows:,}.")
+            if rows == 0:
+                raise IngestError("The file has no data rows (only a header, or only malformed rows).")
+            info = DatasetInfo(
+                name=job.name,
+                original_filename=job.original_filename,
+                sha256=facts.sha256,
+                rows=int(rows),
+                columns=_describe(cur, table, []),
+                encoding=facts.encoding,
+                delimiter=plan.delimiter,
+                has_header=plan.has_header,
+                skipped_rows=count,
+                size_bytes=facts.size,
+                created_at=datetime.now(UTC).replace(tzinfo=None, microsecond=0),
+            )
+            cur.execute(
+                f"INSERT INTO dataset_catalogue ({_CATALOGUE_FIELDS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    info.name,
+                    info.original_filename,
+                    info.sha256,
+                    info.rows,
+                    [{"name": c.name, "type": c.type} for c in info.columns],
+                    info.encoding,
+                    info.delimiter,
+                    info.has_header,
+                    info.skipped_rows,
+                    info.size_bytes,
+                    info.created_at,
+                ],
+            )
+        return info
+
+
+@dataclass(frozen=True)
+class _IngestJob:
+    """The analyst's choices for one ingest."""
+
+    name: str
+    original_filename: str
+    header: bool | None
+    delimiter: str | None
+    limits: IngestLimits
+    on_bad_rows: BadRows
+
+
+_CATALOGUE_FIELDS = (
+    "name, original_filename, sha256, rows, columns, encoding, delimiter, has_header, skipped_rows, size_bytes, "
+    "created_at"
+)
+
+
+def _dataset_info(row: tuple) -> DatasetInfo:
+    fields = dict(zip([f.strip() for f in _CATALOGUE_FIELDS.split(",")], row, strict=True))
+    fields["columns"] = tuple(Column(c["name"], c["type"]) for c in fields["columns"])
+    return DatasetInfo(**fields)
+
+
+# -- process-wide registry ------------------------------------------------------------------------------------
+_registry: dict[str, Warehouse] = {}
+_registry_lock = threading.Lock()
+
+
+def open_warehouse(path: str | os.PathLike[str] | None = None) -> Warehouse:
+    """The process's warehouse for `path` (default: $CTAS_WAREHOUSE or data/ctas.duckdb), opened once."""
+    resolved = resolve_path(path)
+    with _registry_lock:
+        warehouse = _registry.get(resolved)
+        if warehouse is None or resolved == ":memory:":
+            warehouse = Warehouse(resolved)
+            if resolved != ":memory:":
+                _registry[resolved] = warehouse
+        return warehouse
+
+
+def _forget(warehouse: Warehouse) -> None:
+    with _registry_lock:
+        if _registry.get(warehouse.path) is warehouse:
+            del _registry[warehouse.path]
+
+
+_LOCK_PID = re.compile(r"PID (\d+)")
+
+
+def _connect(path: str) -> duckdb.DuckDBPyConnection:
+    if path != ":memory:":
+        try:
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise WarehouseError(f"Cannot create the folder for the warehouse {path}: {exc.strerror}.") from None
+    try:
+        return duckdb.connect(path)
+    except duckdb.IOException as exc:
+        text = str(exc)
+        if "lock" in text.lower():
+            pid = _LOCK_PID.search(text)
+            holder = f" (PID {pid.group(1)})" if pid else ""
+            raise WarehouseLockedError(
+                f"The warehouse {path} is open in another process{holder}. Stop that CTAS instance, "
+                f"or set {ENV_VAR} to another file."
+            ) from None
+        raise WarehouseError(f"Cannot open the warehouse {path}: {_duckdb_message(exc)}") from None
+    except duckdb.Error as exc:
+        raise WarehouseError(f"Cannot open the warehouse {path}: {_duckdb_message(exc)}") from None
+
+
+# -- CSV internals --------------------------------------------------------------------------------------------
+class _StagedCsv:
+    """An uploaded CSV file on disk. Its checksum and encoding are found in the background while DuckDB reads it."""
+
+    def __init__(self, path: Path, folder: Path, facts: Future[FileFacts], head_is_utf8: bool) -> None:
+        self.raw_path = path
+        self._folder = folder
+        self._facts = facts
+        self._utf8_path: Path | None = None
+        self.head_is_utf8 = head_is_utf8
+
+    @property
+    def facts(self) -> FileFacts:
+        """Size, sha256 and encoding (waits for the background scan)."""
+        try:
+            return self._facts.result()
+        except CsvFormatError as exc:
+            raise IngestError(str(exc)) from None
+
+    @property
+    def is_utf8(self) -> bool:
+        return self.facts.encoding in ("utf-8", "utf-8-sig")
+
+    def utf8_path(self) -> Path:
+        """The file as UTF-8: itself, or a transcoded copy of a Latin-1 / Windows-1252 file."""
+        if self.is_utf8:
+            return self.raw_path
+        if self._utf8_path is None:
+            self._utf8_path = self._folder / "upload.utf8.csv"
+            csvformat.transcode_to_utf8(self.raw_path, self.facts.encoding, self._utf8_path)
+        return self._utf8_path
+
+
+class _NotUtf8(Exception):
+    """The file looked like UTF-8 at its start but is not: read it again, transcoded."""
+
+
+@contextmanager
+def _staged(source: Source, limits: IngestLimits) -> Iterator[_StagedCsv]:
+    """The source as a file on disk, its facts under way; temporary copies are removed afterwards."""
+    with tempfile.TemporaryDirectory(prefix="ctas-ingest-") as tmp, ThreadPoolExecutor(1) as pool:
+        path = _stage(source, Path(tmp) / "upload.csv", limits)
+        try:
+            head = csvformat.read_head(path)
+        except CsvFormatError as exc:
+            raise IngestError(str(exc)) from None
+        yield _StagedCsv(path, Path(tmp), pool.submit(csvformat.scan_file, path), csvformat.head_is_utf8(head))
+
+
+def _stage(source: Source, target: Path, limits: IngestLimits) -> Path:
+    too_big = IngestError(
+        f"The file is larger than the {limits.max_bytes / 2**20:,.0f} MiB limit: split it or filter it first."
+    )
+    if isinstance(source, bytes):
+        if len(source) > limits.max_bytes:
+            raise too_big
+        target.write_bytes(source)
+        return target
+    if isinstance(source, str | os.PathLike):
+        path = Path(source)
+        if not path.is_file():
+            raise IngestError(f"There is no file at {path}.")
+        if path.stat().st_size > limits.max_bytes:
+            raise too_big
+        return path
+    copied = 0
+    with target.open("wb") as out:
+        while chunk := source.read(1 << 20):
+            copied += len(chunk)
+            if copied > limits.max_bytes:
+                raise too_big
+            out.write(chunk)
+    return target
+
+
+def _plan_csv(
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    header: bool | None,
+    delimiter: str | None,
+    limits: IngestLimits,
+) -> _CsvPlan:
+    """Fix delimiter, header and column names for reading `path`."""
+    if delimiter is None:
+        delimiter = csvformat.sniff_delimiter(csvformat.decode_head(path, "utf-8"))
+    elif delimiter not in csvformat.DELIMITERS:
+        raise IngestError("The delimiter must be a comma, semicolon, tab or pipe.")
+    base = (
+        "read_csv($path, delim = $delim, store_rejects = true, rejects_table = $rt, rejects_scan = $rs, "
+        f"sample_size = {PLAN_SAMPLE_ROWS}"
+    )
+    params = {"path": str(path), "delim": delimiter, "rt": "ctas_plan_errors", "rs": "ctas_plan_scans"}
+    auto = con.execute(f"DESCRIBE SELECT * FROM {base}{_header_arg(header)})", params).fetchall()
+    if header is None:
+        with_header = con.execute(f"DESCRIBE SELECT * FROM {base}, header = true)", params).fetchall()
+        header = [r[:2] for r in auto] == [r[:2] for r in with_header]
+    if len(auto) > limits.max_columns:
+        raise IngestError(f"The file has {len(auto):,} columns; the limit is {limits.max_columns:,}.")
+    source_names = [r[0] for r in auto] if header else [f"column_{i}" for i in range(1, len(auto) + 1)]
+    names = csvformat.clean_column_names(source_names)
+    renamed = {old: new for old, new in zip(source_names, names, strict=True) if old != new and header}
+    return _CsvPlan(path, delimiter, bool(header), tuple(names), renamed)
+
+
+def _header_arg(header: bool | None) -> str:
+    return "" if header is None else f", header = {'true' if header else 'false'}"
+
+
+def _read_csv_sql(plan: _CsvPlan, tag: str, full_sample: bool = False) -> tuple[str, dict]:
+    sql = (
+        "read_csv($path, delim = $delim, header = $header, names = $names, store_rejects = true, "
+        f"rejects_table = $rt, rejects_scan = $rs{', sample_size = -1' if full_sample else ''})"
+    )
+    params = {
+        "path": str(plan.path),
+        "delim": plan.delimiter,
+        "header": plan.has_header,
+        "names": list(plan.names),
+        "rt": f"ctas_rejects_{tag}",
+        "rs": f"ctas_scans_{tag}",
+    }
+    return sql, params
+
+
+def _load_table(cur: duckdb.DuckDBPyConnection, plan: _CsvPlan, table: str) -> tuple[tuple[CsvProblem, ...], int]:
+    """Create `table` from the CSV inside the caller's transaction; return the malformed rows left out."""
+    read_sql, params = _read_csv_sql(plan, uuid.uuid4().hex)
+    cur.execute(f"CREATE TABLE {table} AS SELECT * FROM {read_sql}", params)
+    if _has_cast_errors(cur, params["rt"]):
+        # A value late in the file does not fit the type sniffed from the first rows: infer from every row.
+        cur.execute(f"DROP TABLE {table}")
+        _drop_rejects(cur, params)
+        read_sql, params = _read_csv_sql(plan, uuid.uuid4().hex, full_sample=True)
+        cur.execute(f"CREATE TABLE {table} AS SELECT * FROM {read_sql}", params)
+    found = _rejects(cur, params["rt"])
+    _drop_rejects(cur, params)
+    return found
+
+
+def _scan_all(con: duckdb.DuckDBPyConnection, read_sql: str, params: dict) -> int:
+    """Parse every value of every row (recording malformed rows) and return the row count."""
+    return int(con.execute(f"SELECT count(*), count(COLUMNS(*)) FROM {read_sql}", params).fetchall()[0][0])
+
+
+def _has_cast_errors(cur: duckdb.DuckDBPyConnection, rejects_table: str) -> bool:
+    row = cur.execute(f"SELECT count(*) FROM {quote_identifier(rejects_table)} WHERE error_type = 'CAST'").fetchone()
+    return bool(row[0])
+
+
+def _rejects(con: duckdb.DuckDBPyConnection, rejects_table: str) -> tuple[tuple[CsvProblem, ...], int]:
+    table = quote_identifier(rejects_table)
+    count = con.execute(f"SELECT count(DISTINCT line) FROM {table}").fetchone()[0]
+    rows = con.execute(
+        f"SELECT line, any_value(error_type::VARCHAR), any_value(error_message), any_value(csv_line) "
+        f"FROM {table} GROUP BY line ORDER BY line LIMIT {MAX_REPORTED_PROBLEMS}"
+    ).fetchall()
+    problems = tuple(
+        CsvProblem(line=int(line), kind=kind.lower(), message=_first_line(message), text=(text or "")[:200])
+        for line, kind, message, text in rows
+    )
+    return problems, int(count)
+
+
+def _drop_rejects(cur: duckdb.DuckDBPyConnection, params: dict) -> None:
+    for key in ("rt", "rs"):
+        cur.execute(f"DROP TABLE IF EXISTS {quote_identifier(params[key])}")
+
+
+def _describe(con: duckdb.DuckDBPyConnection, relation: str, params: list | dict) -> tuple[Column, ...]:
+    rows = con.execute(f"DESCRIBE SELECT * FROM {relation}", params).fetchall()
+    return tuple(Column(r[0], r[1]) for r in rows)
+
+
+def _first_line(text: str) -> str:
+    return (text or "").strip().splitlines()[0] if text and text.strip() else ""
+
+
+def _duckdb_message(exc: duckdb.Error) -> str:
+    """The useful part of a DuckDB error, without its type prefix and hints."""
+    text = str(exc).strip()
+    text = re.sub(r"^[A-Za-z ]+Error:\s*", "", text)
+    return " ".join(text.splitlines()[:3])[:500]
