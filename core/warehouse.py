@@ -375,7 +375,7 @@ class Warehouse:
             job = _IngestJob(name, str(original_filename), header, delimiter, limits, on_bad_rows)
             try:
                 return self._ingest_staged(staged, read_path, job)
-            except _NotUtf8:
+            except _NotUtf8Error:
                 return self._ingest_staged(staged, staged.utf8_path(), job)
 
     def _ingest_staged(self, staged: _StagedCsv, read_path: Path, job: _IngestJob) -> DatasetInfo:
@@ -390,11 +390,11 @@ class Warehouse:
                 problems, count = _load_table(cur, plan, table)
             except duckdb.Error as exc:
                 if read_path == staged.raw_path and not staged.is_utf8:
-                    raise _NotUtf8 from None
+                    raise _NotUtf8Error from None
                 raise IngestError(_duckdb_message(exc)) from None
             facts = staged.facts
             if read_path == staged.raw_path and not staged.is_utf8:
-                raise _NotUtf8
+                raise _NotUtf8Error
             if count and job.on_bad_rows == "fail":
                 raise IngestError(
                     f"{count} malformed row(s) found (first on line {problems[0].line}); nothing was stored. "
@@ -544,7 +544,7 @@ class _StagedCsv:
         return self._utf8_path
 
 
-class _NotUtf8(Exception):
+class _NotUtf8Error(Exception):
     """The file looked like UTF-8 at its start but is not: read it again, transcoded."""
 
 
