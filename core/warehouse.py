@@ -280,12 +280,20 @@ class Warehouse:
         return self.query(sql)
 
     def profile_dataset(self, name: str) -> pd.DataFrame:
-        """Per column: type, non-null count, approximate distinct count, minimum and maximum."""
-        self.dataset(name)
-        profile = self.query(f"SUMMARIZE {dataset_table(name)}")
-        profile["non_null"] = (profile["count"] * (1 - profile["null_percentage"].astype(float) / 100)).round()
-        return profile[["column_name", "column_type", "non_null", "approx_unique", "min", "max"]].rename(
-            columns={"column_name": "column", "column_type": "type", "approx_unique": "distinct (approx.)"}
+        """Per column: type, exact non-null count, approximate distinct count, minimum and maximum."""
+        info = self.dataset(name)
+        table = dataset_table(name)
+        summary = self.query(f"SUMMARIZE {table}")
+        non_null = self.cursor().execute(f"SELECT count(COLUMNS(*)) FROM {table}").fetchall()[0]
+        return pd.DataFrame(
+            {
+                "column": [c.name for c in info.columns],
+                "type": [c.type for c in info.columns],
+                "non_null": [int(n) for n in non_null],
+                "distinct (approx.)": summary["approx_unique"].astype("int64").to_numpy(),
+                "min": summary["min"].astype("string").to_numpy(),
+                "max": summary["max"].astype("string").to_numpy(),
+            }
         )
 
     def drop_dataset(self, name: str) -> None:

@@ -1,0 +1,29 @@
+"""Shared fixtures: the repository, the team's shared data, and fresh warehouses."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from core.warehouse import Warehouse
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED_DATA = REPO.parent / "shared" / "data"
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """../shared/data beside the clone; its absence is an error, never a skip."""
+    if not SHARED_DATA.is_dir():
+        pytest.fail(f"The team's shared data is missing: expected it at {SHARED_DATA}")
+    return SHARED_DATA
+
+
+@pytest.fixture
+def warehouse(tmp_path: Path) -> Iterator[Warehouse]:
+    """A new warehouse in a temporary DuckDB file."""
+    wh = Warehouse(tmp_path / "test.duckdb")
+    yield wh
+    wh.close()

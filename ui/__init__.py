@@ -1,0 +1,1 @@
+"""Streamlit helpers shared by every page: widgets only, no algorithms and no SQL."""

@@ -1,0 +1,42 @@
+"""The page registry: app.py builds the navigation from it and Home links to every page in it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import streamlit as st
+
+
+@dataclass(frozen=True)
+class PageSpec:
+    """A page of the app: its file, title, icon and the one line Home shows for it."""
+
+    path: str
+    title: str
+    icon: str
+    summary: str
+    default: bool = False
+
+
+HOME = PageSpec(
+    "pages/home.py",
+    "Home",
+    ":material/shield:",
+    "What CTAS is and where to start.",
+    default=True,
+)
+DATA = PageSpec(
+    "pages/data.py",
+    "Data",
+    ":material/database:",
+    "Upload CSV files, check delimiter, encoding, types and malformed rows, and manage the warehouse's datasets.",
+)
+PAGES = (HOME, DATA)
+
+
+def navigation() -> st.navigation:
+    """The app's navigation, one entry per registered page."""
+    return st.navigation(
+        [st.Page(p.path, title=p.title, icon=p.icon, default=p.default) for p in PAGES],
+        position="sidebar",
+    )
