@@ -98,7 +98,7 @@ def _refuse_binary(head: bytes) -> None:
     if not sample:
         return
     controls = sum(sample.count(b) for b in _BINARY_BYTES)
-    if b"\x00" in sample or controls > len(sample) // 100:
+    if b"\x00" in sample or controls > max(8, len(sample) // 100):
         raise CsvFormatError(
             "This does not look like a CSV text file (it contains binary data). "
             "Upload a comma, semicolon, tab or pipe separated text file."
@@ -130,17 +130,14 @@ def transcode_to_utf8(source: Path, encoding: str, target: Path) -> None:
 
 
 def sniff_delimiter(text: str) -> str:
-    """The delimiter that splits the sample's lines into the most consistent number (> 1) of fields.
+    """The delimiter that splits the sample's records into the most consistent number (> 1) of fields.
 
-    Candidates are comma, semicolon, tab and pipe; quoted fields are respected. A file with a single column
-    (no candidate splits it) reads as comma separated.
+    Candidates are comma, semicolon, tab and pipe; quoted fields (with delimiters or newlines inside) are respected.
+    A file with a single column (no candidate splits it) reads as comma separated.
     """
-    lines = text.splitlines()[:200]
-    if not lines:
-        return ","
     best, best_key = ",", (0.0, 0)
     for delimiter in DELIMITERS:
-        counts = [len(row) for row in csv.reader(lines, delimiter=delimiter) if row]
+        counts = [len(record) for record in _records(text, delimiter, 200) if record]
         if not counts:
             continue
         width, hits = Counter(counts).most_common(1)[0]
@@ -150,6 +147,26 @@ def sniff_delimiter(text: str) -> str:
         if key > best_key:
             best, best_key = delimiter, key
     return best
+
+
+def _records(text: str, delimiter: str, limit: int) -> list[list[str]]:
+    """Up to `limit` records of `text`; a record the csv module cannot parse ends the list."""
+    records: list[list[str]] = []
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        for record in reader:
+            records.append(record)
+            if len(records) == limit:
+                break
+    except csv.Error:
+        pass
+    return records
+
+
+def header_names(text: str, delimiter: str) -> list[str]:
+    """The fields of the first record of `text`, as written (quotes removed, a BOM dropped)."""
+    records = _records(text.removeprefix("\ufeff"), delimiter, 1)
+    return records[0] if records else []
 
 
 def clean_column_names(names: list[str]) -> list[str]:

@@ -48,7 +48,7 @@ def safe_csv(frame: pd.DataFrame) -> bytes:
         if not (pd.api.types.is_numeric_dtype(safe[column]) or pd.api.types.is_datetime64_any_dtype(safe[column])):
             safe[column] = safe[column].map(escape_formula, na_action="ignore")
     buffer = io.StringIO()
-    safe.to_csv(buffer, index=False)
+    safe.to_csv(buffer, index=False, lineterminator="\r\n")  # RFC 4180: fields holding CR or LF get quoted
     return buffer.getvalue().encode("utf-8")
 
 

@@ -206,7 +206,7 @@ class Warehouse:
 
     def query(self, sql: str, params: list | dict | None = None) -> pd.DataFrame:
         """Run a read-only query with bound parameters and return its result as a DataFrame."""
-        return self.cursor().execute(sql, params).df()
+        return _frame(self.cursor(), sql, params)
 
     def close(self) -> None:
         """Close the connection; the object is unusable afterwards."""
@@ -327,7 +327,7 @@ class Warehouse:
                     read_sql, params = _read_csv_sql(plan, "full", full_sample=True)
                     rows = _scan_all(scratch, read_sql, params)
                 problems, count = _rejects(scratch, params["rt"])
-                head = scratch.execute(f"SELECT * FROM {read_sql} LIMIT {int(head_rows)}", params).df()
+                head = _frame(scratch, f"SELECT * FROM {read_sql} LIMIT {int(head_rows)}", params)
                 columns = _describe(scratch, read_sql, params)
             except duckdb.Error as exc:
                 raise IngestError(_duckdb_message(exc)) from None
@@ -602,8 +602,9 @@ def _plan_csv(
     limits: IngestLimits,
 ) -> _CsvPlan:
     """Fix delimiter, header and column names for reading `path`."""
+    head_text = csvformat.decode_head(path, "utf-8")
     if delimiter is None:
-        delimiter = csvformat.sniff_delimiter(csvformat.decode_head(path, "utf-8"))
+        delimiter = csvformat.sniff_delimiter(head_text)
     elif delimiter not in csvformat.DELIMITERS:
         raise IngestError("The delimiter must be a comma, semicolon, tab or pipe.")
     base = (
@@ -617,7 +618,12 @@ def _plan_csv(
         header = [r[:2] for r in auto] == [r[:2] for r in with_header]
     if len(auto) > limits.max_columns:
         raise IngestError(f"The file has {len(auto):,} columns; the limit is {limits.max_columns:,}.")
-    source_names = [r[0] for r in auto] if header else [f"column_{i}" for i in range(1, len(auto) + 1)]
+    if header:
+        source_names = csvformat.header_names(head_text, delimiter)
+        if len(source_names) != len(auto):
+            source_names = [r[0] for r in auto]
+    else:
+        source_names = [f"column_{i}" for i in range(1, len(auto) + 1)]
     names = csvformat.clean_column_names(source_names)
     renamed = {old: new for old, new in zip(source_names, names, strict=True) if old != new and header}
     return _CsvPlan(path, delimiter, bool(header), tuple(names), renamed)
@@ -685,6 +691,19 @@ def _rejects(con: duckdb.DuckDBPyConnection, rejects_table: str) -> tuple[tuple[
 def _drop_rejects(cur: duckdb.DuckDBPyConnection, params: dict) -> None:
     for key in ("rt", "rs"):
         cur.execute(f"DROP TABLE IF EXISTS {quote_identifier(params[key])}")
+
+
+def _frame(con: duckdb.DuckDBPyConnection, sql: str, params: list | dict | None) -> pd.DataFrame:
+    """A query's result as a DataFrame; dates pandas cannot hold (such as 'infinity') come back as text."""
+    try:
+        return con.execute(sql, params).df()
+    except duckdb.ConversionException:
+        described = con.execute(f"DESCRIBE {sql}", params).fetchall()
+        temporal = [row[0] for row in described if row[1].startswith(("DATE", "TIMESTAMP", "TIME"))]
+        if not temporal:
+            raise
+        as_text = ", ".join(f"CAST({quote_identifier(n)} AS VARCHAR) AS {quote_identifier(n)}" for n in temporal)
+        return con.execute(f"SELECT * REPLACE ({as_text}) FROM ({sql})", params).df()
 
 
 def _describe(con: duckdb.DuckDBPyConnection, relation: str, params: list | dict) -> tuple[Column, ...]:

@@ -12,7 +12,6 @@ from core.report import Report, safe_csv
 from core.samples import load_samples
 from core.warehouse import Warehouse, WarehouseError, open_warehouse, resolve_path
 
-
 COUNT_COLUMNS = {
     name: st.column_config.NumberColumn(format="localized") for name in ("rows", "columns", "skipped rows")
 }

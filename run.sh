@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# CTAS quick start (see README.md):
+#   ./run.sh app    set up .venv and serve the app on http://localhost:8501 (embedded warehouse, sample data)
+#   ./run.sh test   set up .venv with the test tools, install Debian's chromium if missing, lint, run every test
+set -euo pipefail
+cd "$(dirname "$0")"
+VENV="${CTAS_VENV:-.venv}"
+
+say() { printf '\033[1m[ctas]\033[0m %s\n' "$*" >&2; }
+
+as_root() {
+    if [ "$(id -u)" -eq 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else
+        say "need root for: $*"; exit 1; fi
+}
+
+python311() {
+    for candidate in python3.11 python3 python; do
+        if command -v "$candidate" >/dev/null &&
+            "$candidate" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' 2>/dev/null; then
+            echo "$candidate"; return
+        fi
+    done
+    say "CTAS needs Python 3.11 on PATH (python3.11 or python3)."; exit 1
+}
+
+make_venv() {
+    [ -x "$VENV/bin/python" ] && return
+    local python; python="$(python311)"
+    say "creating $VENV with $("$python" --version)"
+    if ! "$python" -m venv "$VENV" 2>/dev/null; then
+        rm -rf "$VENV"
+        if command -v apt-get >/dev/null; then
+            say "installing Debian's python3-venv"
+            as_root apt-get update -qq
+            as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3.11-venv >/dev/null ||
+                as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv >/dev/null
+            "$python" -m venv "$VENV"
+        else
+            say "$python cannot create a virtual environment: install its venv module"; exit 1
+        fi
+    fi
+}
+
+install() {  # $1: requirements file; reinstalls only when a requirements file changed
+    make_venv
+    local stamp
+    stamp="$VENV/.installed-$(cat requirements*.txt | sha256sum | cut -c1-16)-$(basename "$1")"
+    if [ ! -f "$stamp" ]; then
+        say "installing $1 into $VENV"
+        "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r "$1"
+        touch "$stamp"
+    fi
+}
+
+chromium() {
+    [ -x /usr/bin/chromium ] && return
+    say "installing Debian's chromium for the browser tests"
+    as_root apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+}
+
+case "${1:-}" in
+    app)
+        install requirements.txt
+        say "serving CTAS on http://localhost:${CTAS_PORT:-8501}"
+        exec "$VENV/bin/python" -m streamlit run app.py --server.port "${CTAS_PORT:-8501}"
+        ;;
+    test)
+        install requirements-test.txt
+        chromium
+        say "ruff"
+        "$VENV/bin/ruff" check .
+        "$VENV/bin/ruff" format --check .
+        say "pytest"
+        exec "$VENV/bin/python" -m pytest "${@:2}"
+        ;;
+    *)
+        echo "usage: ./run.sh app | ./run.sh test [pytest arguments]" >&2
+        exit 2
+        ;;
+esac
