@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import statistics
 import subprocess
 import sys
@@ -69,8 +68,15 @@ def worker(kind: str, csv_path: Path, folder: Path) -> None:
         frame = pd.read_csv(csv_path, parse_dates=["ts"]) if kind == "pandas_typed" else pd.read_csv(csv_path)
         seconds = time.perf_counter() - began
         rows = len(frame)
-    peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"seconds": seconds, "rows": rows, "peak_rss_mib": peak_mib}))
+    print(json.dumps({"seconds": seconds, "rows": rows, "peak_rss_mib": _peak_rss_mib()}))
+
+
+def _peak_rss_mib() -> float:
+    """This process's peak resident set (VmHWM; unlike ru_maxrss it does not carry over from the parent)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError("VmHWM not found in /proc/self/status")
 
 
 def run(kind: str, csv_path: Path, folder: Path) -> dict:

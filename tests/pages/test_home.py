@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
+from streamlit.testing.v1 import AppTest
+
+from core.warehouse import ENV_VAR
+from tests.conftest import REPO
 from ui.nav import PAGES
 
 
@@ -23,3 +29,26 @@ def test_sidebar_shows_the_warehouse(app) -> None:
     assert sidebar["Datasets"] == "1"
     assert sidebar["Size"].endswith("MiB")
     assert any("app.duckdb" in md.value for md in at.sidebar.markdown)
+
+
+def test_locked_warehouse_shows_a_clear_message_not_a_traceback(monkeypatch, tmp_path) -> None:
+    locked = tmp_path / "locked.duckdb"
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            f"import duckdb, time; c = duckdb.connect({str(locked)!r}); print('ready', flush=True); time.sleep(120)",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "ready"
+        monkeypatch.setenv(ENV_VAR, str(locked))
+        at = AppTest.from_file(str(REPO / "app.py"), default_timeout=120).run()
+        assert not at.exception
+        assert "The warehouse cannot be opened." in at.error[0].value
+        assert f"is open in another process (PID {holder.pid})" in at.error[0].value
+    finally:
+        holder.kill()
+        holder.wait()
