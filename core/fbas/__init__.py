@@ -1,0 +1,1 @@
+"""FBAS analysis: Stellar-style federated Byzantine agreement systems (model, loaders, quorum analyses)."""

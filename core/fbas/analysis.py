@@ -1,0 +1,221 @@
+"""FBAS analyses over a compiled FBAS: quorums, minimal quorums, quorum intersection and top tier.
+
+`compile_fbas` turns the model into flat arrays for the numba kernels. Two readings of a validator without a quorum
+set (or named in a quorum set but absent from the file): "unsatisfiable" (the Rust scanner's: never in a quorum, the
+default) and "unconstrained" (python-fbas's safer one: may sit in any quorum). `stellarbeat_parity=True` applies the
+stellarbeat scanner's preprocessing: nodes that are a quorum on their own are removed first (and listed).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import networkx as nx
+import numpy as np
+
+from core.fbas import _kernels
+from core.fbas.model import Fbas, QuorumSet
+
+MissingQset = Literal["unsatisfiable", "unconstrained"]
+DEFAULT_MAX_STEPS = 50_000_000
+
+
+class SearchLimitError(RuntimeError):
+    """An enumeration exceeded its step budget; the message says how far it got."""
+
+
+@dataclass(frozen=True)
+class CompiledFbas:
+    """Flat arrays of an FBAS for the kernels; node i is `keys[i]`."""
+
+    keys: tuple[str, ...]
+    node_qset: np.ndarray
+    thresholds: np.ndarray
+    val_ptr: np.ndarray
+    val_idx: np.ndarray
+    child_ptr: np.ndarray
+    child_idx: np.ndarray
+    removed: tuple[str, ...] = ()
+
+    @property
+    def arrays(self) -> tuple[np.ndarray, ...]:
+        return (self.node_qset, self.thresholds, self.val_ptr, self.val_idx, self.child_ptr, self.child_idx)
+
+    def mask(self, keys: set[str] | frozenset[str] | None = None) -> np.ndarray:
+        """A node mask: all nodes, or the given ones (unknown keys are ignored)."""
+        if keys is None:
+            return np.ones(len(self.keys), np.uint8)
+        index = {k: i for i, k in enumerate(self.keys)}
+        mask = np.zeros(len(self.keys), np.uint8)
+        for key in keys:
+            if key in index:
+                mask[index[key]] = 1
+        return mask
+
+    def keys_of(self, mask: np.ndarray) -> frozenset[str]:
+        return frozenset(self.keys[i] for i in np.flatnonzero(mask))
+
+
+def compile_fbas(
+    fbas: Fbas, *, missing_qset: MissingQset = "unsatisfiable", stellarbeat_parity: bool = False
+) -> CompiledFbas:
+    """Flatten an FBAS for the kernels; with `stellarbeat_parity`, drop nodes that are a quorum on their own."""
+    if missing_qset not in ("unsatisfiable", "unconstrained"):
+        raise ValueError("missing_qset must be 'unsatisfiable' or 'unconstrained'")
+    qsets = {key: node.qset for key, node in fbas.nodes.items()}
+    for qset in list(qsets.values()):
+        for member in qset.members() if qset else ():
+            qsets.setdefault(member, None)  # named but absent: a node without a quorum set
+    removed: tuple[str, ...] = ()
+    if stellarbeat_parity:
+        whole = _flatten(qsets, missing_qset)
+        alone = [k for i, k in enumerate(whole.keys) if _is_self_quorum(whole, i)]
+        removed = tuple(k for k in alone if k in fbas.nodes)
+        qsets = {k: q for k, q in qsets.items() if k not in alone}
+    flat = _flatten(qsets, missing_qset)
+    return CompiledFbas(flat.keys, *flat.arrays, removed=removed)
+
+
+def _is_self_quorum(compiled: CompiledFbas, i: int) -> bool:
+    alone = np.zeros(len(compiled.keys), np.uint8)
+    alone[i] = 1
+    return bool(_kernels.max_quorum(alone, *compiled.arrays)[i])
+
+
+def _flatten(qsets: dict[str, QuorumSet | None], missing_qset: MissingQset) -> CompiledFbas:
+    keys = tuple(qsets)
+    index = {k: i for i, k in enumerate(keys)}
+    thresholds: list[int] = []
+    validators: list[list[int]] = []
+    children: list[list[int]] = []
+
+    def add(qset: QuorumSet) -> int:
+        inner = [add(child) for child in qset.inner]
+        thresholds.append(qset.threshold)
+        validators.append([index[v] for v in qset.validators if v in index])
+        children.append(inner)
+        return len(thresholds) - 1
+
+    always = None
+    node_qset = np.full(len(keys), -1, np.int64)
+    for i, key in enumerate(keys):
+        qset = qsets[key]
+        if qset is not None:
+            node_qset[i] = add(qset)
+        elif missing_qset == "unconstrained":
+            if always is None:
+                always = add(QuorumSet(0))
+            node_qset[i] = always
+    return CompiledFbas(
+        keys,
+        node_qset,
+        np.asarray(thresholds, np.int64),
+        np.cumsum([0] + [len(v) for v in validators], dtype=np.int64),
+        np.asarray([v for vs in validators for v in vs], np.int64),
+        np.cumsum([0] + [len(c) for c in children], dtype=np.int64),
+        np.asarray([c for cs in children for c in cs], np.int64),
+    )
+
+
+def max_quorum(compiled: CompiledFbas, within: set[str] | frozenset[str] | None = None) -> frozenset[str]:
+    """The largest quorum inside `within` (all nodes by default); empty if there is none."""
+    return compiled.keys_of(_kernels.max_quorum(compiled.mask(within), *compiled.arrays))
+
+
+def is_quorum(compiled: CompiledFbas, nodes: set[str] | frozenset[str]) -> bool:
+    """Whether `nodes` is a non-empty quorum: every member's quorum set is satisfied by the members."""
+    return bool(nodes) and max_quorum(compiled, nodes) == frozenset(nodes)
+
+
+def minimal_quorums(compiled: CompiledFbas, *, max_steps: int = DEFAULT_MAX_STEPS) -> list[frozenset[str]]:
+    """Every minimal quorum, smallest first (ties in key order).
+
+    A minimal quorum is strongly connected in its members' trust graph (a sink component of it would already be a
+    quorum), so it lies inside one strongly connected component of the whole trust graph: each component is searched
+    on its own.
+    """
+    found: list[frozenset[str]] = []
+    budget = max_steps
+    for component in trust_components(compiled):
+        universe = _kernels.max_quorum(component, *compiled.arrays)
+        if not universe.any():
+            continue
+        rows, finished = _kernels.minimal_quorums(universe, *compiled.arrays, budget)
+        found.extend(compiled.keys_of(row) for row in rows)
+        if not finished:
+            raise SearchLimitError(
+                f"Stopped after {max_steps:,} search steps with {len(found):,} minimal quorums found."
+            )
+        budget -= 1  # each component costs at least one step; the kernel enforces the rest
+    return sorted(found, key=lambda q: (len(q), sorted(q)))
+
+
+def trust_components(compiled: CompiledFbas) -> list[np.ndarray]:
+    """Strongly connected components (as masks) of the trust graph among nodes that can be in a quorum."""
+    universe = _kernels.max_quorum(compiled.mask(), *compiled.arrays)
+    graph = nx.DiGraph()
+    members = _qset_members(compiled)
+    for i in np.flatnonzero(universe):
+        graph.add_node(int(i))
+        graph.add_edges_from((int(i), j) for j in members[compiled.node_qset[i]] if universe[j])
+    components = []
+    for nodes in nx.strongly_connected_components(graph):
+        mask = np.zeros(len(compiled.keys), np.uint8)
+        mask[list(nodes)] = 1
+        components.append(mask)
+    return components
+
+
+def _qset_members(compiled: CompiledFbas) -> list[set[int]]:
+    """For each flattened quorum set, every node it names at any depth (children come first in the arrays)."""
+    members: list[set[int]] = []
+    for q in range(len(compiled.thresholds)):
+        found = set(compiled.val_idx[compiled.val_ptr[q] : compiled.val_ptr[q + 1]].tolist())
+        for child in compiled.child_idx[compiled.child_ptr[q] : compiled.child_ptr[q + 1]]:
+            found |= members[child]
+        members.append(found)
+    return members
+
+
+@dataclass(frozen=True)
+class IntersectionResult:
+    """Whether every two quorums intersect; if not, two disjoint minimal quorums as the witness."""
+
+    intersects: bool
+    witness: tuple[frozenset[str], frozenset[str]] | None = None
+
+
+def quorum_intersection(compiled: CompiledFbas, minimal: list[frozenset[str]] | None = None) -> IntersectionResult:
+    """Check quorum intersection: no minimal quorum leaves room for a quorum among the other nodes.
+
+    As in the stellarbeat scanner, an FBAS with no quorum at all does not have quorum intersection.
+    """
+    minimal = minimal_quorums(compiled) if minimal is None else minimal
+    if not minimal:
+        return IntersectionResult(False)
+    everyone = compiled.mask()
+    for quorum in minimal:
+        rest = _kernels.max_quorum(everyone & (1 - compiled.mask(quorum)), *compiled.arrays)
+        if rest.any():
+            return IntersectionResult(False, (quorum, _shrink(compiled, rest)))
+    return IntersectionResult(True)
+
+
+def _shrink(compiled: CompiledFbas, quorum: np.ndarray) -> frozenset[str]:
+    """A minimal quorum inside a quorum: drop nodes while a quorum remains."""
+    current = quorum.copy()
+    for i in np.flatnonzero(quorum):
+        if not current[i]:
+            continue
+        trial = current.copy()
+        trial[i] = 0
+        smaller = _kernels.max_quorum(trial, *compiled.arrays)
+        if smaller.any():
+            current = smaller
+    return compiled.keys_of(current)
+
+
+def top_tier(minimal: list[frozenset[str]]) -> frozenset[str]:
+    """The top tier: every node that is in some minimal quorum."""
+    return frozenset().union(*minimal) if minimal else frozenset()

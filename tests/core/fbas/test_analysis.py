@@ -1,0 +1,102 @@
+"""Quorum analyses: the stellarbeat scanner's answers on real snapshots, and a brute-force reference on small FBASs."""
+
+from __future__ import annotations
+
+import itertools
+import json
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from core.fbas.analysis import compile_fbas, is_quorum, max_quorum, minimal_quorums, quorum_intersection, top_tier
+from core.fbas.model import Fbas, Node, QuorumSet, loads
+from tests.conftest import SHARED_DATA
+
+# The three other 13,608-quorum snapshots take 10-20 s each today; top_tier.json is the same network's top tier.
+SLOW = {"nodejs_fbas_analyzer/nodes.json", "python-fbas/validators.json", "python-fbas/network-2025-01-03.json"}
+EXPECTED = json.loads((SHARED_DATA / "fbas" / "expected_wasm_dev.json").read_text())
+CASES = sorted(name for name in EXPECTED if name != "_about" and name not in SLOW)
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_matches_the_stellarbeat_scanner(name: str, shared_data: Path) -> None:
+    expected = EXPECTED[name]
+    compiled = compile_fbas(loads((shared_data / "fbas" / name).read_bytes()), stellarbeat_parity=True)
+    minimal = minimal_quorums(compiled)
+    assert len(minimal) == expected["mq"]["count"]
+    assert min((len(q) for q in minimal), default=0) == expected["mq"]["min"]
+    assert len(top_tier(minimal)) == expected["top_tier_size"]
+    result = quorum_intersection(compiled, minimal)
+    assert result.intersects == expected["quorum_intersection"]
+    if result.witness is not None:
+        first, second = result.witness
+        assert not first & second
+        assert is_quorum(compiled, first) and is_quorum(compiled, second)
+
+
+def test_parity_mode_removes_self_quorums_and_says_so(shared_data: Path) -> None:
+    fbas = loads((shared_data / "fbas" / "fbas_analyzer" / "broken_trivial.json").read_bytes())
+    plain = compile_fbas(fbas)
+    assert not quorum_intersection(plain).intersects  # two disjoint quorums exist as written
+    parity = compile_fbas(fbas, stellarbeat_parity=True)
+    assert len(parity.removed) == 1
+    assert quorum_intersection(parity).intersects
+
+
+def test_missing_quorum_sets_under_both_readings(shared_data: Path) -> None:
+    fbas = loads((shared_data / "fbas" / "python-fbas" / "missing_1.json").read_bytes())
+    assert minimal_quorums(compile_fbas(fbas)) == []
+    loose = minimal_quorums(compile_fbas(fbas, missing_qset="unconstrained"))
+    assert loose == [frozenset({"PK3"})]
+
+
+# -- brute-force reference ------------------------------------------------------------------------------------------
+def _satisfied(qset: QuorumSet | None, members: frozenset[str], unconstrained: bool) -> bool:
+    if qset is None:
+        return unconstrained
+    met = sum(v in members for v in qset.validators) + sum(_satisfied(c, members, False) for c in qset.inner)
+    return met >= qset.threshold
+
+
+def _reference_minimal_quorums(fbas: Fbas, unconstrained: bool) -> list[frozenset[str]]:
+    universe = set(fbas.nodes) | {m for n in fbas.nodes.values() if n.qset for m in n.qset.members()}
+    qsets = {k: (fbas.nodes[k].qset if k in fbas.nodes else None) for k in universe}
+    quorums = [
+        frozenset(c)
+        for r in range(1, len(universe) + 1)
+        for c in itertools.combinations(sorted(universe), r)
+        if all(_satisfied(qsets[k], frozenset(c), unconstrained) for k in c)
+    ]
+    return sorted((q for q in quorums if not any(o < q for o in quorums)), key=lambda q: (len(q), sorted(q)))
+
+
+KEYS = ["a", "b", "c", "d", "e", "f"]
+
+
+@st.composite
+def qsets(draw: st.DrawFn, depth: int = 0) -> QuorumSet:
+    validators = tuple(draw(st.lists(st.sampled_from([*KEYS, "x"]), max_size=4, unique=True)))
+    inner = tuple(draw(st.lists(qsets(depth + 1), max_size=2))) if depth < 1 else ()
+    threshold = draw(st.integers(min_value=0, max_value=len(validators) + len(inner) + 1))
+    return QuorumSet(threshold, validators, inner)
+
+
+@st.composite
+def small_fbas(draw: st.DrawFn) -> Fbas:
+    count = draw(st.integers(min_value=1, max_value=len(KEYS)))
+    nodes = {k: Node(k, draw(st.none() | qsets())) for k in KEYS[:count]}
+    return Fbas(nodes=nodes)
+
+
+@settings(max_examples=300, deadline=None)
+@given(fbas=small_fbas(), unconstrained=st.booleans())
+def test_minimal_quorums_equal_brute_force(fbas: Fbas, unconstrained: bool) -> None:
+    compiled = compile_fbas(fbas, missing_qset="unconstrained" if unconstrained else "unsatisfiable")
+    expected = _reference_minimal_quorums(fbas, unconstrained)
+    assert minimal_quorums(compiled) == expected
+    union = frozenset().union(*expected) if expected else frozenset()
+    assert max_quorum(compiled) >= union
+    disjoint = any(not a & b for a, b in itertools.combinations(expected, 2))
+    assert quorum_intersection(compiled, expected).intersects == (bool(expected) and not disjoint)
