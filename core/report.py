@@ -135,8 +135,13 @@ class Report:
 
     def file_name(self, extension: str = "html") -> str:
         """A file name from the title and the creation time, e.g. `ctas-data-catalogue-20261123-1730.html`."""
-        slug = re.sub(r"[^a-z0-9]+", "-", self.title.lower()).strip("-")[:60] or "report"
-        return f"ctas-{slug}-{self.created_at.astimezone(UTC):%Y%m%d-%H%M}.{extension}"
+        return report_file_name(self.title, self.created_at, extension)
+
+
+def report_file_name(title: str, when: datetime | None = None, extension: str = "html") -> str:
+    """`ctas-<title slug>-<UTC time>.<extension>`."""
+    slug = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")[:60] or "report"
+    return f"ctas-{slug}-{(when or datetime.now(UTC)).astimezone(UTC):%Y%m%d-%H%M}.{extension}"
 
 
 _PAGE = """<!DOCTYPE html>

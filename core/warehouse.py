@@ -12,7 +12,7 @@ import re
 import tempfile
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -141,6 +141,7 @@ class CsvPreview:
     problems: tuple[CsvProblem, ...]
     problem_count: int
     same_content_as: tuple[str, ...] = field(default=())
+    refusal: str | None = None  # why ingest would refuse the file whatever the analyst chooses
 
 
 @dataclass(frozen=True)
@@ -180,7 +181,11 @@ class Warehouse:
         self._con = _connect(self.path)
         self._write_lock = threading.RLock()
         self._local = threading.local()
-        self._migrate()
+        try:
+            self._migrate()
+        except BaseException:
+            self._con.close()
+            raise
 
     # -- connections and transactions ------------------------------------------------------------------------
     def cursor(self) -> duckdb.DuckDBPyConnection:
@@ -193,16 +198,30 @@ class Warehouse:
 
     @contextmanager
     def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """A serialised write transaction: committed if the block succeeds, rolled back if it raises."""
+        """A serialised write transaction: committed if the block succeeds, rolled back if it raises.
+
+        A transaction opened inside another one on the same thread joins it.
+        """
         with self._write_lock:
             cur = self.cursor()
+            if getattr(self._local, "in_transaction", False):  # nested: join the open transaction
+                yield cur
+                return
             cur.begin()
+            self._local.in_transaction = True
             try:
                 yield cur
             except BaseException:
                 cur.rollback()
                 raise
-            cur.commit()
+            else:
+                try:
+                    cur.commit()
+                except duckdb.Error as exc:
+                    cur.rollback()
+                    raise WarehouseError(f"The change could not be saved: {_duckdb_message(exc)}") from None
+            finally:
+                self._local.in_transaction = False
 
     def query(self, sql: str, params: list | dict | None = None) -> pd.DataFrame:
         """Run a read-only query with bound parameters and return its result as a DataFrame."""
@@ -321,12 +340,12 @@ class Warehouse:
             scratch = duckdb.connect(":memory:")
             try:
                 plan = _plan_csv(scratch, staged.utf8_path(), header, delimiter, limits)
-                read_sql, params = _read_csv_sql(plan, "first")
-                rows = _scan_all(scratch, read_sql, params)
-                if _has_cast_errors(scratch, params["rt"]):
-                    read_sql, params = _read_csv_sql(plan, "full", full_sample=True)
-                    rows = _scan_all(scratch, read_sql, params)
-                problems, count = _rejects(scratch, params["rt"])
+                counted: list[int] = []
+                read_sql, params = _read_all(
+                    scratch, plan, lambda sql, p: counted.append(_scan_all(scratch, sql, p)), counted.clear
+                )
+                rows = counted[-1]
+                problems, count = _rejects(scratch, params["rt"], plan.path)
                 head = _frame(scratch, f"SELECT * FROM {read_sql} LIMIT {int(head_rows)}", params)
                 columns = _describe(scratch, read_sql, params)
             except duckdb.Error as exc:
@@ -338,6 +357,7 @@ class Warehouse:
             .execute("SELECT name FROM dataset_catalogue WHERE sha256 = ? ORDER BY name", [facts.sha256])
             .fetchall()
         )
+        refusal = _row_count_refusal(rows, limits)
         return CsvPreview(
             facts=facts,
             delimiter=plan.delimiter,
@@ -349,6 +369,7 @@ class Warehouse:
             problems=problems,
             problem_count=count,
             same_content_as=tuple(r[0] for r in same),
+            refusal=refusal,
         )
 
     def ingest_csv(
@@ -411,10 +432,8 @@ class Warehouse:
                     count,
                 )
             rows = cur.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
-            if rows > job.limits.max_rows:
-                raise IngestError(f"The file has {rows:,} rows; the limit is {job.limits.max_rows:,}.")
-            if rows == 0:
-                raise IngestError("The file has no data rows (only a header, or only malformed rows).")
+            if refusal := _row_count_refusal(rows, job.limits):
+                raise IngestError(refusal)
             info = DatasetInfo(
                 name=job.name,
                 original_filename=job.original_filename,
@@ -629,6 +648,14 @@ def _plan_csv(
     return _CsvPlan(path, delimiter, bool(header), tuple(names), renamed)
 
 
+def _row_count_refusal(rows: int, limits: IngestLimits) -> str | None:
+    if rows > limits.max_rows:
+        return f"The file has {rows:,} rows; the limit is {limits.max_rows:,}."
+    if rows == 0:
+        return "The file has no data rows (only a header, or only malformed rows)."
+    return None
+
+
 def _header_arg(header: bool | None) -> str:
     return "" if header is None else f", header = {'true' if header else 'false'}"
 
@@ -649,17 +676,30 @@ def _read_csv_sql(plan: _CsvPlan, tag: str, full_sample: bool = False) -> tuple[
     return sql, params
 
 
+def _read_all(
+    con: duckdb.DuckDBPyConnection, plan: _CsvPlan, run: Callable[[str, dict], object], undo: Callable[[], object]
+) -> tuple[str, dict]:
+    """Run `run(read_sql, params)` over the whole file. If a value late in the file broke the type sniffed from the
+    first rows, `undo()` and run again with types inferred from every row. Returns the read that stood."""
+    read_sql, params = _read_csv_sql(plan, uuid.uuid4().hex)
+    run(read_sql, params)
+    if _has_cast_errors(con, params["rt"]):
+        undo()
+        _drop_rejects(con, params)
+        read_sql, params = _read_csv_sql(plan, uuid.uuid4().hex, full_sample=True)
+        run(read_sql, params)
+    return read_sql, params
+
+
 def _load_table(cur: duckdb.DuckDBPyConnection, plan: _CsvPlan, table: str) -> tuple[tuple[CsvProblem, ...], int]:
     """Create `table` from the CSV inside the caller's transaction; return the malformed rows left out."""
-    read_sql, params = _read_csv_sql(plan, uuid.uuid4().hex)
-    cur.execute(f"CREATE TABLE {table} AS SELECT * FROM {read_sql}", params)
-    if _has_cast_errors(cur, params["rt"]):
-        # A value late in the file does not fit the type sniffed from the first rows: infer from every row.
-        cur.execute(f"DROP TABLE {table}")
-        _drop_rejects(cur, params)
-        read_sql, params = _read_csv_sql(plan, uuid.uuid4().hex, full_sample=True)
-        cur.execute(f"CREATE TABLE {table} AS SELECT * FROM {read_sql}", params)
-    found = _rejects(cur, params["rt"])
+    _, params = _read_all(
+        cur,
+        plan,
+        lambda sql, p: cur.execute(f"CREATE TABLE {table} AS SELECT * FROM {sql}", p),
+        lambda: cur.execute(f"DROP TABLE {table}"),
+    )
+    found = _rejects(cur, params["rt"], plan.path)
     _drop_rejects(cur, params)
     return found
 
@@ -674,18 +714,40 @@ def _has_cast_errors(cur: duckdb.DuckDBPyConnection, rejects_table: str) -> bool
     return bool(row[0])
 
 
-def _rejects(con: duckdb.DuckDBPyConnection, rejects_table: str) -> tuple[tuple[CsvProblem, ...], int]:
+def _rejects(con: duckdb.DuckDBPyConnection, rejects_table: str, path: Path) -> tuple[tuple[CsvProblem, ...], int]:
+    """The malformed rows recorded by a scan (the first ones, with their line in the file) and how many there are."""
     table = quote_identifier(rejects_table)
     count = con.execute(f"SELECT count(DISTINCT line) FROM {table}").fetchone()[0]
     rows = con.execute(
-        f"SELECT line, any_value(error_type::VARCHAR), any_value(error_message), any_value(csv_line) "
-        f"FROM {table} GROUP BY line ORDER BY line LIMIT {MAX_REPORTED_PROBLEMS}"
+        "SELECT min(line_byte_position), any_value(error_type::VARCHAR), any_value(error_message), "
+        f"any_value(csv_line) FROM {table} GROUP BY line ORDER BY line LIMIT {MAX_REPORTED_PROBLEMS}"
     ).fetchall()
+    lines = _line_numbers(path, [int(r[0]) for r in rows])
     problems = tuple(
-        CsvProblem(line=int(line), kind=kind.lower(), message=_first_line(message), text=(text or "")[:200])
-        for line, kind, message, text in rows
+        CsvProblem(line=lines[position], kind=kind.lower(), message=_first_line(message), text=(text or "")[:200])
+        for position, kind, message, text in rows
     )
     return problems, int(count)
+
+
+def _line_numbers(path: Path, positions: list[int]) -> dict[int, int]:
+    """The line of the file (1-based) at each byte offset that DuckDB reports for a malformed row.
+
+    DuckDB counts records, which differ from lines after a quoted field that spans lines.
+    """
+    found: dict[int, int] = {}
+    newlines, offset = 0, 0
+    pending = sorted(set(positions))
+    with path.open("rb") as fh:
+        while pending and (chunk := fh.read(1 << 20)):
+            while pending and pending[0] <= offset + len(chunk):
+                position = pending.pop(0)
+                found[position] = newlines + chunk.count(b"\n", 0, max(position - offset, 0)) + 1
+            newlines += chunk.count(b"\n")
+            offset += len(chunk)
+    for position in pending:
+        found[position] = newlines + 1
+    return found
 
 
 def _drop_rejects(cur: duckdb.DuckDBPyConnection, params: dict) -> None:
@@ -694,16 +756,27 @@ def _drop_rejects(cur: duckdb.DuckDBPyConnection, params: dict) -> None:
 
 
 def _frame(con: duckdb.DuckDBPyConnection, sql: str, params: list | dict | None) -> pd.DataFrame:
-    """A query's result as a DataFrame; dates pandas cannot hold (such as 'infinity') come back as text."""
+    """A query's result as a DataFrame, exact: 128-bit integers (beyond float precision) come back as Python ints,
+    and dates pandas cannot hold (such as 'infinity') as text."""
+    described = con.execute(f"DESCRIBE {sql}", params).fetchall()
+    wide = [row[0] for row in described if row[1] in ("HUGEINT", "UHUGEINT")]
+    temporal = [row[0] for row in described if row[1].startswith(("DATE", "TIMESTAMP", "TIME"))]
     try:
-        return con.execute(sql, params).df()
+        frame = con.execute(_as_text(sql, wide), params).df()
     except duckdb.ConversionException:
-        described = con.execute(f"DESCRIBE {sql}", params).fetchall()
-        temporal = [row[0] for row in described if row[1].startswith(("DATE", "TIMESTAMP", "TIME"))]
         if not temporal:
             raise
-        as_text = ", ".join(f"CAST({quote_identifier(n)} AS VARCHAR) AS {quote_identifier(n)}" for n in temporal)
-        return con.execute(f"SELECT * REPLACE ({as_text}) FROM ({sql})", params).df()
+        frame = con.execute(_as_text(sql, wide + temporal), params).df()
+    for column in wide:
+        frame[column] = frame[column].astype(object).map(int, na_action="ignore")
+    return frame
+
+
+def _as_text(sql: str, columns: list[str]) -> str:
+    if not columns:
+        return sql
+    casts = ", ".join(f"CAST({quote_identifier(n)} AS VARCHAR) AS {quote_identifier(n)}" for n in columns)
+    return f"SELECT * REPLACE ({casts}) FROM ({sql})"
 
 
 def _describe(con: duckdb.DuckDBPyConnection, relation: str, params: list | dict) -> tuple[Column, ...]:

@@ -8,6 +8,7 @@ from core.csvformat import DELIMITER_NAMES, dataset_name_from
 from core.datasets import catalogue_frame, catalogue_report, completeness_figure, problems_frame
 from core.warehouse import CsvPreview, IngestError, IngestLimits, WarehouseError
 from ui import common
+from ui.common import md_escape
 
 HEADER_CHOICES = {"Detect": None, "Yes": True, "No": False}
 DELIMITER_CHOICES = {"Detect": None, "Comma": ",", "Semicolon": ";", "Tab": "\t", "Pipe": "|"}
@@ -20,8 +21,8 @@ limits = IngestLimits()
 
 
 @st.cache_data(max_entries=32, show_spinner="Profiling the dataset…")
-def _profile(path: str, name: str, created_at: str) -> pd.DataFrame:
-    """Column profile, cached per warehouse, dataset and ingest time (a re-created dataset is profiled anew)."""
+def _profile(path: str, name: str, created_at: str, sha256: str) -> pd.DataFrame:
+    """Column profile, cached per warehouse, dataset, ingest time and content (a re-created dataset is new)."""
     return wh.profile_dataset(name)
 
 
@@ -94,16 +95,16 @@ def _ingest_form(uploaded: UploadedFile, preview: CsvPreview, header: bool | Non
                 limits=limits,
                 on_bad_rows=on_bad_rows,
             )
-        except IngestError as exc:
+        except WarehouseError as exc:
             status.update(label="Ingest refused: nothing was stored.", state="error")
-            st.error(str(exc), icon=":material/error:")
-            if exc.problems:
+            st.error(md_escape(exc), icon=":material/error:")
+            if isinstance(exc, IngestError) and exc.problems:
                 st.dataframe(problems_frame(exc.problems), hide_index=True, width="stretch")
             return
         status.update(label=f"Stored {info.rows:,} rows as {info.name}.", state="complete")
     skipped = f", {info.skipped_rows:,} malformed rows left out" if info.skipped_rows else ""
     st.session_state["data_flash"] = (
-        f"Stored **{info.rows:,}** rows of `{info.original_filename}` as **{info.name}**{skipped}."
+        f"Stored **{info.rows:,}** rows of {md_escape(info.original_filename)} as **{info.name}**{skipped}."
     )
     st.session_state["data_selected"] = info.name
     st.session_state["data_upload_round"] = st.session_state.get("data_upload_round", 0) + 1
@@ -119,20 +120,26 @@ def _dataset_detail(name: str) -> None:
     cols[2].metric("Malformed rows left out", f"{info.skipped_rows:,}")
     cols[3].metric("Source encoding", info.encoding)
     st.caption(
-        f"From `{info.original_filename}`, ingested {info.created_at:%Y-%m-%d %H:%M} UTC, sha256 `{info.sha256}`"
+        f"From {md_escape(info.original_filename)}, ingested {info.created_at:%Y-%m-%d %H:%M} UTC, "
+        f"sha256 `{info.sha256}`"
     )
-    profile = _profile(wh.path, name, info.created_at.isoformat())
+    profile = _profile(wh.path, name, info.created_at.isoformat(), info.sha256)
     left, right = st.columns([3, 2])
     left.dataframe(profile, hide_index=True, width="stretch", height=35 * (len(profile) + 1) + 3)
-    right.plotly_chart(completeness_figure(profile, info.rows, name), width="stretch", key=f"data_fig_{name}")
+    figure = completeness_figure(profile, info.rows, name)
+    right.plotly_chart(figure, width="stretch", key=f"data_fig_{name}", config={"displayModeBar": False})
     st.caption(f"First {min(SHOWN_ROWS, info.rows):,} rows")
     st.dataframe(wh.read_dataset(name, limit=SHOWN_ROWS), hide_index=True, width="stretch")
 
-    actions = st.columns([2, 2, 6])
+    actions = st.columns([2, 2, 2, 4])
     with actions[0]:
         label = "Download CSV" if info.rows <= CSV_EXPORT_ROWS else f"Download first {CSV_EXPORT_ROWS:,} rows"
-        common.csv_button(wh.read_dataset(name, limit=CSV_EXPORT_ROWS), f"{name}.csv", f"data_csv_{name}", label)
-    if actions[1].button("Delete dataset…", icon=":material/delete:", key="data_delete"):
+        common.csv_button(
+            lambda: wh.read_dataset(name, limit=CSV_EXPORT_ROWS), f"{name}.csv", f"data_csv_{name}", label
+        )
+    with actions[1]:
+        common.png_button(lambda: figure, f"{name}-completeness.png", f"data_png_{name}")
+    if actions[2].button("Delete dataset…", icon=":material/delete:", key="data_delete"):
         st.session_state["data_confirm_delete"] = name
     if st.session_state.get("data_confirm_delete") == name:
         st.warning(f"Delete **{name}** ({info.rows:,} rows) from the warehouse? This cannot be undone.")
@@ -170,10 +177,13 @@ with st.expander("Reading options"):
 if uploaded is not None:
     result = _preview(uploaded, header, delimiter)
     if isinstance(result, IngestError):
-        st.error(f"**{uploaded.name} cannot be read.** {result}", icon=":material/error:")
+        st.error(f"**{md_escape(uploaded.name)} cannot be read.** {md_escape(result)}", icon=":material/error:")
     else:
         _show_preview(result)
-        _ingest_form(uploaded, result, header, delimiter)
+        if result.refusal:
+            st.error(f"**{md_escape(uploaded.name)} cannot be ingested.** {result.refusal}", icon=":material/error:")
+        else:
+            _ingest_form(uploaded, result, header, delimiter)
 
 st.subheader("Datasets")
 datasets = wh.list_datasets()

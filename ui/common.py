@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
+import plotly.graph_objects as go
 import streamlit as st
 
-from core.report import Report, safe_csv
+from core.report import Report, ReportError, figure_png, report_file_name, safe_csv
 from core.samples import load_samples
 from core.warehouse import Warehouse, WarehouseError, open_warehouse, resolve_path
 
@@ -50,21 +52,27 @@ def sidebar(wh: Warehouse) -> None:
 
 
 def _human_bytes(size: int) -> str:
-    value = float(size)
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if value < 1024 or unit == "GiB":
-            return f"{value:,.0f} {unit}" if unit == "B" else f"{value:,.1f} {unit}"
+    if size < 1024:
+        return f"{size:,} B"
+    value = size / 1024
+    for unit in ("KiB", "MiB"):
+        if value < 1024:
+            return f"{value:,.1f} {unit}"
         value /= 1024
     return f"{value:,.1f} GiB"
 
 
+def md_escape(text: object) -> str:
+    """Text shown literally inside Streamlit markdown (file names, error messages from data)."""
+    return re.sub(r"([\\`*_\[\]<>#|~$])", r"\\\1", str(text))
+
+
 def report_button(build: Callable[[], Report], title: str, key: str) -> None:
     """A "Download report" button; the report is built only when clicked."""
-    stub = Report(title)
     st.download_button(
         "Download report",
         data=lambda: build().to_html(),
-        file_name=stub.file_name("html"),
+        file_name=report_file_name(title),
         mime="text/html",
         icon=":material/description:",
         on_click="ignore",
@@ -73,14 +81,35 @@ def report_button(build: Callable[[], Report], title: str, key: str) -> None:
     )
 
 
-def csv_button(frame: pd.DataFrame, file_name: str, key: str, label: str = "Download CSV") -> None:
-    """A CSV download of `frame`, with formula-like cells escaped for spreadsheets."""
+def csv_button(build: Callable[[], pd.DataFrame], file_name: str, key: str, label: str = "Download CSV") -> None:
+    """A CSV download of the frame `build()` returns (only when clicked), formula-like cells escaped."""
     st.download_button(
         label,
-        data=lambda: safe_csv(frame),
+        data=lambda: safe_csv(build()),
         file_name=file_name,
         mime="text/csv",
         icon=":material/download:",
         on_click="ignore",
         key=key,
+    )
+
+
+def png_button(build: Callable[[], go.Figure], file_name: str, key: str) -> None:
+    """A PNG download of a plotly figure, rendered on the server only when clicked."""
+
+    def render() -> bytes:
+        try:
+            return figure_png(build())
+        except ReportError as exc:
+            return str(exc).encode()
+
+    st.download_button(
+        "Download PNG",
+        data=render,
+        file_name=file_name,
+        mime="image/png",
+        icon=":material/image:",
+        on_click="ignore",
+        key=key,
+        help="The chart as a PNG image for reports (needs Chromium on the server).",
     )

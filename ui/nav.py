@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import streamlit as st
+from streamlit.navigation.page import StreamlitPage
 
 
 @dataclass(frozen=True)
@@ -34,7 +35,7 @@ DATA = PageSpec(
 PAGES = (HOME, DATA)
 
 
-def navigation() -> st.navigation:
+def navigation() -> StreamlitPage:
     """The app's navigation, one entry per registered page."""
     return st.navigation(
         [st.Page(p.path, title=p.title, icon=p.icon, default=p.default) for p in PAGES],

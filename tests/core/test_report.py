@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from core.report import FORMULA_PREFIXES, Report, escape_formula, figure_png, safe_csv
+from core.report import Report, escape_formula, figure_png, safe_csv
 
 HOSTILE = "<script>alert(1)</script><img src=x onerror=alert(2)>"
 
@@ -64,7 +64,7 @@ def test_title_is_required() -> None:
         Report("  ")
 
 
-@pytest.mark.parametrize("prefix", FORMULA_PREFIXES)
+@pytest.mark.parametrize("prefix", ["=", "+", "-", "@", "\t", "\r"])
 def test_formula_cells_are_neutralised(prefix: str) -> None:
     assert escape_formula(prefix + "SUM(A1:A9)") == "'" + prefix + "SUM(A1:A9)"
 
@@ -86,7 +86,7 @@ def test_safe_csv_escapes_text_but_not_numbers() -> None:
 def test_no_exported_text_cell_starts_like_a_formula(values: list[str]) -> None:
     rows = list(csv.reader(io.StringIO(safe_csv(pd.DataFrame({"v": values})).decode("utf-8"), newline="")))
     for cell, original in zip((r[0] for r in rows[1:]), values, strict=True):
-        assert not cell.startswith(FORMULA_PREFIXES)
+        assert not cell.startswith(("=", "+", "-", "@", "\t", "\r"))
         assert cell in (original, "'" + original)
 
 

@@ -31,11 +31,12 @@ def _assert_clean(page: Page) -> None:
 
 def _screenshot(page: Page, path: Path) -> None:
     """A full-page PNG: the viewport grows to the height of Streamlit's scrolling main area first."""
-    selectors = '[data-testid="stMain"], [data-testid="stAppViewContainer"], section.main, body'
+    page.mouse.move(1, 1)  # no hover toolbars over the content
     height = page.evaluate(
-        "(sel) => Math.max(...[...document.querySelectorAll(sel)].map(e => e.scrollHeight))", selectors
+        "() => { const b = document.querySelector('[data-testid=\"stMainBlockContainer\"]');"
+        " return b ? b.getBoundingClientRect().bottom + 48 : document.body.scrollHeight; }"
     )
-    page.set_viewport_size({"width": 1440, "height": min(max(int(height) + 40, 900), 8000)})
+    page.set_viewport_size({"width": 1440, "height": min(max(int(height), 900), 8000)})
     page.wait_for_timeout(600)
     page.screenshot(path=str(path), full_page=True)
     assert path.stat().st_size > 10_000
@@ -83,6 +84,7 @@ def test_upload_ingest_and_report(page: Page, app_url: str, artifacts: Path, sha
     page.get_by_role("button", name=re.compile("Ingest into the warehouse")).click()
     _settle(page)
     expect(page.get_by_text(re.compile(r"Stored 1,000 rows of credit_g\.csv as credit_g"))).to_be_visible()
+    expect(page.get_by_role("button", name=re.compile("Download PNG"))).to_be_visible()
     _assert_clean(page)
     _screenshot(page, artifacts / "data-ingested.png")
 

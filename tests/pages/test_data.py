@@ -33,7 +33,7 @@ def test_upload_preview_ingest_inspect_and_delete(app, shared_data: Path) -> Non
 
     at.button(key="data_ingest").click().run()
     assert not at.exception
-    assert "Stored **1,000** rows of `credit_g.csv` as **credit_g**." in at.success[0].value
+    assert "Stored **1,000** rows of credit\\_g.csv as **credit_g**." in at.success[0].value
     assert at.selectbox(key="data_selected").value == "credit_g"
     assert len(at.file_uploader) == 1 and at.file_uploader[0].value is None  # a fresh uploader
     assert {d.name for d in open_warehouse(resolve_path()).list_datasets()} == {"credit_g", "honeypot_events_2013"}
@@ -84,3 +84,11 @@ def test_invalid_dataset_name_is_explained(app) -> None:
     at.button(key="data_ingest").click().run()
     assert not at.exception
     assert "is not allowed" in at.error[0].value
+
+
+def test_header_only_file_is_refused_at_preview(app) -> None:
+    at = app("pages/data.py")
+    at.file_uploader[0].upload("empty.csv", b"a,b,c\n", "text/csv").run()
+    assert not at.exception
+    assert "cannot be ingested" in at.error[0].value
+    assert not [b for b in at.button if b.key == "data_ingest"]
