@@ -129,3 +129,168 @@ def minimal_quorums(universe, node_qset, thresholds, val_ptr, val_idx, child_ptr
         stack_excluded[top] = excluded
         top += 1
     return found[:count], True
+
+
+# -- one-word bitset kernels for components of at most 64 nodes -------------------------------------------------------
+# Node sets are uint64 bit masks; `vmask[q]` is the bit mask of quorum set q's validators.
+
+
+@njit(cache=True)
+def _popcount(x):
+    x = x - ((x >> np.uint64(1)) & np.uint64(0x5555555555555555))
+    x = (x & np.uint64(0x3333333333333333)) + ((x >> np.uint64(2)) & np.uint64(0x3333333333333333))
+    x = (x + (x >> np.uint64(4))) & np.uint64(0x0F0F0F0F0F0F0F0F)
+    return (x * np.uint64(0x0101010101010101)) >> np.uint64(56)
+
+
+@njit(cache=True)
+def _satisfied64(mask, thresholds, vmask, child_ptr, child_idx, sat):
+    for q in range(thresholds.shape[0]):
+        count = np.int64(_popcount(mask & vmask[q]))
+        for k in range(child_ptr[q], child_ptr[q + 1]):
+            count += sat[child_idx[k]]
+        sat[q] = 1 if count >= thresholds[q] else 0
+
+
+@njit(cache=True)
+def _closure64(mask, n, node_qset, thresholds, vmask, child_ptr, child_idx, sat):
+    """The largest quorum inside the bit mask `mask`."""
+    one = np.uint64(1)
+    while True:
+        _satisfied64(mask, thresholds, vmask, child_ptr, child_idx, sat)
+        kept = mask
+        for i in range(n):
+            if (mask >> np.uint64(i)) & one and (node_qset[i] < 0 or sat[node_qset[i]] == 0):
+                kept &= ~(one << np.uint64(i))
+        if kept == mask:
+            return mask
+        mask = kept
+
+
+@njit(cache=True)
+def _all_satisfied64(mask, n, node_qset, sat):
+    """Whether every node of `mask` has its quorum set satisfied (with `sat` computed for `mask`)."""
+    one = np.uint64(1)
+    for i in range(n):
+        if (mask >> np.uint64(i)) & one and (node_qset[i] < 0 or sat[node_qset[i]] == 0):
+            return False
+    return True
+
+
+@njit(cache=True)
+def _branch64(selected, reach, n, node_qset, vmask, child_ptr, child_idx, sat, pending):
+    """A node of `reach` outside `selected` that an unsatisfied selected node needs; else the lowest of `reach`.
+
+    `sat` holds the quorum sets satisfied by `selected`.
+    """
+    one = np.uint64(1)
+    open_nodes = reach & ~selected
+    for i in range(n):
+        if not (selected >> np.uint64(i)) & one or sat[node_qset[i]]:
+            continue
+        top = 0
+        pending[top] = node_qset[i]
+        top += 1
+        while top > 0:
+            top -= 1
+            q = pending[top]
+            candidates = vmask[q] & open_nodes
+            if candidates:
+                for v in range(n):
+                    if (candidates >> np.uint64(v)) & one:
+                        return v
+            for k in range(child_ptr[q + 1] - 1, child_ptr[q] - 1, -1):
+                if not sat[child_idx[k]]:
+                    pending[top] = child_idx[k]
+                    top += 1
+    for v in range(n):
+        if (open_nodes >> np.uint64(v)) & one:
+            return v
+    return -1
+
+
+@njit(cache=True)
+def minimal_quorums64(universe, n, node_qset, thresholds, vmask, child_ptr, child_idx, max_steps):
+    """Every minimal quorum inside the bit mask `universe` (n <= 64 nodes) and whether the search finished.
+
+    The same branch and bound as `minimal_quorums`, with each stack entry carrying `reach`, the largest quorum
+    within the allowed nodes: including a node leaves it unchanged, excluding one shrinks it incrementally.
+    """
+    one = np.uint64(1)
+    sat = np.zeros(thresholds.shape[0], np.uint8)
+    pending = np.empty(thresholds.shape[0], np.int64)
+    stack = np.zeros((2 * n + 4, 2), np.uint64)  # selected, reach
+    found = np.zeros(16, np.uint64)
+    count = 0
+    reach = _closure64(universe, n, node_qset, thresholds, vmask, child_ptr, child_idx, sat)
+    if reach == 0:
+        return found[:0], True
+    stack[0, 0] = 0
+    stack[0, 1] = reach
+    top = 1
+    steps = 0
+    while top > 0:
+        steps += 1
+        if steps > max_steps:
+            return found[:count], False
+        top -= 1
+        selected = stack[top, 0]
+        reach = stack[top, 1]
+        _satisfied64(selected, thresholds, vmask, child_ptr, child_idx, sat)
+        if selected and _all_satisfied64(selected, n, node_qset, sat):
+            minimal = True
+            for i in range(n):
+                bit = one << np.uint64(i)
+                if selected & bit and _closure64(
+                    selected & ~bit, n, node_qset, thresholds, vmask, child_ptr, child_idx, sat
+                ):
+                    minimal = False
+                    break
+            if minimal:
+                if count == found.shape[0]:
+                    grown = np.zeros(2 * count, np.uint64)
+                    grown[:count] = found
+                    found = grown
+                found[count] = selected
+                count += 1
+            continue
+        pick = _branch64(selected, reach, n, node_qset, vmask, child_ptr, child_idx, sat, pending)
+        if pick < 0:
+            continue
+        bit = one << np.uint64(pick)
+        smaller = _closure64(reach & ~bit, n, node_qset, thresholds, vmask, child_ptr, child_idx, sat)
+        if (selected & ~smaller) == 0:
+            stack[top, 0] = selected
+            stack[top, 1] = smaller
+            top += 1
+        stack[top, 0] = selected | bit
+        stack[top, 1] = reach
+        top += 1
+    return found[:count], True
+
+
+@njit(cache=True)
+def disjoint_quorum64(quorums, universe, n, node_qset, thresholds, vmask, child_ptr, child_idx):
+    """The first of `quorums` that leaves a quorum among the other nodes of `universe`: (index, that quorum)."""
+    sat = np.zeros(thresholds.shape[0], np.uint8)
+    for k in range(quorums.shape[0]):
+        rest = _closure64(universe & ~quorums[k], n, node_qset, thresholds, vmask, child_ptr, child_idx, sat)
+        if rest:
+            return k, rest
+    return -1, np.uint64(0)
+
+
+@njit(cache=True)
+def self_quorums(n, node_qset, thresholds, val_ptr, val_idx, child_ptr, child_idx):
+    """Which nodes are a quorum on their own (their quorum set is satisfied by the node alone)."""
+    alone = np.zeros(n, np.uint8)
+    sat = np.zeros(thresholds.shape[0], np.uint8)
+    result = np.zeros(n, np.uint8)
+    for i in range(n):
+        if node_qset[i] < 0:
+            continue
+        alone[i] = 1
+        satisfied(alone, thresholds, val_ptr, val_idx, child_ptr, child_idx, sat)
+        result[i] = sat[node_qset[i]]
+        alone[i] = 0
+    return result

@@ -70,17 +70,12 @@ def compile_fbas(
     removed: tuple[str, ...] = ()
     if stellarbeat_parity:
         whole = _flatten(qsets, missing_qset)
-        alone = [k for i, k in enumerate(whole.keys) if _is_self_quorum(whole, i)]
+        flags = _kernels.self_quorums(len(whole.keys), *whole.arrays)
+        alone = [k for k, flag in zip(whole.keys, flags, strict=True) if flag]
         removed = tuple(k for k in alone if k in fbas.nodes)
         qsets = {k: q for k, q in qsets.items() if k not in alone}
     flat = _flatten(qsets, missing_qset)
     return CompiledFbas(flat.keys, *flat.arrays, removed=removed)
-
-
-def _is_self_quorum(compiled: CompiledFbas, i: int) -> bool:
-    alone = np.zeros(len(compiled.keys), np.uint8)
-    alone[i] = 1
-    return bool(_kernels.max_quorum(alone, *compiled.arrays)[i])
 
 
 def _flatten(qsets: dict[str, QuorumSet | None], missing_qset: MissingQset) -> CompiledFbas:
@@ -90,12 +85,18 @@ def _flatten(qsets: dict[str, QuorumSet | None], missing_qset: MissingQset) -> C
     validators: list[list[int]] = []
     children: list[list[int]] = []
 
+    ids: dict[QuorumSet, int] = {}
+
     def add(qset: QuorumSet) -> int:
+        """The id of `qset`; identical quorum sets (common: a top tier shares one) are stored once."""
+        if qset in ids:
+            return ids[qset]
         inner = [add(child) for child in qset.inner]
         thresholds.append(qset.threshold)
         validators.append([index[v] for v in qset.validators if v in index])
         children.append(inner)
-        return len(thresholds) - 1
+        ids[qset] = len(thresholds) - 1
+        return ids[qset]
 
     always = None
     node_qset = np.full(len(keys), -1, np.int64)
@@ -128,27 +129,87 @@ def is_quorum(compiled: CompiledFbas, nodes: set[str] | frozenset[str]) -> bool:
     return bool(nodes) and max_quorum(compiled, nodes) == frozenset(nodes)
 
 
-def minimal_quorums(compiled: CompiledFbas, *, max_steps: int = DEFAULT_MAX_STEPS) -> list[frozenset[str]]:
+def minimal_quorums(
+    compiled: CompiledFbas, *, max_steps: int = DEFAULT_MAX_STEPS, word_bits: int = 64
+) -> list[frozenset[str]]:
     """Every minimal quorum, smallest first (ties in key order).
 
     A minimal quorum is strongly connected in its members' trust graph (a sink component of it would already be a
     quorum), so it lies inside one strongly connected component of the whole trust graph: each component is searched
-    on its own.
+    on its own, restricted to its nodes; components of up to `word_bits` (64) nodes use one-word bit sets.
     """
     found: list[frozenset[str]] = []
-    budget = max_steps
     for component in trust_components(compiled):
-        universe = _kernels.max_quorum(component, *compiled.arrays)
-        if not universe.any():
+        if not _kernels.max_quorum(component, *compiled.arrays).any():
             continue
-        rows, finished = _kernels.minimal_quorums(universe, *compiled.arrays, budget)
-        found.extend(compiled.keys_of(row) for row in rows)
+        part = restrict(compiled, compiled.keys_of(component))
+        if len(part.keys) <= word_bits:
+            bits, finished = _kernels.minimal_quorums64(
+                np.uint64(2 ** len(part.keys) - 1), len(part.keys), *_bit_arrays(part), max_steps
+            )
+            found.extend(frozenset(part.keys[i] for i in range(len(part.keys)) if int(b) >> i & 1) for b in bits)
+        else:
+            rows, finished = _kernels.minimal_quorums(part.mask(), *part.arrays, max_steps)
+            found.extend(part.keys_of(row) for row in rows)
         if not finished:
             raise SearchLimitError(
                 f"Stopped after {max_steps:,} search steps with {len(found):,} minimal quorums found."
             )
-        budget -= 1  # each component costs at least one step; the kernel enforces the rest
     return sorted(found, key=lambda q: (len(q), sorted(q)))
+
+
+def restrict(compiled: CompiledFbas, nodes: frozenset[str]) -> CompiledFbas:
+    """The FBAS seen from inside `nodes`: their quorum sets, with members outside `nodes` dropped.
+
+    Equivalent for every question about sets of these nodes, since an outside member is never in such a set.
+    """
+    keys = tuple(k for k in compiled.keys if k in nodes)
+    old_index = {k: i for i, k in enumerate(compiled.keys)}
+    new_index = {old_index[k]: i for i, k in enumerate(keys)}
+    members = _qset_children(compiled)
+    order: list[int] = []
+
+    def visit(q: int) -> None:  # post-order, children first, as the kernels expect
+        for child in members[q]:
+            visit(child)
+        order.append(q)
+
+    roots = [int(compiled.node_qset[old_index[k]]) for k in keys]
+    for root in dict.fromkeys(r for r in roots if r >= 0):
+        visit(root)
+    renumber = {old: new for new, old in enumerate(dict.fromkeys(order))}
+    kept = list(renumber)
+    validators = [
+        [new_index[v] for v in compiled.val_idx[compiled.val_ptr[q] : compiled.val_ptr[q + 1]] if v in new_index]
+        for q in kept
+    ]
+    children = [[renumber[c] for c in members[q]] for q in kept]
+    return CompiledFbas(
+        keys,
+        np.asarray([renumber[r] if r >= 0 else -1 for r in roots], np.int64),
+        compiled.thresholds[kept] if kept else np.zeros(0, np.int64),
+        np.cumsum([0] + [len(v) for v in validators], dtype=np.int64),
+        np.asarray([v for vs in validators for v in vs], np.int64),
+        np.cumsum([0] + [len(c) for c in children], dtype=np.int64),
+        np.asarray([c for cs in children for c in cs], np.int64),
+        compiled.removed,
+    )
+
+
+def _qset_children(compiled: CompiledFbas) -> list[list[int]]:
+    return [
+        compiled.child_idx[compiled.child_ptr[q] : compiled.child_ptr[q + 1]].tolist()
+        for q in range(len(compiled.thresholds))
+    ]
+
+
+def _bit_arrays(part: CompiledFbas) -> tuple[np.ndarray, ...]:
+    """The kernel arrays with each quorum set's validators as one uint64 bit mask."""
+    vmask = np.zeros(len(part.thresholds), np.uint64)
+    for q in range(len(part.thresholds)):
+        for v in part.val_idx[part.val_ptr[q] : part.val_ptr[q + 1]]:
+            vmask[q] |= np.uint64(1) << np.uint64(v)
+    return part.node_qset, part.thresholds, vmask, part.child_ptr, part.child_idx
 
 
 def trust_components(compiled: CompiledFbas) -> list[np.ndarray]:
@@ -194,12 +255,32 @@ def quorum_intersection(compiled: CompiledFbas, minimal: list[frozenset[str]] | 
     minimal = minimal_quorums(compiled) if minimal is None else minimal
     if not minimal:
         return IntersectionResult(False)
-    everyone = compiled.mask()
-    for quorum in minimal:
-        rest = _kernels.max_quorum(everyone & (1 - compiled.mask(quorum)), *compiled.arrays)
-        if rest.any():
-            return IntersectionResult(False, (quorum, _shrink(compiled, rest)))
-    return IntersectionResult(True)
+    # Any quorum disjoint from a minimal quorum holds a minimal quorum of its own, inside one trust component.
+    holders = [c for c in trust_components(compiled) if _kernels.max_quorum(c, *compiled.arrays).any()]
+    if len(holders) > 1:
+        first, second = (compiled.keys_of(_kernels.max_quorum(c, *compiled.arrays)) for c in holders[:2])
+        return IntersectionResult(False, (_shrink_keys(compiled, first), _shrink_keys(compiled, second)))
+    part = restrict(compiled, compiled.keys_of(holders[0]))
+    if len(part.keys) > 64:
+        everyone = compiled.mask()
+        for quorum in minimal:
+            rest = _kernels.max_quorum(everyone & (1 - compiled.mask(quorum)), *compiled.arrays)
+            if rest.any():
+                return IntersectionResult(False, (quorum, _shrink(compiled, rest)))
+        return IntersectionResult(True)
+    position = {k: i for i, k in enumerate(part.keys)}
+    bits = np.asarray([sum(1 << position[k] for k in q) for q in minimal], np.uint64)
+    index, rest = _kernels.disjoint_quorum64(
+        bits, np.uint64(2 ** len(part.keys) - 1), len(part.keys), *_bit_arrays(part)
+    )
+    if index < 0:
+        return IntersectionResult(True)
+    other = frozenset(part.keys[i] for i in range(len(part.keys)) if int(rest) >> i & 1)
+    return IntersectionResult(False, (minimal[index], _shrink_keys(compiled, other)))
+
+
+def _shrink_keys(compiled: CompiledFbas, quorum: frozenset[str]) -> frozenset[str]:
+    return _shrink(compiled, compiled.mask(quorum))
 
 
 def _shrink(compiled: CompiledFbas, quorum: np.ndarray) -> frozenset[str]:

@@ -91,11 +91,11 @@ def small_fbas(draw: st.DrawFn) -> Fbas:
 
 
 @settings(max_examples=300, deadline=None)
-@given(fbas=small_fbas(), unconstrained=st.booleans())
-def test_minimal_quorums_equal_brute_force(fbas: Fbas, unconstrained: bool) -> None:
+@given(fbas=small_fbas(), unconstrained=st.booleans(), word_bits=st.sampled_from([64, 0]))
+def test_minimal_quorums_equal_brute_force(fbas: Fbas, unconstrained: bool, word_bits: int) -> None:
     compiled = compile_fbas(fbas, missing_qset="unconstrained" if unconstrained else "unsatisfiable")
     expected = _reference_minimal_quorums(fbas, unconstrained)
-    assert minimal_quorums(compiled) == expected
+    assert minimal_quorums(compiled, word_bits=word_bits) == expected  # 0: the general (byte mask) kernel
     union = frozenset().union(*expected) if expected else frozenset()
     assert max_quorum(compiled) >= union
     disjoint = any(not a & b for a, b in itertools.combinations(expected, 2))
