@@ -247,11 +247,7 @@ def minimal_quorums64(universe, n, node_qset, thresholds, vmask, child_ptr, chil
                     minimal = False
                     break
             if minimal:
-                if count == found.shape[0]:
-                    grown = np.zeros(2 * count, np.uint64)
-                    grown[:count] = found
-                    found = grown
-                found[count] = selected
+                found = _append64(found, count, selected)
                 count += 1
             continue
         pick = _branch64(selected, reach, n, node_qset, vmask, child_ptr, child_idx, sat, pending)
@@ -294,3 +290,68 @@ def self_quorums(n, node_qset, thresholds, val_ptr, val_idx, child_ptr, child_id
         result[i] = sat[node_qset[i]]
         alone[i] = 0
     return result
+
+
+@njit(cache=True)
+def _append64(found, count, value):
+    """`found` with `value` stored at `count`, grown when full."""
+    if count == found.shape[0]:
+        grown = np.zeros(2 * count, np.uint64)
+        grown[:count] = found
+        found = grown
+    found[count] = value
+    return found
+
+
+@njit(cache=True)
+def minimal_hitting_sets64(family, max_steps):
+    """Every minimal set of bits that meets each mask in `family`, and whether the search finished.
+
+    Backtracking: take the first set not yet hit and branch on each of its allowed bits, excluding the bits
+    branched on before it (so each result is reached once). A branch ends as soon as a chosen bit is no longer the
+    only chosen bit of some set ("critical"): no superset of it can be minimal.
+    """
+    one = np.uint64(1)
+    stack = np.zeros((4096, 2), np.uint64)  # chosen, excluded
+    found = np.zeros(16, np.uint64)
+    count = 0
+    top = 1
+    steps = 0
+    while top > 0:
+        steps += 1
+        if steps > max_steps:
+            return found[:count], False
+        top -= 1
+        chosen = stack[top, 0]
+        excluded = stack[top, 1]
+        if chosen & (chosen - one):  # two or more bits: every one must still be critical
+            critical = np.uint64(0)
+            for k in range(family.shape[0]):
+                hit = family[k] & chosen
+                if hit and (hit & (hit - one)) == 0:
+                    critical |= hit
+            if critical != chosen:
+                continue
+        unhit = -1
+        for k in range(family.shape[0]):
+            if (family[k] & chosen) == 0:
+                unhit = k
+                break
+        if unhit < 0:
+            found = _append64(found, count, chosen)
+            count += 1
+            continue
+        candidates = family[unhit] & ~excluded
+        before = np.uint64(0)
+        for b in range(64):
+            bit = one << np.uint64(b)
+            if candidates & bit:
+                if top == stack.shape[0]:
+                    grown_stack = np.zeros((2 * top, 2), np.uint64)
+                    grown_stack[:top] = stack
+                    stack = grown_stack
+                stack[top, 0] = chosen | bit
+                stack[top, 1] = excluded | before
+                top += 1
+                before |= bit
+    return found[:count], True

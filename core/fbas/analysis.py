@@ -8,6 +8,7 @@ stellarbeat scanner's preprocessing: nodes that are a quorum on their own are re
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -300,3 +301,57 @@ def _shrink(compiled: CompiledFbas, quorum: np.ndarray) -> frozenset[str]:
 def top_tier(minimal: list[frozenset[str]]) -> frozenset[str]:
     """The top tier: every node that is in some minimal quorum."""
     return frozenset().union(*minimal) if minimal else frozenset()
+
+
+def minimal_blocking_sets(
+    minimal: list[frozenset[str]], faulty: frozenset[str] = frozenset(), *, max_steps: int = DEFAULT_MAX_STEPS
+) -> list[frozenset[str]]:
+    """Every minimal set of nodes whose failure halts the network (it meets every quorum), smallest first.
+
+    A set meets every quorum when it meets every minimal quorum: these are minimal hitting sets. With `faulty`
+    nodes already down (stellarbeat: the non-validating ones), they are the minimal sets of further nodes to fail:
+    the hitting sets of the minimal quorums without a faulty node, never naming a faulty node. If every quorum
+    already holds a faulty node, the network is blocked and the empty set is the one blocking set.
+    """
+    if not minimal:
+        return []
+    family_sets = [q for q in minimal if not q & faulty]
+    if not family_sets:
+        return [frozenset()]
+    nodes = sorted(top_tier(family_sets))
+    if len(nodes) > 64:
+        return _hitting_sets_reference(family_sets)
+    bit = {k: 1 << i for i, k in enumerate(nodes)}
+    masks = {sum(bit[k] for k in q) for q in family_sets}
+    family = np.asarray(sorted(masks, key=lambda m: (m.bit_count(), m)), np.uint64)
+    found, finished = _kernels.minimal_hitting_sets64(family, max_steps)
+    if not finished:
+        raise SearchLimitError(f"Stopped after {max_steps:,} search steps with {len(found):,} blocking sets found.")
+    sets = [frozenset(k for k in nodes if int(mask) & bit[k]) for mask in found]
+    return sorted(sets, key=lambda s: (len(s), sorted(s)))
+
+
+def _hitting_sets_reference(family: list[frozenset[str]]) -> list[frozenset[str]]:
+    """Minimal hitting sets by plain set operations (for top tiers beyond 64 nodes)."""
+    results: set[frozenset[str]] = set()
+
+    def grow(chosen: frozenset[str], excluded: frozenset[str]) -> None:
+        unhit = next((s for s in family if not s & chosen), None)
+        if unhit is None:
+            if all(any(s & chosen == {c} for s in family) for c in chosen):
+                results.add(chosen)
+            return
+        before: set[str] = set()
+        for node in sorted(unhit - excluded):
+            grow(chosen | {node}, excluded | before)
+            before.add(node)
+
+    grow(frozenset(), frozenset())
+    return sorted(results, key=lambda s: (len(s), sorted(s)))
+
+
+def merge_sets(sets: list[frozenset[str]], group_of: Callable[[str], str]) -> list[frozenset[str]]:
+    """Node sets as sets of groups, keeping only the minimal ones (the scanner's merged results)."""
+    merged = {frozenset(group_of(k) for k in s) for s in sets}
+    minimal = [s for s in merged if not any(other < s for other in merged)]
+    return sorted(minimal, key=lambda s: (len(s), sorted(s)))

@@ -95,14 +95,34 @@ class Fbas:
         return [key for key, node in self.nodes.items() if node.qset is not None]
 
     def group_of(self, key: str, merge_by: str) -> str | None:
-        """The group name of a node under a grouping ("node" is the node itself)."""
+        """The group name of a node under a grouping ("node" is the node itself).
+
+        ISP names are grouped ignoring case and punctuation ("amazon.com, Inc" and "amazon.com Inc." are one ISP,
+        as in the stellarbeat scanner), under the spelling seen first.
+        """
         node = self.nodes.get(key)
         if merge_by == "node" or node is None:
             return key
         value = node.field(merge_by)
-        if merge_by == "organization" and value is not None:
+        if value is None:
+            return None
+        if merge_by == "organization":
             return self.organizations.get(value, value)
+        if merge_by == "isp":
+            return self._isp_names().get(_isp_key(value), value)
         return value
+
+    def _isp_names(self) -> dict[str, str]:
+        names: dict[str, str] = {}
+        for node in self.nodes.values():
+            isp = node.field("isp")
+            if isp is not None:
+                names.setdefault(_isp_key(isp), isp)
+        return names
+
+
+def _isp_key(name: str) -> str:
+    return "".join(ch for ch in name.casefold() if ch.isalnum())
 
 
 def loads(nodes_text: str | bytes, organizations_text: str | bytes | None = None) -> Fbas:

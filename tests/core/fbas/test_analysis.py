@@ -10,20 +10,43 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from core.fbas.analysis import compile_fbas, is_quorum, max_quorum, minimal_quorums, quorum_intersection, top_tier
+from core.fbas.analysis import (
+    compile_fbas,
+    is_quorum,
+    max_quorum,
+    merge_sets,
+    minimal_blocking_sets,
+    minimal_quorums,
+    quorum_intersection,
+    top_tier,
+)
 from core.fbas.model import Fbas, Node, QuorumSet, loads
 from tests.conftest import SHARED_DATA
 
-# The three other 13,608-quorum snapshots take 10-20 s each today; top_tier.json is the same network's top tier.
-SLOW = {"nodejs_fbas_analyzer/nodes.json", "python-fbas/validators.json", "python-fbas/network-2025-01-03.json"}
 EXPECTED = json.loads((SHARED_DATA / "fbas" / "expected_wasm_dev.json").read_text())
-CASES = sorted(name for name in EXPECTED if name != "_about" and name not in SLOW)
+CASES = sorted(name for name in EXPECTED if name != "_about")
+ORGANIZATIONS = {
+    "fbas_analyzer/stellarbeat_nodes_2019-09-17.json": "fbas_analyzer/stellarbeat_organizations_2019-09-17.json",
+    "python-fbas/network-2025-01-03.json": "python-fbas/organizations-2025-01-03.json",
+    "nodejs_fbas_analyzer/nodes.json": "nodejs_fbas_analyzer/organizations.json",
+}
+
+
+def _load(name: str) -> Fbas:
+    folder = SHARED_DATA / "fbas"
+    organizations = (folder / ORGANIZATIONS[name]).read_bytes() if name in ORGANIZATIONS else None
+    return loads((folder / name).read_bytes(), organizations)
+
+
+def _summary(sets: list[frozenset[str]]) -> tuple[int, int]:
+    return len(sets), min((len(s) for s in sets), default=0)
 
 
 @pytest.mark.parametrize("name", CASES)
 def test_matches_the_stellarbeat_scanner(name: str, shared_data: Path) -> None:
     expected = EXPECTED[name]
-    compiled = compile_fbas(loads((shared_data / "fbas" / name).read_bytes()), stellarbeat_parity=True)
+    fbas = _load(name)
+    compiled = compile_fbas(fbas, stellarbeat_parity=True)
     minimal = minimal_quorums(compiled)
     assert len(minimal) == expected["mq"]["count"]
     assert min((len(q) for q in minimal), default=0) == expected["mq"]["min"]
@@ -34,6 +57,16 @@ def test_matches_the_stellarbeat_scanner(name: str, shared_data: Path) -> None:
         first, second = result.witness
         assert not first & second
         assert is_quorum(compiled, first) and is_quorum(compiled, second)
+    faulty = frozenset(k for k, node in fbas.nodes.items() if node.is_validating is False)
+    blocking = minimal_blocking_sets(minimal, faulty)
+    assert _summary(blocking) == (expected["mbs"]["count"], expected["mbs"]["min"])
+    for merge, figures in expected.get("merged", {}).items():
+
+        def group(key: str, merge: str = merge) -> str:
+            return fbas.group_of(key, merge) or key
+
+        assert len({group(k) for k in top_tier(minimal)}) == figures["top_tier_size"], merge
+        assert _summary(merge_sets(blocking, group)) == (figures["mbs"]["count"], figures["mbs"]["min"]), merge
 
 
 def test_parity_mode_removes_self_quorums_and_says_so(shared_data: Path) -> None:
@@ -100,3 +133,36 @@ def test_minimal_quorums_equal_brute_force(fbas: Fbas, unconstrained: bool, word
     assert max_quorum(compiled) >= union
     disjoint = any(not a & b for a, b in itertools.combinations(expected, 2))
     assert quorum_intersection(compiled, expected).intersects == (bool(expected) and not disjoint)
+
+
+def _reference_blocking_sets(minimal: list[frozenset[str]], faulty: frozenset[str]) -> list[frozenset[str]]:
+    family = [q for q in minimal if not q & faulty]
+    if not minimal:
+        return []
+    if not family:
+        return [frozenset()]
+    nodes = sorted(frozenset().union(*family))
+    hitting = [
+        frozenset(c)
+        for r in range(1, len(nodes) + 1)
+        for c in itertools.combinations(nodes, r)
+        if all(q & set(c) for q in family)
+    ]
+    return sorted((h for h in hitting if not any(o < h for o in hitting)), key=lambda h: (len(h), sorted(h)))
+
+
+@settings(max_examples=300, deadline=None)
+@given(fbas=small_fbas(), faulty=st.sets(st.sampled_from(KEYS), max_size=2))
+def test_blocking_sets_equal_brute_force(fbas: Fbas, faulty: set[str]) -> None:
+    minimal = _reference_minimal_quorums(fbas, unconstrained=False)
+    assert minimal_blocking_sets(minimal, frozenset(faulty)) == _reference_blocking_sets(minimal, frozenset(faulty))
+
+
+def test_merging_keeps_minimal_group_sets() -> None:
+    groups = {"a1": "A", "a2": "A", "b1": "B", "c1": "C"}
+    sets = [frozenset({"a1", "b1"}), frozenset({"a2", "b1"}), frozenset({"a1", "a2"}), frozenset({"a1", "b1", "c1"})]
+    assert merge_sets(sets, groups.__getitem__) == [frozenset({"A"})]
+    assert merge_sets([frozenset({"a1", "c1"}), frozenset({"b1"})], groups.__getitem__) == [
+        frozenset({"B"}),
+        frozenset({"A", "C"}),
+    ]
