@@ -355,3 +355,41 @@ def merge_sets(sets: list[frozenset[str]], group_of: Callable[[str], str]) -> li
     merged = {frozenset(group_of(k) for k in s) for s in sets}
     minimal = [s for s in merged if not any(other < s for other in merged)]
     return sorted(minimal, key=lambda s: (len(s), sorted(s)))
+
+
+def symmetric_top_tier(
+    fbas: Fbas, top: frozenset[str], removed: tuple[str, ...] | frozenset[str] = ()
+) -> QuorumSet | None:
+    """The quorum set every top-tier node shares, if they all share one; else None.
+
+    As the scanner sees them, quorum sets leave out members that are not in the file or were `removed` by the
+    stellarbeat-parity preprocessing (thresholds kept). As in SCP, a node's quorum set counts the node itself: a set
+    that does not name its owner is compared as if the owner were added (threshold + 1), so "7 of the 9 others"
+    reads as "8 of all 10".
+    """
+    shared = None
+    known = frozenset(fbas.nodes) - frozenset(removed)
+    for key in sorted(top):
+        qset = fbas.nodes[key].qset if key in fbas.nodes else None
+        if qset is None:
+            return None
+        qset = _within(qset, known)
+        if key not in qset.members():
+            qset = QuorumSet(qset.threshold + 1, (key, *qset.validators), qset.inner)
+        qset = canonical(qset)
+        if shared is None:
+            shared = qset
+        elif qset != shared:
+            return None
+    return shared
+
+
+def canonical(qset: QuorumSet) -> QuorumSet:
+    """The quorum set with validators and inner sets in a fixed order, so equal sets compare equal."""
+    inner = sorted((canonical(c) for c in qset.inner), key=repr)
+    return QuorumSet(qset.threshold, tuple(sorted(qset.validators)), tuple(inner))
+
+
+def _within(qset: QuorumSet, nodes: frozenset[str]) -> QuorumSet:
+    inner = tuple(_within(c, nodes) for c in qset.inner)
+    return QuorumSet(qset.threshold, tuple(v for v in qset.validators if v in nodes), inner)

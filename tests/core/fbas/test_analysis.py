@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from core.fbas.analysis import (
+    canonical,
     compile_fbas,
     is_quorum,
     max_quorum,
@@ -18,6 +19,7 @@ from core.fbas.analysis import (
     minimal_blocking_sets,
     minimal_quorums,
     quorum_intersection,
+    symmetric_top_tier,
     top_tier,
 )
 from core.fbas.model import Fbas, Node, QuorumSet, loads
@@ -36,6 +38,11 @@ def _load(name: str) -> Fbas:
     folder = SHARED_DATA / "fbas"
     organizations = (folder / ORGANIZATIONS[name]).read_bytes() if name in ORGANIZATIONS else None
     return loads((folder / name).read_bytes(), organizations)
+
+
+def _qset_from_json(raw: dict) -> QuorumSet:
+    inner = tuple(_qset_from_json(c) for c in raw.get("innerQuorumSets", []))
+    return QuorumSet(raw["threshold"], tuple(raw["validators"]), inner)
 
 
 def _summary(sets: list[frozenset[str]]) -> tuple[int, int]:
@@ -57,6 +64,11 @@ def test_matches_the_stellarbeat_scanner(name: str, shared_data: Path) -> None:
         first, second = result.witness
         assert not first & second
         assert is_quorum(compiled, first) and is_quorum(compiled, second)
+    symmetric = symmetric_top_tier(fbas, top_tier(minimal), compiled.removed)
+    expected_symmetric = expected["symmetric_top_tier"]
+    assert (symmetric is None) == (expected_symmetric is None)
+    if symmetric is not None:
+        assert symmetric == canonical(_qset_from_json(expected_symmetric))
     faulty = frozenset(k for k, node in fbas.nodes.items() if node.is_validating is False)
     blocking = minimal_blocking_sets(minimal, faulty)
     assert _summary(blocking) == (expected["mbs"]["count"], expected["mbs"]["min"])
