@@ -304,14 +304,17 @@ def _append64(found, count, value):
 
 
 @njit(cache=True)
-def minimal_hitting_sets64(family, max_steps):
-    """Every minimal set of bits that meets each mask in `family`, and whether the search finished.
+def minimal_blocking_sets64(family, n, node_qset, thresholds, vmask, child_ptr, child_idx, max_steps):
+    """Every minimal blocking set of the n-node (n <= 64) FBAS as bit masks, and whether the search finished.
 
-    Backtracking: take the first set not yet hit and branch on each of its allowed bits, excluding the bits
-    branched on before it (so each result is reached once). A branch ends as soon as a chosen bit is no longer the
-    only chosen bit of some set ("critical"): no superset of it can be minimal.
+    `family` holds the minimal quorums to hit (those without a faulty node), smallest first. Branching as in
+    `minimal_hitting_sets64`; pruning with quorum closures instead of scans of the family: a chosen node that lies in
+    no quorum avoiding the other chosen nodes can never be needed, and a complete set is minimal exactly when
+    giving back any one of its nodes lets a quorum form again.
     """
     one = np.uint64(1)
+    everyone = (one << np.uint64(n)) - one if n < 64 else ~np.uint64(0)
+    sat = np.zeros(thresholds.shape[0], np.uint8)
     stack = np.zeros((4096, 2), np.uint64)  # chosen, excluded
     found = np.zeros(16, np.uint64)
     count = 0
@@ -324,14 +327,15 @@ def minimal_hitting_sets64(family, max_steps):
         top -= 1
         chosen = stack[top, 0]
         excluded = stack[top, 1]
-        if chosen & (chosen - one):  # two or more bits: every one must still be critical
-            critical = np.uint64(0)
-            for k in range(family.shape[0]):
-                hit = family[k] & chosen
-                if hit and (hit & (hit - one)) == 0:
-                    critical |= hit
-            if critical != chosen:
-                continue
+        needed = True
+        rest = chosen
+        while rest and needed:
+            bit = rest & (~rest + one)
+            rest &= ~bit
+            reach = _closure64(everyone & ~(chosen & ~bit), n, node_qset, thresholds, vmask, child_ptr, child_idx, sat)
+            needed = (reach & bit) != 0
+        if not needed:
+            continue
         unhit = -1
         for k in range(family.shape[0]):
             if (family[k] & chosen) == 0:
@@ -343,15 +347,15 @@ def minimal_hitting_sets64(family, max_steps):
             continue
         candidates = family[unhit] & ~excluded
         before = np.uint64(0)
-        for b in range(64):
-            bit = one << np.uint64(b)
-            if candidates & bit:
-                if top == stack.shape[0]:
-                    grown_stack = np.zeros((2 * top, 2), np.uint64)
-                    grown_stack[:top] = stack
-                    stack = grown_stack
-                stack[top, 0] = chosen | bit
-                stack[top, 1] = excluded | before
-                top += 1
-                before |= bit
+        while candidates:
+            bit = candidates & (~candidates + one)
+            candidates &= ~bit
+            if top == stack.shape[0]:
+                grown = np.zeros((2 * top, 2), np.uint64)
+                grown[:top] = stack
+                stack = grown
+            stack[top, 0] = chosen | bit
+            stack[top, 1] = excluded | before
+            top += 1
+            before |= bit
     return found[:count], True

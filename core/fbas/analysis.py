@@ -304,7 +304,11 @@ def top_tier(minimal: list[frozenset[str]]) -> frozenset[str]:
 
 
 def minimal_blocking_sets(
-    minimal: list[frozenset[str]], faulty: frozenset[str] = frozenset(), *, max_steps: int = DEFAULT_MAX_STEPS
+    compiled: CompiledFbas,
+    minimal: list[frozenset[str]],
+    faulty: frozenset[str] = frozenset(),
+    *,
+    max_steps: int = DEFAULT_MAX_STEPS,
 ) -> list[frozenset[str]]:
     """Every minimal set of nodes whose failure halts the network (it meets every quorum), smallest first.
 
@@ -318,16 +322,17 @@ def minimal_blocking_sets(
     family_sets = [q for q in minimal if not q & faulty]
     if not family_sets:
         return [frozenset()]
-    nodes = sorted(top_tier(family_sets))
-    if len(nodes) > 64:
+    tier = top_tier(family_sets)
+    if len(tier) > 64:
         return _hitting_sets_reference(family_sets)
-    bit = {k: 1 << i for i, k in enumerate(nodes)}
-    masks = {sum(bit[k] for k in q) for q in family_sets}
+    part = restrict(compiled, tier)  # every quorum avoiding the faulty nodes holds one inside the tier
+    position = {k: i for i, k in enumerate(part.keys)}
+    masks = {sum(1 << position[k] for k in q) for q in family_sets}
     family = np.asarray(sorted(masks, key=lambda m: (m.bit_count(), m)), np.uint64)
-    found, finished = _kernels.minimal_hitting_sets64(family, max_steps)
+    found, finished = _kernels.minimal_blocking_sets64(family, len(part.keys), *_bit_arrays(part), max_steps)
     if not finished:
         raise SearchLimitError(f"Stopped after {max_steps:,} search steps with {len(found):,} blocking sets found.")
-    sets = [frozenset(k for k in nodes if int(mask) & bit[k]) for mask in found]
+    sets = [frozenset(k for k, i in position.items() if int(mask) >> i & 1) for mask in found]
     return sorted(sets, key=lambda s: (len(s), sorted(s)))
 
 

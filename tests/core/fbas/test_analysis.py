@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from core.fbas.analysis import (
+    _hitting_sets_reference,
     canonical,
     compile_fbas,
     is_quorum,
@@ -70,7 +71,7 @@ def test_matches_the_stellarbeat_scanner(name: str, shared_data: Path) -> None:
     if symmetric is not None:
         assert symmetric == canonical(_qset_from_json(expected_symmetric))
     faulty = frozenset(k for k, node in fbas.nodes.items() if node.is_validating is False)
-    blocking = minimal_blocking_sets(minimal, faulty)
+    blocking = minimal_blocking_sets(compiled, minimal, faulty)
     assert _summary(blocking) == (expected["mbs"]["count"], expected["mbs"]["min"])
     for merge, figures in expected.get("merged", {}).items():
 
@@ -167,7 +168,11 @@ def _reference_blocking_sets(minimal: list[frozenset[str]], faulty: frozenset[st
 @given(fbas=small_fbas(), faulty=st.sets(st.sampled_from(KEYS), max_size=2))
 def test_blocking_sets_equal_brute_force(fbas: Fbas, faulty: set[str]) -> None:
     minimal = _reference_minimal_quorums(fbas, unconstrained=False)
-    assert minimal_blocking_sets(minimal, frozenset(faulty)) == _reference_blocking_sets(minimal, frozenset(faulty))
+    expected = _reference_blocking_sets(minimal, frozenset(faulty))
+    assert minimal_blocking_sets(compile_fbas(fbas), minimal, frozenset(faulty)) == expected
+    family = [q for q in minimal if not q & frozenset(faulty)]
+    if family:  # the plain-set fallback used beyond 64 top-tier nodes
+        assert _hitting_sets_reference(family) == expected
 
 
 def test_merging_keeps_minimal_group_sets() -> None:
