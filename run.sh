@@ -59,6 +59,20 @@ chromium() {
     as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
 }
 
+fbas_oracle() {  # the stellarbeat WASM scanner, a test oracle only (tests/fbas_oracle)
+    if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+        say "installing Debian's nodejs and npm for the FBAS test oracle"
+        as_root apt-get update -qq
+        as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null
+    fi
+    local folder=tests/fbas_oracle stamp=tests/fbas_oracle/node_modules/.ctas-installed
+    if [ ! -f "$stamp" ] || [ "$folder/package-lock.json" -nt "$stamp" ]; then
+        say "installing the FBAS test oracle (npm ci)"
+        (cd "$folder" && npm ci --no-audit --no-fund --loglevel=error)
+        touch "$stamp"
+    fi
+}
+
 case "${1:-}" in
     app)
         install requirements.txt
@@ -68,6 +82,7 @@ case "${1:-}" in
     test)
         install requirements-test.txt
         chromium
+        fbas_oracle
         say "ruff"
         "$VENV/bin/ruff" check .
         "$VENV/bin/ruff" format --check .

@@ -86,7 +86,7 @@ class Fbas:
     """A federated Byzantine agreement system: nodes by public key, organizations, and the warnings of loading."""
 
     nodes: dict[str, Node]
-    organizations: dict[str, str] = field(default_factory=dict)  # organization id -> name
+    organizations: dict[str, str] = field(default_factory=dict)  # validator public key -> organization name
     warnings: list[DataWarning] = field(default_factory=list)
 
     @property
@@ -97,32 +97,20 @@ class Fbas:
     def group_of(self, key: str, merge_by: str) -> str | None:
         """The group name of a node under a grouping ("node" is the node itself).
 
-        ISP names are grouped ignoring case and punctuation ("amazon.com, Inc" and "amazon.com Inc." are one ISP,
-        as in the stellarbeat scanner), under the spelling seen first.
+        ISP names are normalised as the stellarbeat scanner does (commas dropped, a trailing period stripped), so
+        "amazon.com, Inc" and "amazon.com Inc." are the one ISP "amazon.com Inc".
         """
         node = self.nodes.get(key)
         if merge_by == "node" or node is None:
             return key
+        if merge_by == "organization":  # membership comes from the organizations file, as in the scanner
+            return self.organizations.get(key)
         value = node.field(merge_by)
         if value is None:
             return None
-        if merge_by == "organization":
-            return self.organizations.get(value, value)
         if merge_by == "isp":
-            return self._isp_names().get(_isp_key(value), value)
+            return value.replace(",", "").strip().removesuffix(".").strip()
         return value
-
-    def _isp_names(self) -> dict[str, str]:
-        names: dict[str, str] = {}
-        for node in self.nodes.values():
-            isp = node.field("isp")
-            if isp is not None:
-                names.setdefault(_isp_key(isp), isp)
-        return names
-
-
-def _isp_key(name: str) -> str:
-    return "".join(ch for ch in name.casefold() if ch.isalnum())
 
 
 def loads(nodes_text: str | bytes, organizations_text: str | bytes | None = None) -> Fbas:
@@ -242,8 +230,10 @@ def _add_organizations(fbas: Fbas, organizations: Any) -> None:
     if not isinstance(organizations, list):
         raise FbasFormatError("The organizations file must be a list of {id, name, validators}.")
     for org in organizations:
-        if isinstance(org, dict) and org.get("id") is not None:
-            fbas.organizations[str(org["id"])] = str(org.get("name") or org["id"])
+        if not isinstance(org, dict) or org.get("id") is None:
+            raise FbasFormatError("Each organization needs an 'id' (and 'name', 'validators').")
+        for key in org.get("validators") or ():
+            fbas.organizations[str(key)] = str(org.get("name") or org["id"])
 
 
 def _validate(fbas: Fbas) -> list[DataWarning]:
