@@ -1,0 +1,99 @@
+"""Command line: `python -m core.fbas analyze NODES.json [...] --json` prints one JSON object (see scan.py).
+
+Bad input exits 2 with one line on stderr; a scan that exceeds --timeout is stopped and exits 3.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing
+import sys
+from pathlib import Path
+from typing import Any
+
+from core.fbas.analysis import SearchLimitError
+from core.fbas.model import FbasFormatError, loads
+from core.fbas.scan import MERGES, faulty_nodes, scan
+
+EXIT_BAD_INPUT = 2
+EXIT_TIMEOUT = 3
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m core.fbas", description="Analyse a Stellar-style FBAS.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    analyze = commands.add_parser("analyze", help="quorum intersection, minimal quorums, top tier, blocking sets")
+    analyze.add_argument("nodes", type=Path, help="stellarbeat nodes JSON or python-fbas JSON")
+    analyze.add_argument("--organizations", type=Path, help="stellarbeat organizations JSON")
+    analyze.add_argument("--merge-by", default="node", help=f"comma-separated groupings: {','.join(MERGES)}")
+    analyze.add_argument("--faulty", default="auto", help="auto (non-validating nodes), none, or KEY,KEY,...")
+    analyze.add_argument("--missing-qset", choices=["unsatisfiable", "unconstrained"], default="unsatisfiable")
+    analyze.add_argument(
+        "--stellarbeat-parity", action="store_true", help="drop one-node quorums first, as stellarbeat"
+    )
+    analyze.add_argument("--max-sets", type=int, default=100, help="sets listed per result (all are counted)")
+    analyze.add_argument("--timeout", type=float, default=60.0, help="seconds before the scan is stopped")
+    analyze.add_argument("--json", action="store_true", help="print JSON (the only output format)")
+    return parser
+
+
+def _read(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise FbasFormatError(f"Cannot read {path}: {exc.strerror}.") from None
+
+
+def _run(args: argparse.Namespace, answer: Any) -> None:
+    """The scan, in the child process; sends ("ok", result) or ("error", message)."""
+    try:
+        organizations = _read(args.organizations) if args.organizations else None
+        fbas = loads(_read(args.nodes), organizations)
+        result = scan(
+            fbas,
+            merges=[m.strip() for m in args.merge_by.split(",") if m.strip()],
+            faulty=faulty_nodes(fbas, args.faulty),
+            missing_qset=args.missing_qset,
+            stellarbeat_parity=args.stellarbeat_parity,
+            max_sets=args.max_sets,
+        )
+        answer.send(("ok", result))
+    except (FbasFormatError, ValueError, SearchLimitError) as exc:
+        answer.send(("error", str(exc)))
+    except Exception as exc:  # anything else is a bug: still one clear line, never a traceback
+        answer.send(("crash", f"{type(exc).__name__}: {exc}"))
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.max_sets < 0 or args.timeout <= 0:
+        print("error: --max-sets must be >= 0 and --timeout > 0", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    context = multiprocessing.get_context("fork")
+    receive, send = context.Pipe(duplex=False)
+    worker = context.Process(target=_run, args=(args, send), daemon=True)
+    worker.start()
+    send.close()  # only the child writes: if it dies, the parent reads end-of-file instead of waiting
+    if not receive.poll(args.timeout):
+        worker.kill()
+        worker.join()
+        print(f"error: the scan did not finish within {args.timeout:g} s (raise --timeout)", file=sys.stderr)
+        return EXIT_TIMEOUT
+    try:
+        status, payload = receive.recv()
+    except EOFError:
+        status, payload = "crash", f"the scan process ended with code {worker.exitcode}"
+    worker.join()
+    if status == "error":
+        print(f"error: {payload}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    if status == "crash":
+        print(f"internal error: {payload}", file=sys.stderr)
+        return 1
+    print(json.dumps(payload))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,106 @@
+"""A full scan of an FBAS for every grouping asked for, as one JSON-ready dict (the CLI's and the page's contract)."""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from core.fbas.analysis import (
+    MissingQset,
+    compile_fbas,
+    merge_sets,
+    minimal_blocking_sets,
+    minimal_quorums,
+    quorum_intersection,
+    symmetric_top_tier,
+    top_tier,
+)
+from core.fbas.model import Fbas
+
+MERGES = ("node", "organization", "country", "isp")
+NOT_YET = ("minimal_splitting_sets", "history_critical_set")  # reported as null until core.fbas computes them
+
+
+def faulty_nodes(fbas: Fbas, spec: str) -> frozenset[str]:
+    """`auto`: the nodes marked non-validating (stellarbeat's rule); `none`; or comma-separated public keys."""
+    if spec == "auto":
+        return frozenset(k for k, node in fbas.nodes.items() if node.is_validating is False)
+    if spec == "none":
+        return frozenset()
+    return frozenset(k.strip() for k in spec.split(",") if k.strip())
+
+
+def scan(
+    fbas: Fbas,
+    *,
+    merges: Iterable[str] = ("node",),
+    faulty: frozenset[str] = frozenset(),
+    missing_qset: MissingQset = "unsatisfiable",
+    stellarbeat_parity: bool = False,
+    max_sets: int = 100,
+) -> dict[str, Any]:
+    """Every analysis for every grouping in `merges`; node-level results are computed once and merged."""
+    merges = list(merges)
+    unknown = [m for m in merges if m not in MERGES]
+    if unknown:
+        raise ValueError(f"Unknown grouping {unknown[0]!r}: use {', '.join(MERGES)}.")
+    clock: dict[str, float] = {}
+    began = time.perf_counter()
+    compiled = compile_fbas(fbas, missing_qset=missing_qset, stellarbeat_parity=stellarbeat_parity)
+    minimal = _timed(clock, "minimal_quorums", lambda: minimal_quorums(compiled))
+    intersection = _timed(clock, "quorum_intersection", lambda: quorum_intersection(compiled, minimal))
+    blocking = _timed(clock, "minimal_blocking_sets", lambda: minimal_blocking_sets(compiled, minimal, faulty))
+    tier = top_tier(minimal)
+    symmetric = _timed(clock, "symmetric_top_tier", lambda: symmetric_top_tier(fbas, tier, compiled.removed))
+    results = {}
+    for merge in merges:
+
+        def group(key: str, merge: str = merge) -> str:
+            return fbas.group_of(key, merge) or key
+
+        witness = intersection.witness
+        results[merge] = {
+            "quorum_intersection": intersection.intersects,
+            "disjoint_quorums": [sorted({group(k) for k in side}) for side in witness] if witness else None,
+            "minimal_quorums": _summary(_merged(minimal, merge, group), max_sets),
+            "top_tier": sorted({group(k) for k in tier}),
+            "symmetric_top_tier": symmetric.to_json() if symmetric is not None and merge == "node" else None,
+            "minimal_blocking_sets": _summary(_merged(blocking, merge, group), max_sets),
+            **dict.fromkeys(NOT_YET),
+        }
+    clock["total"] = time.perf_counter() - began
+    return {
+        "nodes": len(fbas.nodes),
+        "validators": len(fbas.validators),
+        "faulty": sorted(faulty),
+        "removed_self_quorums": list(compiled.removed),
+        "warnings": [{"code": w.code, "node": w.node, "message": w.message} for w in fbas.warnings],
+        "not_yet_computed": list(NOT_YET),
+        "results": results,
+        "elapsed_ms": {name: round(seconds * 1000, 1) for name, seconds in clock.items()},
+    }
+
+
+def _merged(sets: list[frozenset[str]], merge: str, group: Callable[[str], str]) -> list[frozenset[str]]:
+    """Sets as sets of groups (node level: as they are, already minimal)."""
+    return sets if merge == "node" else merge_sets(sets, group)
+
+
+def _timed(clock: dict[str, float], name: str, work: Callable[[], Any]) -> Any:
+    began = time.perf_counter()
+    result = work()
+    clock[name] = time.perf_counter() - began
+    return result
+
+
+def _summary(sets: list[frozenset[str]], max_sets: int) -> dict[str, Any]:
+    sizes = [len(s) for s in sets]
+    return {
+        "count": len(sets),
+        "min": min(sizes, default=0),
+        "max": max(sizes, default=0),
+        "mean": round(statistics.fmean(sizes), 3) if sizes else 0,
+        "sets": [sorted(s) for s in sets[:max_sets]],
+    }

@@ -1,0 +1,96 @@
+"""The FBAS command line: the JSON contract on a real snapshot, and one clear line with exit 2 on bad input."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO
+
+
+def _cli(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "core.fbas", *args],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def test_analyze_prints_the_json_contract(shared_data: Path) -> None:
+    folder = shared_data / "fbas" / "fbas_analyzer"
+    result = _cli(
+        "analyze",
+        str(folder / "stellarbeat_nodes_2019-09-17.json"),
+        "--organizations",
+        str(folder / "stellarbeat_organizations_2019-09-17.json"),
+        "--merge-by",
+        "node,organization,country",
+        "--stellarbeat-parity",
+        "--max-sets",
+        "3",
+        "--json",
+    )
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert (report["nodes"], report["validators"]) == (172, 75)
+    node, organization, country = (report["results"][m] for m in ("node", "organization", "country"))
+    assert node["quorum_intersection"] is True and node["disjoint_quorums"] is None
+    assert (node["minimal_quorums"]["count"], node["minimal_quorums"]["min"]) == (1161, 8)
+    assert len(node["minimal_quorums"]["sets"]) == 3
+    assert (node["minimal_blocking_sets"]["count"], node["minimal_blocking_sets"]["min"]) == (126, 4)
+    assert node["symmetric_top_tier"]["threshold"] == 4
+    assert len(node["top_tier"]) == 17
+    # The anchors' known answer: five organizations, minimal quorums of four, every pair of them blocks.
+    assert organization["top_tier"] == sorted(
+        ["COINQVEST Limited", "Keybase", "LOBSTR", "SatoshiPay", "Stellar Development Foundation"]
+    )
+    assert (organization["minimal_quorums"]["count"], organization["minimal_quorums"]["min"]) == (5, 4)
+    assert (organization["minimal_blocking_sets"]["count"], organization["minimal_blocking_sets"]["max"]) == (10, 2)
+    assert country["top_tier"] == ["Finland", "Germany", "United States"]
+    assert node["minimal_splitting_sets"] is None and "minimal_splitting_sets" in report["not_yet_computed"]
+
+
+def test_disjoint_quorums_are_reported(shared_data: Path) -> None:
+    result = _cli("analyze", str(shared_data / "fbas" / "fbas_analyzer" / "broken.json"), "--json")
+    node = json.loads(result.stdout)["results"]["node"]
+    first, second = node["disjoint_quorums"]
+    assert node["quorum_intersection"] is False
+    assert first and second and not set(first) & set(second)
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"not json", "not valid JSON"),
+        (b"[]", "empty"),
+        (b'{"a": 1}', "Expected a stellarbeat nodes list"),
+    ],
+)
+def test_bad_input_exits_2_with_one_line(tmp_path: Path, content: bytes, message: str) -> None:
+    path = tmp_path / "nodes.json"
+    path.write_bytes(content)
+    result = _cli("analyze", str(path), "--json")
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert result.stderr.count("\n") == 1 and message in result.stderr
+
+
+def test_unknown_grouping_and_missing_file_exit_2(shared_data: Path, tmp_path: Path) -> None:
+    nodes = str(shared_data / "fbas" / "python-fbas" / "circular_1.json")
+    assert "Unknown grouping 'planet'" in _cli("analyze", nodes, "--merge-by", "planet", "--json").stderr
+    missing = _cli("analyze", str(tmp_path / "absent.json"), "--json")
+    assert missing.returncode == 2 and "Cannot read" in missing.stderr
+
+
+def test_timeout_stops_the_scan(shared_data: Path) -> None:
+    nodes = str(shared_data / "fbas" / "python-fbas" / "network-2025-01-03.json")
+    result = _cli("analyze", nodes, "--timeout", "0.01", "--json")
+    assert result.returncode == 3
+    assert "did not finish within 0.01 s" in result.stderr
