@@ -315,7 +315,7 @@ def minimal_blocking_sets64(family, n, node_qset, thresholds, vmask, child_ptr, 
     one = np.uint64(1)
     everyone = (one << np.uint64(n)) - one if n < 64 else ~np.uint64(0)
     sat = np.zeros(thresholds.shape[0], np.uint8)
-    stack = np.zeros((4096, 2), np.uint64)  # chosen, excluded
+    stack = np.zeros((4096, 3), np.uint64)  # chosen, excluded, index of the first family set that may be unhit
     found = np.zeros(16, np.uint64)
     count = 0
     top = 1
@@ -327,6 +327,7 @@ def minimal_blocking_sets64(family, n, node_qset, thresholds, vmask, child_ptr, 
         top -= 1
         chosen = stack[top, 0]
         excluded = stack[top, 1]
+        first = np.int64(stack[top, 2])
         needed = True
         rest = chosen
         while rest and needed:
@@ -337,7 +338,7 @@ def minimal_blocking_sets64(family, n, node_qset, thresholds, vmask, child_ptr, 
         if not needed:
             continue
         unhit = -1
-        for k in range(family.shape[0]):
+        for k in range(first, family.shape[0]):  # sets before `first` were hit by an ancestor's choice
             if (family[k] & chosen) == 0:
                 unhit = k
                 break
@@ -351,11 +352,12 @@ def minimal_blocking_sets64(family, n, node_qset, thresholds, vmask, child_ptr, 
             bit = candidates & (~candidates + one)
             candidates &= ~bit
             if top == stack.shape[0]:
-                grown = np.zeros((2 * top, 2), np.uint64)
+                grown = np.zeros((2 * top, 3), np.uint64)
                 grown[:top] = stack
                 stack = grown
             stack[top, 0] = chosen | bit
             stack[top, 1] = excluded | before
+            stack[top, 2] = unhit + 1  # the set at `unhit` is hit by `bit`
             top += 1
             before |= bit
     return found[:count], True

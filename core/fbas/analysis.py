@@ -357,7 +357,11 @@ def _hitting_sets_reference(family: list[frozenset[str]]) -> list[frozenset[str]
 
 def merge_sets(sets: list[frozenset[str]], group_of: Callable[[str], str]) -> list[frozenset[str]]:
     """Node sets as sets of groups, keeping only the minimal ones (the scanner's merged results)."""
-    merged = sorted({frozenset(group_of(k) for k in s) for s in sets}, key=lambda s: (len(s), sorted(s)))
+    nodes = frozenset().union(*sets) if sets else frozenset()
+    groups = {k: group_of(k) for k in nodes}
+    if len(set(groups.values())) == len(groups):  # one node per group: a relabelling keeps sets minimal
+        return sorted((frozenset(groups[k] for k in s) for s in sets), key=lambda s: (len(s), sorted(s)))
+    merged = sorted({frozenset(groups[k] for k in s) for s in sets}, key=lambda s: (len(s), sorted(s)))
     kept: list[frozenset[str]] = []
     for candidate in merged:  # smallest first: a set is kept unless a smaller kept set lies inside it
         if not any(k < candidate for k in kept if len(k) < len(candidate)):

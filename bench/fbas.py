@@ -1,0 +1,89 @@
+"""Benchmark: our FBAS scan against stellarbeat's WASM scanner, on every dev snapshot, in the same run.
+
+    python bench/fbas.py [--repeats 3] [--snapshots NAME,...]
+
+Both sides run as fresh processes on the same file with all four groupings (node, organization, country, ISP),
+stellarbeat's preprocessing and faulty rule, and the same analyses: minimal quorums and intersection, minimal
+blocking sets, top tier, symmetric top tier. Splitting sets are left out on both sides until core.fbas computes
+them. Prints one JSON line per snapshot: median scan times inside each process, median wall times, and ratios.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+DATA = REPO.parent / "shared" / "data" / "fbas"
+ORACLE = REPO / "tests" / "fbas_oracle" / "scan.js"
+ORGANIZATIONS = {
+    "fbas_analyzer/stellarbeat_nodes_2019-09-17.json": "fbas_analyzer/stellarbeat_organizations_2019-09-17.json",
+    "python-fbas/network-2025-01-03.json": "python-fbas/organizations-2025-01-03.json",
+    "nodejs_fbas_analyzer/nodes.json": "nodejs_fbas_analyzer/organizations.json",
+}
+
+
+def ours(name: str) -> tuple[float, float]:
+    """(scan ms inside the process, wall ms) for `python -m core.fbas analyze`."""
+    command = [sys.executable, "-m", "core.fbas", "analyze", str(DATA / name), "--stellarbeat-parity"]
+    command += ["--merge-by", "node,organization,country,isp", "--max-sets", "0", "--timeout", "600", "--json"]
+    if name in ORGANIZATIONS:
+        command += ["--organizations", str(DATA / ORGANIZATIONS[name])]
+    began = time.perf_counter()
+    output = subprocess.run(command, cwd=REPO, capture_output=True, text=True, check=True).stdout
+    wall = (time.perf_counter() - began) * 1000
+    return json.loads(output)["elapsed_ms"]["total"], wall
+
+
+def wasm(name: str) -> tuple[float, float]:
+    """(scan ms inside the process, wall ms) for the WASM scanner."""
+    command = ["node", str(ORACLE), str(DATA / name), "--without-splitting"]
+    if name in ORGANIZATIONS:
+        command.append(str(DATA / ORGANIZATIONS[name]))
+    began = time.perf_counter()
+    output = subprocess.run(command, cwd=REPO, capture_output=True, text=True, check=True).stdout
+    wall = (time.perf_counter() - began) * 1000
+    return json.loads(output)["elapsed_ms"], wall
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--snapshots", help="comma-separated paths under shared/data/fbas (default: all)")
+    args = parser.parse_args()
+    expected = json.loads((DATA / "expected_wasm_dev.json").read_text())
+    names = args.snapshots.split(",") if args.snapshots else [n for n in expected if n != "_about"]
+    for name in names:
+        runs = {"ours": [], "wasm": []}
+        for _ in range(args.repeats):  # alternate, so both see the same machine load
+            runs["ours"].append(ours(name))
+            runs["wasm"].append(wasm(name))
+        figures = {
+            side: {
+                "scan_ms": round(statistics.median(r[0] for r in results), 1),
+                "wall_ms": round(statistics.median(r[1] for r in results), 1),
+            }
+            for side, results in runs.items()
+        }
+        print(
+            json.dumps(
+                {
+                    "bench": "fbas",
+                    "snapshot": name,
+                    "analyses": "minimal quorums + intersection, blocking sets, top tier, symmetric top tier; 4 merges",
+                    **figures,
+                    "ratio_scan": round(figures["ours"]["scan_ms"] / max(figures["wasm"]["scan_ms"], 0.1), 3),
+                    "ratio_wall": round(figures["ours"]["wall_ms"] / figures["wasm"]["wall_ms"], 3),
+                }
+            ),
+            flush=True,
+        )
+
+
+if __name__ == "__main__":
+    main()
