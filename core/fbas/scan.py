@@ -18,9 +18,10 @@ from core.fbas.analysis import (
     top_tier,
 )
 from core.fbas.model import Fbas
+from core.fbas.splitting import minimal_splitting_sets
 
 MERGES = ("node", "organization", "country", "isp")
-NOT_YET = ("minimal_splitting_sets", "history_critical_set")  # reported as null until core.fbas computes them
+NOT_YET = ("history_critical_set",)  # reported as null until core.fbas computes it
 
 
 def faulty_nodes(fbas: Fbas, spec: str) -> frozenset[str]:
@@ -54,6 +55,7 @@ def scan(
     blocking = _timed(clock, "minimal_blocking_sets", lambda: minimal_blocking_sets(compiled, minimal, faulty))
     tier = top_tier(minimal)
     symmetric = _timed(clock, "symmetric_top_tier", lambda: symmetric_top_tier(fbas, tier, compiled.removed))
+    splitting = _timed(clock, "minimal_splitting_sets", lambda: minimal_splitting_sets(compiled))
     results = {}
     for merge in merges:
 
@@ -68,6 +70,7 @@ def scan(
             "top_tier": sorted({group(k) for k in tier}),
             "symmetric_top_tier": symmetric.to_json() if symmetric is not None and merge == "node" else None,
             "minimal_blocking_sets": _summary(_merged(blocking, merge, group), max_sets),
+            "minimal_splitting_sets": _summary(_merged(splitting, merge, group), max_sets),
             **dict.fromkeys(NOT_YET),
         }
     clock["total"] = time.perf_counter() - began

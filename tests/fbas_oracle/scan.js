@@ -1,6 +1,5 @@
 // Test oracle: run stellarbeat's WASM scanner (the Rust fbas_analyzer) on a nodes JSON file and print JSON.
 // Usage: node scan.js NODES.json [ORGS.json] [--faulty auto|none] [--merges node,organization,isp,country]
-//        [--without-splitting]   (leave splitting sets out, for comparisons with engines that lack them)
 // Quirks handled here: the WASM panics on "quorumSet": null, so those keys are dropped first.
 "use strict";
 const fs = require("fs");
@@ -14,8 +13,6 @@ const option = (name, fallback) => {
 };
 const faultyMode = option("--faulty", "auto");
 const merges = option("--merges", "node,organization,isp,country").split(",");
-const withoutSplitting = args.includes("--without-splitting");
-if (withoutSplitting) args.splice(args.indexOf("--without-splitting"), 1);
 const [nodesPath, orgsPath] = args;
 
 // python-fbas's {validators, qsets} format is converted to stellarbeat nodes first.
@@ -49,7 +46,7 @@ for (const merge of merges) {
     quorum_intersection: quorums.quorum_intersection,
     minimal_quorums: quorums.result,
     minimal_blocking_sets: sa.analyze_minimal_blocking_sets(nodesJson, orgsJson, JSON.stringify(faulty), m).result,
-    minimal_splitting_sets: withoutSplitting ? null : sa.analyze_minimal_splitting_sets(nodesJson, orgsJson, m).result,
+    minimal_splitting_sets: sa.analyze_minimal_splitting_sets(nodesJson, orgsJson, m).result,
     top_tier: sa.analyze_top_tier(nodesJson, orgsJson, m).top_tier,
     symmetric_top_tier: sa.analyze_symmetric_top_tier(nodesJson, orgsJson, m).symmetric_top_tier,
   };

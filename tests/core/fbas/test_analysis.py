@@ -6,6 +6,7 @@ import itertools
 import json
 from pathlib import Path
 
+import networkx as nx
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -24,6 +25,7 @@ from core.fbas.analysis import (
     top_tier,
 )
 from core.fbas.model import Fbas, Node, QuorumSet, loads
+from core.fbas.splitting import minimal_splitting_sets
 from tests.conftest import SHARED_DATA
 
 EXPECTED = json.loads((SHARED_DATA / "fbas" / "expected_wasm_dev.json").read_text())
@@ -136,8 +138,21 @@ def small_fbas(draw: st.DrawFn) -> Fbas:
     return Fbas(nodes=nodes)
 
 
+@st.composite
+def majority_fbas(draw: st.DrawFn) -> Fbas:
+    """Nodes trusting most of the others with a threshold above half: intersecting, with real splitting sets."""
+    keys = KEYS[: draw(st.integers(min_value=3, max_value=5))]
+    nodes = {}
+    for key in keys:
+        members = draw(st.lists(st.sampled_from(keys), min_size=len(keys) - 1, max_size=len(keys), unique=True))
+        threshold = draw(st.integers(min_value=len(members) // 2 + 1, max_value=len(members)))
+        inner = (QuorumSet(1, (key,)),) if draw(st.booleans()) else ()
+        nodes[key] = Node(key, QuorumSet(threshold, tuple(members), inner))
+    return Fbas(nodes=nodes)
+
+
 @settings(max_examples=300, deadline=None)
-@given(fbas=small_fbas(), unconstrained=st.booleans(), word_bits=st.sampled_from([64, 0]))
+@given(fbas=st.one_of(small_fbas(), majority_fbas()), unconstrained=st.booleans(), word_bits=st.sampled_from([64, 0]))
 def test_minimal_quorums_equal_brute_force(fbas: Fbas, unconstrained: bool, word_bits: int) -> None:
     compiled = compile_fbas(fbas, missing_qset="unconstrained" if unconstrained else "unsatisfiable")
     expected = _reference_minimal_quorums(fbas, unconstrained)
@@ -165,7 +180,7 @@ def _reference_blocking_sets(minimal: list[frozenset[str]], faulty: frozenset[st
 
 
 @settings(max_examples=300, deadline=None)
-@given(fbas=small_fbas(), faulty=st.sets(st.sampled_from(KEYS), max_size=2))
+@given(fbas=st.one_of(small_fbas(), majority_fbas()), faulty=st.sets(st.sampled_from(KEYS), max_size=2))
 def test_blocking_sets_equal_brute_force(fbas: Fbas, faulty: set[str]) -> None:
     minimal = _reference_minimal_quorums(fbas, unconstrained=False)
     expected = _reference_blocking_sets(minimal, frozenset(faulty))
@@ -183,3 +198,60 @@ def test_merging_keeps_minimal_group_sets() -> None:
         frozenset({"B"}),
         frozenset({"A", "C"}),
     ]
+
+
+def _reference_splitting_sets(fbas: Fbas) -> list[frozenset[str]]:
+    """The definition, by brute force: Byzantine S, honest disjoint sides A and B in the consensus cluster."""
+    qsets = {k: n.qset for k, n in fbas.nodes.items()}
+    universe = set(qsets) | {m for q in qsets.values() if q for m in q.members()}
+    qsets = {k: qsets.get(k) for k in universe}
+
+    def closed(side: frozenset[str], helpers: frozenset[str], within: frozenset[str]) -> bool:
+        present = (side | helpers) & within
+        return all(_satisfied(qsets[k], present, False) for k in side)
+
+    everyone = frozenset(universe)
+    quorum_nodes = frozenset().union(*_reference_minimal_quorums(fbas, unconstrained=False) or [frozenset()])
+    biggest = max(
+        (
+            frozenset(c)
+            for r in range(1, len(universe) + 1)
+            for c in itertools.combinations(sorted(universe), r)
+            if closed(frozenset(c), frozenset(), everyone)
+        ),
+        key=len,
+        default=frozenset(),
+    )
+    graph = nx.DiGraph()
+    graph.add_nodes_from(biggest)
+    graph.add_edges_from((k, m) for k in biggest for m in qsets[k].members() if m in biggest)
+    clusters = [frozenset(c) for c in nx.strongly_connected_components(graph) if frozenset(c) & quorum_nodes]
+    if not clusters:
+        return []
+    if len(clusters) > 1:
+        return [frozenset()]
+    cluster = sorted(clusters[0])
+    splitting = []
+    for r in range(len(cluster) + 1):
+        for byzantine in map(frozenset, itertools.combinations(cluster, r)):
+            honest = [k for k in cluster if k not in byzantine]
+            for sides in itertools.product((0, 1, 2), repeat=len(honest)):
+                a = frozenset(k for k, side in zip(honest, sides, strict=True) if side == 1)
+                b = frozenset(k for k, side in zip(honest, sides, strict=True) if side == 2)
+                within = frozenset(cluster)
+                if a and b and closed(a, byzantine, within) and closed(b, byzantine, within):
+                    splitting.append(byzantine)
+                    break
+    return sorted((s for s in set(splitting) if not any(o < s for o in splitting)), key=lambda s: (len(s), sorted(s)))
+
+
+@st.composite
+def tiny_fbas(draw: st.DrawFn) -> Fbas:
+    count = draw(st.integers(min_value=1, max_value=5))
+    return Fbas(nodes={k: Node(k, draw(st.none() | qsets())) for k in KEYS[:count]})
+
+
+@settings(max_examples=200, deadline=None)
+@given(fbas=st.one_of(tiny_fbas(), majority_fbas()))
+def test_splitting_sets_equal_brute_force(fbas: Fbas) -> None:
+    assert minimal_splitting_sets(compile_fbas(fbas)) == _reference_splitting_sets(fbas)

@@ -54,7 +54,9 @@ def test_analyze_prints_the_json_contract(shared_data: Path) -> None:
     assert (organization["minimal_quorums"]["count"], organization["minimal_quorums"]["min"]) == (5, 4)
     assert (organization["minimal_blocking_sets"]["count"], organization["minimal_blocking_sets"]["max"]) == (10, 2)
     assert country["top_tier"] == ["Finland", "Germany", "United States"]
-    assert node["minimal_splitting_sets"] is None and "minimal_splitting_sets" in report["not_yet_computed"]
+    assert (node["minimal_splitting_sets"]["count"], node["minimal_splitting_sets"]["min"]) == (378, 3)
+    assert (organization["minimal_splitting_sets"]["count"], organization["minimal_splitting_sets"]["min"]) == (10, 3)
+    assert report["not_yet_computed"] == ["history_critical_set"]
 
 
 def test_disjoint_quorums_are_reported(shared_data: Path) -> None:

@@ -1,7 +1,6 @@
 """Differential tests against stellarbeat's WASM scanner (the Rust fbas_analyzer), on every dev snapshot.
 
 The scanner runs as a test oracle only (tests/fbas_oracle, installed by the test setup), never at run time.
-Splitting sets are not compared yet: core.fbas does not compute them yet.
 """
 
 from __future__ import annotations
@@ -24,6 +23,7 @@ from core.fbas.analysis import (
     top_tier,
 )
 from core.fbas.model import QuorumSet
+from core.fbas.splitting import minimal_splitting_sets
 from tests.conftest import REPO, SHARED_DATA
 from tests.core.fbas.test_analysis import CASES, ORGANIZATIONS, _load, _qset_from_json
 
@@ -56,12 +56,14 @@ def test_same_sets_as_the_scanner(name: str, shared_data: Path) -> None:
     minimal = minimal_quorums(compiled)
     faulty = frozenset(k for k, node in fbas.nodes.items() if node.is_validating is False)
     blocking = minimal_blocking_sets(compiled, minimal, faulty)
+    splitting = minimal_splitting_sets(compiled)
     tier = top_tier(minimal)
 
     node = expected["node"]
     assert quorum_intersection(compiled, minimal).intersects == node["quorum_intersection"]
     assert set(minimal) == _sets(node["minimal_quorums"])
     assert set(blocking) == _sets(node["minimal_blocking_sets"])
+    assert set(splitting) == _sets(node["minimal_splitting_sets"])
     assert tier == frozenset(node["top_tier"])
     symmetric = symmetric_top_tier(fbas, tier, compiled.removed)
     if node["symmetric_top_tier"] is None:
@@ -76,6 +78,7 @@ def test_same_sets_as_the_scanner(name: str, shared_data: Path) -> None:
 
         assert {group(k) for k in tier} == set(expected[merge]["top_tier"]), merge
         assert set(merge_sets(blocking, group)) == _sets(expected[merge]["minimal_blocking_sets"]), merge
+        assert set(merge_sets(splitting, group)) == _sets(expected[merge]["minimal_splitting_sets"]), merge
 
 
 def _canonical_json(raw: dict) -> QuorumSet:

@@ -1,0 +1,106 @@
+"""Minimal splitting sets, exactly, with a SAT solver (python-sat).
+
+A set S of nodes splits the FBAS when, with S's nodes Byzantine (they count as present for anyone, and their own
+quorum sets do not matter), there are two disjoint non-empty sets A and B of the other nodes, each satisfied with
+S's help: every member of A has its quorum set satisfied by A ∪ S, and the same for B. Then A ∪ S and B ∪ S are
+quorums that agree only through S, and the network can fork. As in the stellarbeat scanner, the honest sides are
+drawn from the consensus cluster (the strongly connected part of the trust graph that holds the quorums); an FBAS
+without quorum intersection is split by the empty set.
+
+The minimal splitting sets are enumerated by solving, shrinking each solution's S to a minimal one, and blocking
+every superset of it, until the formula is unsatisfiable.
+"""
+
+from __future__ import annotations
+
+from pysat.card import CardEnc, EncType
+from pysat.formula import IDPool
+from pysat.solvers import Solver
+
+from core.fbas import _kernels
+from core.fbas.analysis import CompiledFbas, SearchLimitError, restrict, trust_components
+
+SOLVER = "cadical153"
+
+
+def minimal_splitting_sets(compiled: CompiledFbas, *, max_sets: int = 100_000) -> list[frozenset[str]]:
+    """Every minimal splitting set, smallest first; [frozenset()] when quorums already fail to intersect."""
+    clusters = [c for c in trust_components(compiled) if _kernels.max_quorum(c, *compiled.arrays).any()]
+    if not clusters:
+        return []
+    if len(clusters) > 1:
+        return [frozenset()]
+    part = restrict(compiled, compiled.keys_of(clusters[0]))
+    encoding = _Encoding(part)
+    found: list[frozenset[str]] = []
+    with Solver(name=SOLVER, bootstrap_with=encoding.clauses) as solver:
+        while solver.solve():
+            byzantine = _shrink(solver, encoding, encoding.byzantine(solver.get_model()))
+            found.append(frozenset(part.keys[i] for i in byzantine))
+            if not byzantine:  # the empty set splits: it is the only minimal splitting set
+                break
+            if len(found) >= max_sets:
+                raise SearchLimitError(f"Stopped after {max_sets:,} minimal splitting sets.")
+            solver.add_clause([-encoding.s(i) for i in byzantine])  # no superset of it is minimal
+    return sorted(found, key=lambda s: (len(s), sorted(s)))
+
+
+def _shrink(solver: Solver, encoding: _Encoding, byzantine: set[int]) -> set[int]:
+    """A minimal splitting set inside `byzantine`: drop nodes while the rest still splits."""
+    for node in sorted(byzantine):
+        if node not in byzantine:
+            continue
+        outside = [-encoding.s(i) for i in range(encoding.size) if i not in byzantine or i == node]
+        if solver.solve(assumptions=outside):
+            byzantine = encoding.byzantine(solver.get_model())
+    return byzantine
+
+
+class _Encoding:
+    """CNF over a[v], b[v], s[v]: v is in honest side A, honest side B, or the Byzantine set S."""
+
+    def __init__(self, part: CompiledFbas) -> None:
+        self.size = len(part.keys)
+        self.pool = IDPool()
+        self.clauses: list[list[int]] = []
+        for v in range(self.size):
+            a, b, s = self.side("A", v), self.side("B", v), self.s(v)
+            self.clauses += [[-a, -b], [-a, -s], [-b, -s]]
+        for side in ("A", "B"):
+            self.clauses.append([self.side(side, v) for v in range(self.size)])  # the side is not empty
+            for q in range(len(part.thresholds)):
+                self._qset(part, side, q)
+            for v in range(self.size):
+                root = int(part.node_qset[v])
+                member = self.side(side, v)
+                self.clauses.append([-member, self.pool.id((side, "qset", root))] if root >= 0 else [-member])
+
+    def side(self, side: str, v: int) -> int:
+        return self.pool.id((side, v))
+
+    def s(self, v: int) -> int:
+        return self.pool.id(("S", v))
+
+    def byzantine(self, model: list[int]) -> set[int]:
+        true = {literal for literal in model if literal > 0}
+        return {v for v in range(self.size) if self.s(v) in true}
+
+    def _qset(self, part: CompiledFbas, side: str, q: int) -> None:
+        """(side, qset q) true implies q is satisfied by the side's members and S."""
+        satisfied = self.pool.id((side, "qset", q))
+        inputs = []
+        for v in part.val_idx[part.val_ptr[q] : part.val_ptr[q + 1]]:
+            present = self.pool.id((side, "present", int(v)))  # v is on this side or Byzantine
+            self.clauses.append([-present, self.side(side, int(v)), self.s(int(v))])
+            inputs.append(present)
+        inputs += [
+            self.pool.id((side, "qset", int(c))) for c in part.child_idx[part.child_ptr[q] : part.child_ptr[q + 1]]
+        ]
+        threshold = int(part.thresholds[q])
+        if threshold <= 0:
+            return
+        if threshold > len(inputs):
+            self.clauses.append([-satisfied])
+            return
+        at_least = CardEnc.atleast(lits=inputs, bound=threshold, vpool=self.pool, encoding=EncType.seqcounter)
+        self.clauses += [[-satisfied, *clause] for clause in at_least.clauses]
