@@ -32,7 +32,13 @@ DATA = PageSpec(
     ":material/database:",
     "Upload CSV files, check delimiter, encoding, types and malformed rows, and manage the warehouse's datasets.",
 )
-PAGES = (HOME, DATA)
+FBAS = PageSpec(
+    "pages/fbas.py",
+    "FBAS topology",
+    ":material/hub:",
+    "Stellar-style quorum systems: quorum intersection, top tier, blocking and splitting sets, what-if edits.",
+)
+PAGES = (HOME, DATA, FBAS)
 
 
 def navigation() -> StreamlitPage:

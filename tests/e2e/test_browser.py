@@ -54,8 +54,8 @@ def page(browser: Browser) -> Page:
     assert not errors, f"JavaScript errors in the page: {errors}"
 
 
-def _open(page: Page, app_url: str, title: str) -> None:
-    url_path = "" if title == "Home" else title.lower()
+def _open(page: Page, app_url: str, page_file: str) -> None:
+    url_path = "" if page_file == "pages/home.py" else Path(page_file).stem
     page.goto(f"{app_url}/{url_path}")
     _settle(page)
     expect(page.locator("h1").first).to_be_visible()
@@ -63,10 +63,10 @@ def _open(page: Page, app_url: str, title: str) -> None:
 
 def test_every_page_opens_cleanly(page: Page, app_url: str, artifacts: Path) -> None:
     for spec in PAGES:
-        _open(page, app_url, spec.title)
+        _open(page, app_url, spec.path)
         _assert_clean(page)
-        _screenshot(page, artifacts / f"{spec.title.lower()}.png")
-    _open(page, app_url, "Home")
+        _screenshot(page, artifacts / f"{Path(spec.path).stem}.png")
+    _open(page, app_url, "pages/home.py")
     expect(page.get_by_text("CTAS — Convergent Threat Analysis System")).to_be_visible()
     # Dataframe cells are drawn on a canvas; their text lives in an accessibility grid that is attached, not shown.
     expect(page.locator('[data-testid="stDataFrame"] td', has_text="honeypot_events_2013").first).to_be_attached()
@@ -74,7 +74,7 @@ def test_every_page_opens_cleanly(page: Page, app_url: str, artifacts: Path) -> 
 
 def test_upload_ingest_and_report(page: Page, app_url: str, artifacts: Path, shared_data: Path) -> None:
     source = shared_data / "automl" / "credit_g.csv"
-    _open(page, app_url, "Data")
+    _open(page, app_url, "pages/data.py")
     page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(source))
     _settle(page)
     expect(page.get_by_text("1,000", exact=True).first).to_be_visible()

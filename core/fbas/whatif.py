@@ -1,0 +1,159 @@
+"""What-if edits on an FBAS (nodes offline, quorum sets changed), the headline figures, and their before/after diff.
+
+Edits never change the FBAS they are given: each returns a new one, so a list of edits can be replayed (undo is
+"replay all but the last").
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, replace
+from typing import Any
+
+import pandas as pd
+
+from core.fbas.model import Fbas, FbasFormatError, QuorumSet
+
+HEADLINES = (
+    ("quorum_intersection", "Quorum intersection"),
+    ("minimal_quorums", "Minimal quorums"),
+    ("top_tier", "Top tier size"),
+    ("min_blocking", "Smallest blocking set"),
+    ("min_splitting", "Smallest splitting set"),
+    ("symmetric_top_tier", "Symmetric top tier"),
+)
+
+
+@dataclass(frozen=True)
+class Offline:
+    """Nodes that stop participating: they keep their entry but have no quorum set (never in a quorum)."""
+
+    keys: tuple[str, ...]
+
+    def describe(self) -> str:
+        return f"{len(self.keys)} node(s) offline"
+
+
+@dataclass(frozen=True)
+class SetQuorumSet:
+    """A node's quorum set replaced."""
+
+    key: str
+    qset: QuorumSet
+
+    def describe(self) -> str:
+        return f"quorum set of {self.key[:8]}… changed"
+
+
+Edit = Offline | SetQuorumSet
+
+
+def apply_edits(fbas: Fbas, edits: list[Edit]) -> Fbas:
+    """The FBAS after every edit in order."""
+    nodes = dict(fbas.nodes)
+    for edit in edits:
+        if isinstance(edit, Offline):
+            for key in edit.keys:
+                if key in nodes:
+                    nodes[key] = replace(nodes[key], qset=None)
+        else:
+            if edit.key not in nodes:
+                raise FbasFormatError(f"There is no node {edit.key!r} to edit.")
+            nodes[edit.key] = replace(nodes[edit.key], qset=edit.qset)
+    return Fbas(nodes=nodes, organizations=fbas.organizations, warnings=fbas.warnings)
+
+
+def qset_from_json(text: str) -> QuorumSet:
+    """A quorum set from `{"threshold", "validators", "innerQuorumSets"}` JSON, checked; FbasFormatError if bad."""
+    try:
+        raw = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise FbasFormatError(f"The quorum set is not valid JSON: {exc.msg} (line {exc.lineno}).") from None
+    return _qset(raw, 1)
+
+
+def _qset(raw: Any, depth: int) -> QuorumSet:
+    if not isinstance(raw, dict):
+        raise FbasFormatError("A quorum set must be an object with threshold, validators and innerQuorumSets.")
+    threshold, validators = raw.get("threshold"), raw.get("validators", [])
+    inner = raw.get("innerQuorumSets", [])
+    if isinstance(threshold, bool) or not isinstance(threshold, int) or threshold < 1:
+        raise FbasFormatError("The threshold must be a whole number of at least 1.")
+    if not isinstance(validators, list) or not all(isinstance(v, str) for v in validators):
+        raise FbasFormatError("'validators' must be a list of public keys.")
+    if not isinstance(inner, list) or depth > 4:
+        raise FbasFormatError("'innerQuorumSets' must be a list (at most 4 levels deep).")
+    qset = QuorumSet(threshold, tuple(validators), tuple(_qset(c, depth + 1) for c in inner))
+    if threshold > qset.size:
+        raise FbasFormatError(f"Threshold {threshold} is larger than the {qset.size} members: it could never be met.")
+    return qset
+
+
+def to_stellarbeat_json(fbas: Fbas) -> str:
+    """The FBAS as a stellarbeat nodes list (metadata kept, quorum sets as edited)."""
+    nodes = []
+    for key, node in fbas.nodes.items():
+        entry = {k: v for k, v in node.attrs.items() if k != "quorumSet"}
+        entry["publicKey"] = key
+        if node.name is not None:
+            entry.setdefault("name", node.name)
+        entry["quorumSet"] = node.qset.to_json() if node.qset is not None else None
+        nodes.append(entry)
+    return json.dumps(nodes, indent=1)
+
+
+def headline(scan_result: dict[str, Any], merge: str) -> dict[str, Any]:
+    """The figures an analyst watches, for one grouping of a scan."""
+    result = scan_result["results"][merge]
+    return {
+        "quorum_intersection": "yes" if result["quorum_intersection"] else "NO",
+        "minimal_quorums": result["minimal_quorums"]["count"],
+        "top_tier": len(result["top_tier"]),
+        "min_blocking": result["minimal_blocking_sets"]["min"] if result["minimal_blocking_sets"]["count"] else "—",
+        "min_splitting": result["minimal_splitting_sets"]["min"] if result["minimal_splitting_sets"]["count"] else "—",
+        "symmetric_top_tier": "yes" if result["symmetric_top_tier"] else "no",
+    }
+
+
+def diff_frame(before: dict[str, Any], after: dict[str, Any]) -> pd.DataFrame:
+    """Before → after for every headline figure, flagging the ones that changed."""
+    return pd.DataFrame(
+        {
+            "figure": [label for _, label in HEADLINES],
+            "before": [str(before[key]) for key, _ in HEADLINES],
+            "after": [str(after[key]) for key, _ in HEADLINES],
+            "changed": ["yes" if before[key] != after[key] else "" for key, _ in HEADLINES],
+        }
+    )
+
+
+def organization_members(fbas: Fbas) -> dict[str, list[str]]:
+    """Organization name -> its nodes in this FBAS."""
+    members: dict[str, list[str]] = {}
+    for key in fbas.nodes:
+        org = fbas.organizations.get(key)
+        if org is not None:
+            members.setdefault(org, []).append(key)
+    return members
+
+
+def node_label(fbas: Fbas, key: str) -> str:
+    """A readable label: the node's name (or short key) and its organization."""
+    node = fbas.nodes.get(key)
+    name = (node.name if node and node.name else None) or f"{key[:6]}…{key[-4:]}"
+    org = fbas.organizations.get(key)
+    return f"{name} ({org})" if org and org not in name else name
+
+
+def validators_of(fbas: Fbas) -> list[str]:
+    """Keys of the nodes with a quorum set, by label."""
+    return sorted(fbas.validators, key=lambda k: node_label(fbas, k).lower())
+
+
+def sets_frame(fbas: Fbas, sets: list[list[str]], merge: str) -> pd.DataFrame:
+    """Sets of nodes (or groups) as a table: size and members, nodes shown by name."""
+
+    def name(member: str) -> str:
+        return node_label(fbas, member) if merge == "node" else member
+
+    return pd.DataFrame({"size": [len(s) for s in sets], "members": [", ".join(sorted(map(name, s))) for s in sets]})

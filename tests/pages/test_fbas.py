@@ -1,0 +1,64 @@
+"""FBAS page: load a real snapshot, take an organization offline, read the diff, undo; edit a quorum set."""
+
+from __future__ import annotations
+
+import json
+
+SDF = "Stellar Development Foundation"
+SDF_1 = "GCGB2S2KGYARPVIA37HYZXVRM2YZUEXA6S33ZU5BUDC6THSB62LZSTYH"
+
+
+def _figures(at) -> dict[str, tuple[str, str]]:
+    return {m.label: (m.value, m.delta) for m in at.main.metric}
+
+
+def test_load_edit_diff_undo_on_the_2025_network(app) -> None:
+    at = app("pages/fbas.py")
+    figures = _figures(at)
+    assert figures["Quorum intersection"][0] == "yes"
+    assert figures["Minimal quorums"][0] == "13608"
+    assert figures["Top tier size"][0] == "23"
+    assert figures["Smallest blocking set"][0] == "6"
+    assert figures["Smallest splitting set"][0] == "3"
+    assert "missing-qset × 94" in at.expander[0].label
+
+    at.multiselect(key="fbas_off_orgs").set_value([SDF]).run()
+    at.button(key="fbas_apply_offline").click().run()
+    assert not at.exception
+    figures = _figures(at)
+    assert figures["Top tier size"] == ("20", "was 23")
+    assert figures["Minimal quorums"] == ("4293", "was 13608")
+    assert figures["Smallest blocking set"] == ("4", "was 6")
+    diff = at.main.dataframe[0].value.set_index("figure")
+    assert diff.loc["Top tier size"].tolist() == ["23", "20", "yes"]
+    assert diff.loc["Quorum intersection"].tolist() == ["yes", "yes", ""]
+
+    at.button(key="fbas_undo").click().run()
+    assert _figures(at)["Top tier size"] == ("23", "")
+    assert at.button(key="fbas_undo").proto.disabled  # nothing left to undo
+
+
+def test_quorum_set_edit_is_checked_then_applied(app) -> None:
+    at = app("pages/fbas.py")
+    at.selectbox(key="fbas_snapshot").set_value(at.selectbox(key="fbas_snapshot").options[2]).run()  # MobileCoin
+    assert _figures(at)["Minimal quorums"][0] == "45"
+    node = at.selectbox(key="fbas_q_node").value
+    editor = next(t for t in at.text_area if t.key.startswith(f"fbas_q_text_{node}"))
+    editor.set_value('{"threshold": 12, "validators": ["a"], "innerQuorumSets": []}').run()
+    at.button(key="fbas_apply_qset").click().run()
+    assert "could never be met" in at.error[0].value
+    qset = json.loads(editor.value)
+    qset["threshold"] = len(qset["validators"])  # this node now needs every one of them
+    editor = next(t for t in at.text_area if t.key.startswith(f"fbas_q_text_{node}"))
+    editor.set_value(json.dumps(qset)).run()
+    at.button(key="fbas_apply_qset").click().run()
+    assert not at.exception
+    assert _figures(at)["Minimal quorums"][1] == "was 45"
+
+
+def test_upload_of_something_else_is_explained(app) -> None:
+    at = app("pages/fbas.py")
+    at.radio(key="fbas_source_kind").set_value("Upload").run()
+    at.file_uploader(key="fbas_nodes").upload("nodes.json", b'{"hello": "world"}', "application/json").run()
+    assert not at.exception
+    assert "cannot be read as an FBAS" in at.error[0].value
