@@ -185,7 +185,9 @@ now, then = headline(after, merge), headline(before, merge)
 metrics = st.columns(len(HEADLINES))
 for column, (field, label) in zip(metrics, HEADLINES, strict=True):
     changed = edits and now[field] != then[field]
-    column.metric(label, now[field], delta=f"was {then[field]}" if changed else None, delta_color="off")
+    column.metric(
+        label, now[field], delta=f"was {then[field]}" if changed else None, delta_color="off", delta_arrow="off"
+    )
 if edits:
     st.dataframe(diff_frame(then, now), hide_index=True, width="stretch")
 

@@ -103,3 +103,35 @@ def test_upload_ingest_and_report(page: Page, app_url: str, artifacts: Path, sha
     expect(offline.locator("table.data").first).to_be_visible()
     offline.set_viewport_size({"width": 1280, "height": 2400})
     offline.screenshot(path=str(artifacts / "data-report.png"), full_page=True)
+
+
+def test_fbas_upload_what_if_and_diff(page: Page, app_url: str, artifacts: Path, shared_data: Path) -> None:
+    folder = shared_data / "fbas" / "python-fbas"
+    _open(page, app_url, "pages/fbas.py")
+    page.get_by_text("Upload", exact=True).click()
+    _settle(page)
+    uploads = page.locator('[data-testid="stFileUploaderDropzoneInput"]')
+    uploads.nth(0).set_input_files(str(folder / "network-2025-01-03.json"))
+    _settle(page)
+    uploads.nth(1).set_input_files(str(folder / "organizations-2025-01-03.json"))
+    _settle(page)
+    expect(page.get_by_text("13608", exact=True)).to_be_visible()
+    _assert_clean(page)
+    _screenshot(page, artifacts / "fbas-overview.png")
+    graph = page.locator('[data-testid="stPlotlyChart"]').first
+    graph.scroll_into_view_if_needed()
+    graph.screenshot(path=str(artifacts / "fbas-graph.png"))
+
+    organizations = page.locator('[data-testid="stMultiSelect"]').first
+    organizations.click()
+    page.keyboard.type("LOBSTR")
+    page.keyboard.press("Enter")
+    page.keyboard.press("Escape")
+    _settle(page)
+    page.get_by_role("button", name=re.compile("Take offline")).click()
+    _settle(page)
+    expect(page.get_by_text("was 23")).to_be_visible()  # top tier size, in the metric's delta
+    expect(page.get_by_text("was 13608")).to_be_visible()
+    expect(page.get_by_text(re.compile("Edits: 5 node"))).to_be_visible()
+    _assert_clean(page)
+    _screenshot(page, artifacts / "fbas-diff.png")

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+
+import pytest
 
 SDF = "Stellar Development Foundation"
 SDF_1 = "GCGB2S2KGYARPVIA37HYZXVRM2YZUEXA6S33ZU5BUDC6THSB62LZSTYH"
@@ -56,9 +59,23 @@ def test_quorum_set_edit_is_checked_then_applied(app) -> None:
     assert _figures(at)["Minimal quorums"][1] == "was 45"
 
 
-def test_upload_of_something_else_is_explained(app) -> None:
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b'{"hello": "world"}', "Expected a stellarbeat nodes list"),
+        (b"not json at all", "not valid JSON"),
+        (b'[{"publicKey": "A", "quorumSet": {"threshold": "two"}}]', "integer threshold"),
+        (os.urandom(10 * 1024 * 1024), "not valid JSON"),
+    ],
+    ids=["wrong-schema", "not-json", "bad-threshold", "10MB-garbage"],
+)
+def test_bad_uploads_show_one_clear_error_and_the_page_stays_usable(app, content: bytes, message: str) -> None:
     at = app("pages/fbas.py")
     at.radio(key="fbas_source_kind").set_value("Upload").run()
-    at.file_uploader(key="fbas_nodes").upload("nodes.json", b'{"hello": "world"}', "application/json").run()
+    at.file_uploader(key="fbas_nodes").upload("nodes.json", content, "application/json").run()
     assert not at.exception
-    assert "cannot be read as an FBAS" in at.error[0].value
+    assert len(at.error) == 1
+    assert "cannot be read as an FBAS" in at.error[0].value and message in at.error[0].value
+    at.radio(key="fbas_source_kind").set_value("Shipped snapshot").run()  # still usable
+    assert not at.error
+    assert _figures(at)["Quorum intersection"][0] == "yes"
