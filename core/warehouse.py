@@ -50,6 +50,15 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             created_at TIMESTAMP NOT NULL
         )""",
     ),
+    (
+        """CREATE TABLE scenarios (
+            kind VARCHAR NOT NULL,
+            name VARCHAR NOT NULL,
+            created_at TIMESTAMP NOT NULL,
+            payload VARCHAR NOT NULL,
+            PRIMARY KEY (kind, name)
+        )""",
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -322,6 +331,35 @@ class Warehouse:
                 raise DatasetNotFoundError(f"There is no dataset named {name!r}.")
             cur.execute(f"DROP TABLE IF EXISTS {dataset_table(name)}")
             cur.execute("DELETE FROM dataset_catalogue WHERE name = ?", [name])
+
+    # -- saved what-if scenarios ----------------------------------------------------------------------------------
+    def save_scenario(self, kind: str, name: str, payload: str) -> None:
+        """Store a named what-if scenario (a JSON payload) of one kind, e.g. "fbas"; names are unique per kind."""
+        name = " ".join(str(name).split())
+        if not name or len(name) > 80:
+            raise WarehouseError("A scenario needs a name of 1 to 80 characters.")
+        with self.transaction() as cur:
+            if cur.execute("SELECT 1 FROM scenarios WHERE kind = ? AND name = ?", [kind, name]).fetchone():
+                raise WarehouseError(f"A scenario named {name!r} exists already: choose another name.")
+            created = datetime.now(UTC).replace(tzinfo=None, microsecond=0)
+            cur.execute("INSERT INTO scenarios VALUES (?, ?, ?, ?)", [kind, name, created, payload])
+
+    def list_scenarios(self, kind: str) -> list[tuple[str, datetime]]:
+        """(name, saved at) of every scenario of one kind, newest first."""
+        return (
+            self.cursor()
+            .execute("SELECT name, created_at FROM scenarios WHERE kind = ? ORDER BY created_at DESC, name", [kind])
+            .fetchall()
+        )
+
+    def load_scenario(self, kind: str, name: str) -> str:
+        """The payload of a saved scenario."""
+        row = (
+            self.cursor().execute("SELECT payload FROM scenarios WHERE kind = ? AND name = ?", [kind, name]).fetchone()
+        )
+        if row is None:
+            raise WarehouseError(f"There is no saved scenario named {name!r}.")
+        return row[0]
 
     # -- CSV -------------------------------------------------------------------------------------------------
     def preview_csv(

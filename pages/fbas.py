@@ -18,16 +18,19 @@ from core.fbas.whatif import (
     node_label,
     organization_members,
     qset_from_json,
+    scenario_from_payload,
+    scenario_payload,
     sets_frame,
     to_stellarbeat_json,
     validators_of,
 )
 from core.report import Report
+from core.warehouse import WarehouseError
 from ui import common
 
 MERGES = {"Node": "node", "Organization": "organization", "Country": "country", "ISP": "isp"}
 SHOWN_SETS = 100
-common.warehouse()
+wh = common.warehouse()
 
 
 @st.cache_data(max_entries=24, show_spinner=False)
@@ -53,10 +56,23 @@ def _positions(nodes_json: str, organizations: str, top_tier: tuple[str, ...]) -
 
 
 def _load_source() -> Fbas | None:
-    choice = st.radio("FBAS", ["Shipped snapshot", "Upload"], horizontal=True, key="fbas_source_kind")
+    choice = st.radio("FBAS", ["Shipped snapshot", "Upload", "Saved scenario"], horizontal=True, key="fbas_source_kind")
+    if choice == "Saved scenario":
+        saved = wh.list_scenarios("fbas")
+        if not saved:
+            st.info("No saved scenarios yet: make a what-if edit below and save it.")
+            return None
+        labels = {name: f"{name} (saved {when:%Y-%m-%d %H:%M} UTC)" for name, when in saved}
+        name = st.selectbox("Scenario", list(labels), format_func=labels.get, key="fbas_scenario")
+        if st.session_state.get("fbas_loaded_from") != ("scenario", name):
+            base, edits, source = scenario_from_payload(wh.load_scenario("fbas", name))
+            st.session_state.update(fbas_base=base, fbas_edits=edits, fbas_label=source)
+            st.session_state["fbas_loaded_from"] = ("scenario", name)
+        return st.session_state["fbas_base"]
     if choice == "Shipped snapshot":
         snapshot = st.selectbox("Snapshot", SNAPSHOTS, format_func=lambda s: s.label, key="fbas_snapshot")
         source_id, (nodes, organizations) = snapshot.label, snapshot.read()
+        label = snapshot.label
     else:
         left, right = st.columns(2)
         upload = left.file_uploader("Nodes JSON (stellarbeat or python-fbas)", type=["json"], key="fbas_nodes")
@@ -66,6 +82,7 @@ def _load_source() -> Fbas | None:
             return None
         source_id = (upload.file_id, orgs.file_id if orgs else None)
         nodes, organizations = upload.getvalue(), orgs.getvalue() if orgs else None
+        label = f"upload {upload.name}" + (f" + {orgs.name}" if orgs else "")
     if st.session_state.get("fbas_loaded_from") != source_id:
         try:
             st.session_state["fbas_base"] = loads(nodes, organizations)
@@ -74,6 +91,7 @@ def _load_source() -> Fbas | None:
             return None
         st.session_state["fbas_loaded_from"] = source_id
         st.session_state["fbas_edits"] = []
+        st.session_state["fbas_label"] = label
     return st.session_state["fbas_base"]
 
 
@@ -148,6 +166,17 @@ def _what_if(fbas: Fbas, current: Fbas) -> None:
     )
     if edits:
         cols[3].caption("Edits: " + "; ".join(edit.describe() for edit in edits))
+        save = st.columns([4, 2, 6])
+        name = save[0].text_input("Scenario name", key="fbas_scenario_name", placeholder="e.g. LOBSTR offline")
+        if save[1].button("Save scenario", icon=":material/save:", key="fbas_save"):
+            try:
+                wh.save_scenario("fbas", name, scenario_payload(fbas, edits, st.session_state.get("fbas_label", "")))
+            except WarehouseError as exc:
+                st.error(common.md_escape(exc), icon=":material/error:")
+            else:
+                st.success(
+                    f"Saved the scenario {common.md_escape(name.strip())}: reopen it under FBAS → Saved scenario."
+                )
 
 
 st.title("FBAS topology")

@@ -12,7 +12,7 @@ from typing import Any
 
 import pandas as pd
 
-from core.fbas.model import Fbas, FbasFormatError, QuorumSet
+from core.fbas.model import Fbas, FbasFormatError, QuorumSet, loads
 
 HEADLINES = (
     ("quorum_intersection", "Quorum intersection"),
@@ -61,6 +61,29 @@ def apply_edits(fbas: Fbas, edits: list[Edit]) -> Fbas:
                 raise FbasFormatError(f"There is no node {edit.key!r} to edit.")
             nodes[edit.key] = replace(nodes[edit.key], qset=edit.qset)
     return Fbas(nodes=nodes, organizations=fbas.organizations, warnings=fbas.warnings)
+
+
+def scenario_payload(base: Fbas, edits: list[Edit], source: str) -> str:
+    """A saved scenario: the unedited FBAS (stellarbeat JSON, organizations) and the edits, replayable later."""
+    encoded = [
+        {"offline": list(e.keys)} if isinstance(e, Offline) else {"node": e.key, "qset": e.qset.to_json()}
+        for e in edits
+    ]
+    return json.dumps(
+        {"source": source, "nodes": to_stellarbeat_json(base), "organizations": base.organizations, "edits": encoded}
+    )
+
+
+def scenario_from_payload(payload: str) -> tuple[Fbas, list[Edit], str]:
+    """The unedited FBAS, its edits and where it came from, from `scenario_payload`'s JSON."""
+    data = json.loads(payload)
+    base = loads(data["nodes"])
+    base.organizations.update(data["organizations"])
+    edits: list[Edit] = [
+        Offline(tuple(e["offline"])) if "offline" in e else SetQuorumSet(e["node"], _qset(e["qset"], 1))
+        for e in data["edits"]
+    ]
+    return base, edits, data["source"]
 
 
 def qset_from_json(text: str) -> QuorumSet:

@@ -7,6 +7,8 @@ import os
 
 import pytest
 
+from core.warehouse import open_warehouse, resolve_path
+
 SDF = "Stellar Development Foundation"
 SDF_1 = "GCGB2S2KGYARPVIA37HYZXVRM2YZUEXA6S33ZU5BUDC6THSB62LZSTYH"
 
@@ -79,3 +81,22 @@ def test_bad_uploads_show_one_clear_error_and_the_page_stays_usable(app, content
     at.radio(key="fbas_source_kind").set_value("Shipped snapshot").run()  # still usable
     assert not at.error
     assert _figures(at)["Quorum intersection"][0] == "yes"
+
+
+def test_scenarios_are_saved_to_the_warehouse_and_reopened(app) -> None:
+    at = app("pages/fbas.py")
+    at.multiselect(key="fbas_off_orgs").set_value(["LOBSTR"]).run()
+    at.button(key="fbas_apply_offline").click().run()
+    assert open_warehouse(resolve_path()).list_scenarios("fbas") == []  # nothing written before saving
+    at.text_input(key="fbas_scenario_name").set_value("LOBSTR offline").run()
+    at.button(key="fbas_save").click().run()
+    assert "Saved the scenario LOBSTR offline" in at.success[0].value
+    at.button(key="fbas_save").click().run()
+    assert "exists already" in at.error[0].value
+
+    fresh = app("pages/fbas.py")  # a new browser session
+    fresh.radio(key="fbas_source_kind").set_value("Saved scenario").run()
+    assert not fresh.exception
+    assert _figures(fresh)["Top tier size"] == ("18", "was 23")
+    fresh.button(key="fbas_undo").click().run()
+    assert _figures(fresh)["Top tier size"] == ("23", "")

@@ -1,0 +1,82 @@
+"""What-if edits: applying them, checking quorum-set JSON, serialising the FBAS and saved scenarios."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from core.fbas.model import FbasFormatError, QuorumSet, loads
+from core.fbas.scan import scan
+from core.fbas.whatif import (
+    Offline,
+    SetQuorumSet,
+    apply_edits,
+    diff_frame,
+    headline,
+    qset_from_json,
+    scenario_from_payload,
+    scenario_payload,
+    to_stellarbeat_json,
+)
+from core.warehouse import Warehouse, WarehouseError
+
+
+@pytest.fixture(scope="module")
+def stellar_2019(shared_data: Path):
+    folder = shared_data / "fbas" / "fbas_analyzer"
+    return loads(
+        (folder / "stellarbeat_nodes_2019-09-17.json").read_bytes(),
+        (folder / "stellarbeat_organizations_2019-09-17.json").read_bytes(),
+    )
+
+
+def test_edits_leave_the_original_alone_and_replay_in_order(stellar_2019) -> None:
+    sdf = [k for k, org in stellar_2019.organizations.items() if org == "Stellar Development Foundation"]
+    some = stellar_2019.validators[0]
+    edits = [Offline(tuple(sdf)), SetQuorumSet(some, QuorumSet(1, (some,)))]
+    edited = apply_edits(stellar_2019, edits)
+    assert all(edited.nodes[k].qset is None for k in sdf)
+    assert all(stellar_2019.nodes[k].qset is not None for k in sdf if k in stellar_2019.validators)
+    assert edited.nodes[some].qset == QuorumSet(1, (some,))
+    before, after = (headline(scan(f, stellarbeat_parity=True), "node") for f in (stellar_2019, edited))
+    diff = diff_frame(before, after).set_index("figure")
+    assert diff.loc["Top tier size", "before"] == "17"
+    assert diff.loc["Top tier size", "changed"] == "yes"
+
+
+def test_serialised_fbas_reads_back_the_same(stellar_2019) -> None:
+    again = loads(to_stellarbeat_json(stellar_2019))
+    assert {k: n.qset for k, n in again.nodes.items()} == {k: n.qset for k, n in stellar_2019.nodes.items()}
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("{", "not valid JSON"),
+        ("[1, 2]", "must be an object"),
+        ('{"threshold": 0, "validators": ["a"]}', "at least 1"),
+        ('{"threshold": 2, "validators": ["a"]}', "could never be met"),
+        ('{"threshold": 1, "validators": [1]}', "list of public keys"),
+    ],
+)
+def test_bad_quorum_set_json_is_explained(text: str, message: str) -> None:
+    with pytest.raises(FbasFormatError, match=message):
+        qset_from_json(text)
+
+
+def test_scenarios_round_trip_through_the_warehouse(stellar_2019, warehouse: Warehouse) -> None:
+    edits = [Offline(("GABMKJM6I25XI4K7U6XWMULOUQIQ27BCTMLS6BYYSOWKTBUXVRJSXHYQ",))]
+    warehouse.save_scenario("fbas", "  SDF 1  offline ", scenario_payload(stellar_2019, edits, "2019 snapshot"))
+    assert [name for name, _ in warehouse.list_scenarios("fbas")] == ["SDF 1 offline"]
+    base, restored, source = scenario_from_payload(warehouse.load_scenario("fbas", "SDF 1 offline"))
+    assert (restored, source) == (edits, "2019 snapshot")
+    assert base.organizations == stellar_2019.organizations
+    assert apply_edits(base, restored).nodes[edits[0].keys[0]].qset is None
+    with pytest.raises(WarehouseError, match="exists already"):
+        warehouse.save_scenario("fbas", "SDF 1 offline", "{}")
+    with pytest.raises(WarehouseError, match="1 to 80 characters"):
+        warehouse.save_scenario("fbas", "   ", "{}")
+    with pytest.raises(WarehouseError, match="no saved scenario"):
+        warehouse.load_scenario("fbas", "missing")
+    assert warehouse.list_scenarios("other kind") == []
