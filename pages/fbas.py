@@ -4,6 +4,7 @@ import json
 
 import streamlit as st
 
+from core.fbas.analysis import SearchLimitError
 from core.fbas.graph import ring_layout, topology_figure
 from core.fbas.model import Fbas, FbasFormatError, loads
 from core.fbas.scan import faulty_nodes, scan
@@ -30,6 +31,7 @@ from ui import common
 
 MERGES = {"Node": "node", "Organization": "organization", "Country": "country", "ISP": "isp"}
 SHOWN_SETS = 100
+STEP_BUDGET = 10_000_000  # a few seconds of enumeration: the page's time limit
 wh = common.warehouse()
 
 
@@ -44,6 +46,7 @@ def _scan(nodes_json: str, organizations: str, parity: bool) -> dict:
         faulty=faulty_nodes(fbas, "auto"),
         stellarbeat_parity=parity,
         max_sets=SHOWN_SETS,
+        max_steps=STEP_BUDGET,
     )
 
 
@@ -207,6 +210,14 @@ with st.status("Analysing…", expanded=False) as status:
     except FbasFormatError as exc:
         status.update(label="Analysis failed", state="error")
         st.error(common.md_escape(exc))
+        st.stop()
+    except SearchLimitError as exc:
+        status.update(label="Analysis stopped at the page's time limit", state="error")
+        st.error(
+            f"**This network has too many sets to list on the page.** {common.md_escape(exc)} Run "
+            "`python -m core.fbas analyze FILE --timeout 600 --json` for a longer search.",
+            icon=":material/timer_off:",
+        )
         st.stop()
     status.update(label=f"Analysed in {after['elapsed_ms']['total']:,.0f} ms", state="complete")
 

@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from core.fbas.analysis import (
+    DEFAULT_MAX_STEPS,
     MissingQset,
     compile_fbas,
     merge_sets,
@@ -41,8 +42,12 @@ def scan(
     missing_qset: MissingQset = "unsatisfiable",
     stellarbeat_parity: bool = False,
     max_sets: int = 100,
+    max_steps: int = DEFAULT_MAX_STEPS,
 ) -> dict[str, Any]:
-    """Every analysis for every grouping in `merges`; node-level results are computed once and merged."""
+    """Every analysis for every grouping in `merges`; node-level results are computed once and merged.
+
+    `max_steps` bounds each enumeration (SearchLimitError beyond it), so a caller can keep a time limit.
+    """
     merges = list(merges)
     unknown = [m for m in merges if m not in MERGES]
     if unknown:
@@ -50,9 +55,11 @@ def scan(
     clock: dict[str, float] = {}
     began = time.perf_counter()
     compiled = compile_fbas(fbas, missing_qset=missing_qset, stellarbeat_parity=stellarbeat_parity)
-    minimal = _timed(clock, "minimal_quorums", lambda: minimal_quorums(compiled))
+    minimal = _timed(clock, "minimal_quorums", lambda: minimal_quorums(compiled, max_steps=max_steps))
     intersection = _timed(clock, "quorum_intersection", lambda: quorum_intersection(compiled, minimal))
-    blocking = _timed(clock, "minimal_blocking_sets", lambda: minimal_blocking_sets(compiled, minimal, faulty))
+    blocking = _timed(
+        clock, "minimal_blocking_sets", lambda: minimal_blocking_sets(compiled, minimal, faulty, max_steps=max_steps)
+    )
     tier = top_tier(minimal)
     symmetric = _timed(clock, "symmetric_top_tier", lambda: symmetric_top_tier(fbas, tier, compiled.removed))
     splitting = _timed(clock, "minimal_splitting_sets", lambda: minimal_splitting_sets(compiled))

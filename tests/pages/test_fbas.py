@@ -7,6 +7,7 @@ import os
 
 import pytest
 
+from core.fbas.synthetic import almost_symmetric
 from core.warehouse import open_warehouse, resolve_path
 
 SDF = "Stellar Development Foundation"
@@ -100,3 +101,14 @@ def test_scenarios_are_saved_to_the_warehouse_and_reopened(app) -> None:
     assert _figures(fresh)["Top tier size"] == ("18", "was 23")
     fresh.button(key="fbas_undo").click().run()
     assert _figures(fresh)["Top tier size"] == ("23", "")
+
+
+def test_networks_too_large_to_enumerate_stop_with_a_message(app) -> None:
+    nodes = almost_symmetric(organizations=12, seed=1)  # about 3.2 million minimal quorums
+    at = app("pages/fbas.py")
+    at.radio(key="fbas_source_kind").set_value("Upload").run()
+    at.file_uploader(key="fbas_nodes").upload("big.json", json.dumps(nodes).encode(), "application/json").run()
+    assert not at.exception
+    assert "too many sets to list on the page" in at.error[0].value
+    at.radio(key="fbas_source_kind").set_value("Shipped snapshot").run()
+    assert _figures(at)["Minimal quorums"][0] == "13608"
