@@ -11,7 +11,9 @@ from core.fbas.scan import faulty_nodes, scan
 from core.fbas.snapshots import SNAPSHOTS
 from core.fbas.whatif import (
     HEADLINES,
+    AddNode,
     Offline,
+    RemoveNodes,
     SetQuorumSet,
     apply_edits,
     diff_frame,
@@ -116,7 +118,7 @@ def _warnings(fbas: Fbas) -> None:
 def _what_if(fbas: Fbas, current: Fbas) -> None:
     edits = st.session_state["fbas_edits"]
     st.subheader("What if…")
-    offline_tab, qset_tab = st.tabs(["Take nodes offline", "Edit a quorum set"])
+    offline_tab, qset_tab, nodes_tab = st.tabs(["Take nodes offline", "Edit a quorum set", "Add or remove nodes"])
     with offline_tab:
         members = organization_members(current)
         orgs = st.multiselect(
@@ -151,6 +153,8 @@ def _what_if(fbas: Fbas, current: Fbas) -> None:
                     st.error(common.md_escape(exc), icon=":material/error:")
                 else:
                     st.rerun()
+    with nodes_tab:
+        _add_or_remove(fbas, current, edits)
     cols = st.columns([2, 2, 3, 5])
     if cols[0].button("Undo", icon=":material/undo:", key="fbas_undo", disabled=not edits):
         st.session_state["fbas_edits"] = edits[:-1]
@@ -180,6 +184,31 @@ def _what_if(fbas: Fbas, current: Fbas) -> None:
                 st.success(
                     f"Saved the scenario {common.md_escape(name.strip())}: reopen it under FBAS → Saved scenario."
                 )
+
+
+def _add_or_remove(fbas: Fbas, current: Fbas, edits: list) -> None:
+    left, right = st.columns(2)
+    gone = left.multiselect(
+        "Remove nodes", validators_of(current), format_func=lambda k: node_label(fbas, k), key="fbas_remove_nodes"
+    )
+    if left.button("Remove", icon=":material/delete:", key="fbas_apply_remove", disabled=not gone):
+        st.session_state["fbas_edits"] = [*edits, RemoveNodes(tuple(gone))]
+        st.rerun()
+    key = right.text_input("New node's public key (or any unique name)", key="fbas_add_key")
+    organization = right.text_input("Its organization (optional)", key="fbas_add_org")
+    template = current.nodes[validators_of(current)[0]].qset if current.validators else None
+    text = right.text_area(
+        "Its quorum set (JSON)", json.dumps(template.to_json() if template else None), height=140, key="fbas_add_qset"
+    )
+    if right.button("Add node", icon=":material/add:", key="fbas_apply_add", disabled=not key.strip()):
+        try:
+            edit = AddNode(key.strip(), qset_from_json(text), organization.strip() or None)
+            apply_edits(current, [edit])
+        except FbasFormatError as exc:
+            right.error(common.md_escape(exc), icon=":material/error:")
+        else:
+            st.session_state["fbas_edits"] = [*edits, edit]
+            st.rerun()
 
 
 st.title("FBAS topology")

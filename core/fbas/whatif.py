@@ -12,7 +12,7 @@ from typing import Any
 
 import pandas as pd
 
-from core.fbas.model import Fbas, FbasFormatError, QuorumSet, loads
+from core.fbas.model import Fbas, FbasFormatError, Node, QuorumSet, loads
 
 HEADLINES = (
     ("quorum_intersection", "Quorum intersection"),
@@ -45,30 +45,60 @@ class SetQuorumSet:
         return f"quorum set of {self.key[:8]}… changed"
 
 
-Edit = Offline | SetQuorumSet
+@dataclass(frozen=True)
+class RemoveNodes:
+    """Nodes deleted from the FBAS; quorum sets that name them treat them as unknown (never present)."""
+
+    keys: tuple[str, ...]
+
+    def describe(self) -> str:
+        return f"{len(self.keys)} node(s) removed"
+
+
+@dataclass(frozen=True)
+class AddNode:
+    """A new validator with a quorum set, optionally in an organization."""
+
+    key: str
+    qset: QuorumSet
+    organization: str | None = None
+
+    def describe(self) -> str:
+        return f"node {self.key[:12]} added"
+
+
+Edit = Offline | SetQuorumSet | RemoveNodes | AddNode
 
 
 def apply_edits(fbas: Fbas, edits: list[Edit]) -> Fbas:
     """The FBAS after every edit in order."""
     nodes = dict(fbas.nodes)
+    organizations = dict(fbas.organizations)
     for edit in edits:
         if isinstance(edit, Offline):
             for key in edit.keys:
                 if key in nodes:
                     nodes[key] = replace(nodes[key], qset=None)
+        elif isinstance(edit, RemoveNodes):
+            for key in edit.keys:
+                nodes.pop(key, None)
+                organizations.pop(key, None)
+        elif isinstance(edit, AddNode):
+            if edit.key in nodes:
+                raise FbasFormatError(f"A node {edit.key!r} exists already.")
+            nodes[edit.key] = Node(edit.key, edit.qset, edit.key, {"isValidating": True})
+            if edit.organization:
+                organizations[edit.key] = edit.organization
         else:
             if edit.key not in nodes:
                 raise FbasFormatError(f"There is no node {edit.key!r} to edit.")
             nodes[edit.key] = replace(nodes[edit.key], qset=edit.qset)
-    return Fbas(nodes=nodes, organizations=fbas.organizations, warnings=fbas.warnings)
+    return Fbas(nodes=nodes, organizations=organizations, warnings=fbas.warnings)
 
 
 def scenario_payload(base: Fbas, edits: list[Edit], source: str) -> str:
     """A saved scenario: the unedited FBAS (stellarbeat JSON, organizations) and the edits, replayable later."""
-    encoded = [
-        {"offline": list(e.keys)} if isinstance(e, Offline) else {"node": e.key, "qset": e.qset.to_json()}
-        for e in edits
-    ]
+    encoded = [_encode(e) for e in edits]
     return json.dumps(
         {"source": source, "nodes": to_stellarbeat_json(base), "organizations": base.organizations, "edits": encoded}
     )
@@ -79,11 +109,22 @@ def scenario_from_payload(payload: str) -> tuple[Fbas, list[Edit], str]:
     data = json.loads(payload)
     base = loads(data["nodes"])
     base.organizations.update(data["organizations"])
-    edits: list[Edit] = [
-        Offline(tuple(e["offline"])) if "offline" in e else SetQuorumSet(e["node"], _qset(e["qset"], 1))
-        for e in data["edits"]
-    ]
-    return base, edits, data["source"]
+    return base, [_decode(e) for e in data["edits"]], data["source"]
+
+
+def _encode(edit: Edit) -> dict[str, Any]:
+    if isinstance(edit, Offline | RemoveNodes):
+        return {"kind": type(edit).__name__, "keys": list(edit.keys)}
+    extra = {"organization": edit.organization} if isinstance(edit, AddNode) else {}
+    return {"kind": type(edit).__name__, "key": edit.key, "qset": edit.qset.to_json(), **extra}
+
+
+def _decode(raw: dict[str, Any]) -> Edit:
+    kind = raw["kind"]
+    if kind in ("Offline", "RemoveNodes"):
+        return (Offline if kind == "Offline" else RemoveNodes)(tuple(raw["keys"]))
+    qset = _qset(raw["qset"], 1)
+    return AddNode(raw["key"], qset, raw.get("organization")) if kind == "AddNode" else SetQuorumSet(raw["key"], qset)
 
 
 def qset_from_json(text: str) -> QuorumSet:

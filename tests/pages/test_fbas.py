@@ -112,3 +112,17 @@ def test_networks_too_large_to_enumerate_stop_with_a_message(app) -> None:
     assert "too many sets to list on the page" in at.error[0].value
     at.radio(key="fbas_source_kind").set_value("Shipped snapshot").run()
     assert _figures(at)["Minimal quorums"][0] == "13608"
+
+
+def test_nodes_are_added_and_removed_as_what_ifs(app) -> None:
+    at = app("pages/fbas.py")
+    at.selectbox(key="fbas_snapshot").set_value(at.selectbox(key="fbas_snapshot").options[2]).run()  # MobileCoin
+    remove = at.multiselect(key="fbas_remove_nodes")
+    remove.set_value(remove.options[:2]).run()
+    at.button(key="fbas_apply_remove").click().run()
+    assert not at.exception
+    assert _figures(at)["Top tier size"] == ("8", "was 10")
+    at.text_input(key="fbas_add_key").set_value("NEW-VALIDATOR").run()
+    at.text_area(key="fbas_add_qset").set_value('{"threshold": 5, "validators": ["x"]}').run()
+    at.button(key="fbas_apply_add").click().run()
+    assert "could never be met" in at.error[0].value

@@ -9,7 +9,9 @@ import pytest
 from core.fbas.model import FbasFormatError, QuorumSet, loads
 from core.fbas.scan import scan
 from core.fbas.whatif import (
+    AddNode,
     Offline,
+    RemoveNodes,
     SetQuorumSet,
     apply_edits,
     diff_frame,
@@ -80,3 +82,19 @@ def test_scenarios_round_trip_through_the_warehouse(stellar_2019, warehouse: War
     with pytest.raises(WarehouseError, match="no saved scenario"):
         warehouse.load_scenario("fbas", "missing")
     assert warehouse.list_scenarios("other kind") == []
+
+
+def test_nodes_can_be_removed_and_added(stellar_2019) -> None:
+    sdf = tuple(k for k, org in stellar_2019.organizations.items() if org == "Stellar Development Foundation")
+    removed = apply_edits(stellar_2019, [RemoveNodes(sdf)])
+    assert not set(sdf) & set(removed.nodes)
+    assert not set(sdf) & set(removed.organizations)
+    copy_of = removed.nodes[removed.validators[0]].qset
+    added = apply_edits(removed, [AddNode("NEW", copy_of, "New Org")])
+    assert added.nodes["NEW"].qset == copy_of
+    assert added.group_of("NEW", "organization") == "New Org"
+    with pytest.raises(FbasFormatError, match="exists already"):
+        apply_edits(added, [AddNode("NEW", copy_of)])
+    edits = [RemoveNodes(sdf), AddNode("NEW", copy_of, "New Org"), Offline(("NEW",))]
+    _, restored, _ = scenario_from_payload(scenario_payload(stellar_2019, edits, "2019"))
+    assert restored == edits
