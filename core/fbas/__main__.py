@@ -34,6 +34,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     analyze.add_argument("--max-sets", type=int, default=100, help="sets listed per result (all are counted)")
     analyze.add_argument("--timeout", type=float, default=60.0, help="seconds before the scan is stopped")
+    analyze.add_argument(
+        "--max-steps", type=int, default=5_000_000, help="enumeration steps before falling back to smallest sets"
+    )
     analyze.add_argument("--json", action="store_true", help="print JSON (the only output format)")
     return parser
 
@@ -57,6 +60,9 @@ def _run(args: argparse.Namespace, answer: Any) -> None:
             missing_qset=args.missing_qset,
             stellarbeat_parity=args.stellarbeat_parity,
             max_sets=args.max_sets,
+            max_steps=args.max_steps,
+            smallest_only_on_limit=True,
+            smallest_seconds=args.timeout * 0.5,
         )
         answer.send(("ok", result))
     except (FbasFormatError, ValueError, SearchLimitError) as exc:

@@ -9,7 +9,9 @@ from typing import Any
 
 from core.fbas.analysis import (
     DEFAULT_MAX_STEPS,
+    CompiledFbas,
     MissingQset,
+    SearchLimitError,
     compile_fbas,
     merge_sets,
     minimal_blocking_sets,
@@ -19,6 +21,7 @@ from core.fbas.analysis import (
     top_tier,
 )
 from core.fbas.model import Fbas
+from core.fbas.sizes import has_quorum_intersection, smallest_blocking_set, smallest_splitting_set
 from core.fbas.splitting import minimal_splitting_sets
 
 MERGES = ("node", "organization", "country", "isp")
@@ -43,10 +46,14 @@ def scan(
     stellarbeat_parity: bool = False,
     max_sets: int = 100,
     max_steps: int = DEFAULT_MAX_STEPS,
+    smallest_only_on_limit: bool = False,
+    smallest_seconds: float = 30.0,
 ) -> dict[str, Any]:
     """Every analysis for every grouping in `merges`; node-level results are computed once and merged.
 
-    `max_steps` bounds each enumeration (SearchLimitError beyond it), so a caller can keep a time limit.
+    `max_steps` bounds each enumeration: beyond it, SearchLimitError, or with `smallest_only_on_limit` the smallest
+    answers found without enumeration (intersection, smallest splitting and blocking sets; the blocking search
+    gives up after `smallest_seconds`), with "enumeration" saying why the lists are missing.
     """
     merges = list(merges)
     unknown = [m for m in merges if m not in MERGES]
@@ -55,7 +62,12 @@ def scan(
     clock: dict[str, float] = {}
     began = time.perf_counter()
     compiled = compile_fbas(fbas, missing_qset=missing_qset, stellarbeat_parity=stellarbeat_parity)
-    minimal = _timed(clock, "minimal_quorums", lambda: minimal_quorums(compiled, max_steps=max_steps))
+    try:
+        minimal = _timed(clock, "minimal_quorums", lambda: minimal_quorums(compiled, max_steps=max_steps))
+    except SearchLimitError as exc:
+        if not smallest_only_on_limit:
+            raise
+        return _smallest_only(fbas, compiled, merges, faulty, seconds=smallest_seconds, reason=str(exc), began=began)
     intersection = _timed(clock, "quorum_intersection", lambda: quorum_intersection(compiled, minimal))
     blocking = _timed(
         clock, "minimal_blocking_sets", lambda: minimal_blocking_sets(compiled, minimal, faulty, max_steps=max_steps)
@@ -87,9 +99,59 @@ def scan(
         "faulty": sorted(faulty),
         "removed_self_quorums": list(compiled.removed),
         "warnings": [{"code": w.code, "node": w.node, "message": w.message} for w in fbas.warnings],
+        "enumeration": "complete",
         "not_yet_computed": list(NOT_YET),
         "results": results,
         "elapsed_ms": {name: round(seconds * 1000, 1) for name, seconds in clock.items()},
+    }
+
+
+def _smallest_only(
+    fbas: Fbas,
+    compiled: CompiledFbas,
+    merges: list[str],
+    faulty: frozenset[str],
+    *,
+    seconds: float,
+    reason: str,
+    began: float,
+) -> dict[str, Any]:
+    """Node-level smallest answers when the sets are too many to list; other groupings are left empty."""
+    clock: dict[str, float] = {}
+    intersects = _timed(clock, "quorum_intersection", lambda: has_quorum_intersection(compiled))
+    splitting = _timed(clock, "smallest_splitting_set", lambda: smallest_splitting_set(compiled))
+    try:
+        blocking = _timed(
+            clock, "smallest_blocking_set", lambda: smallest_blocking_set(compiled, faulty, seconds=seconds)
+        )
+    except SearchLimitError:
+        blocking = None
+    clock["total"] = time.perf_counter() - began
+
+    def smallest(found: frozenset[str] | None) -> dict[str, Any] | None:
+        if found is None:
+            return None
+        return {"count": None, "min": len(found), "max": None, "mean": None, "sets": [sorted(found)]}
+
+    empty = dict.fromkeys(
+        ["disjoint_quorums", "minimal_quorums", "top_tier", "symmetric_top_tier", "minimal_blocking_sets",
+         "minimal_splitting_sets", *NOT_YET]
+    )  # fmt: skip
+    results = {merge: {"quorum_intersection": intersects, **empty} for merge in merges}
+    if "node" in results:
+        results["node"]["minimal_blocking_sets"] = smallest(blocking)
+        results["node"]["minimal_splitting_sets"] = smallest(splitting)
+    return {
+        "nodes": len(fbas.nodes),
+        "validators": len(fbas.validators),
+        "faulty": sorted(faulty),
+        "removed_self_quorums": list(compiled.removed),
+        "warnings": [{"code": w.code, "node": w.node, "message": w.message} for w in fbas.warnings],
+        "enumeration": f"{reason} Only the smallest sets are given (one example each)"
+        + ("; the smallest blocking set was not found in time." if blocking is None else "."),
+        "not_yet_computed": list(NOT_YET),
+        "results": results,
+        "elapsed_ms": {name: round(value * 1000, 1) for name, value in clock.items()},
     }
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from core.fbas.synthetic import almost_symmetric
 from tests.conftest import REPO
 
 
@@ -96,3 +97,16 @@ def test_timeout_stops_the_scan(shared_data: Path) -> None:
     result = _cli("analyze", nodes, "--timeout", "0.01", "--json")
     assert result.returncode == 3
     assert "did not finish within 0.01 s" in result.stderr
+
+
+def test_exploding_networks_fall_back_to_the_smallest_sets(tmp_path: Path) -> None:
+    nodes = tmp_path / "synthetic.json"
+    nodes.write_text(json.dumps(almost_symmetric(12, deletions=3, seed=12)))
+    result = _cli("analyze", str(nodes), "--max-steps", "200000", "--timeout", "30", "--json")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["enumeration"].startswith("Stopped after 200,000 search steps")
+    node = report["results"]["node"]
+    assert node["quorum_intersection"] is True
+    assert node["minimal_quorums"] is None
+    assert node["minimal_splitting_sets"]["min"] == 4 and len(node["minimal_splitting_sets"]["sets"][0]) == 4
