@@ -64,22 +64,28 @@ def compile_fbas(
     """Flatten an FBAS for the kernels; with `stellarbeat_parity`, drop nodes that are a quorum on their own."""
     if missing_qset not in ("unsatisfiable", "unconstrained"):
         raise ValueError("missing_qset must be 'unsatisfiable' or 'unconstrained'")
+    if missing_qset == "unconstrained":
+        # python-fbas's reading also requires every quorum to hold a node with a quorum set; until the kernels
+        # know that rule, refuse rather than count a node without a quorum set as a quorum on its own.
+        raise ValueError(
+            "The 'unconstrained' reading of missing quorum sets is not available yet; use 'unsatisfiable'."
+        )
     qsets = {key: node.qset for key, node in fbas.nodes.items()}
     for qset in list(qsets.values()):
         for member in qset.members() if qset else ():
             qsets.setdefault(member, None)  # named but absent: a node without a quorum set
     removed: tuple[str, ...] = ()
     if stellarbeat_parity:
-        whole = _flatten(qsets, missing_qset)
+        whole = _flatten(qsets)
         flags = _kernels.self_quorums(len(whole.keys), *whole.arrays)
         alone = [k for k, flag in zip(whole.keys, flags, strict=True) if flag]
         removed = tuple(k for k in alone if k in fbas.nodes)
         qsets = {k: q for k, q in qsets.items() if k not in alone}
-    flat = _flatten(qsets, missing_qset)
+    flat = _flatten(qsets)
     return CompiledFbas(flat.keys, *flat.arrays, removed=removed)
 
 
-def _flatten(qsets: dict[str, QuorumSet | None], missing_qset: MissingQset) -> CompiledFbas:
+def _flatten(qsets: dict[str, QuorumSet | None]) -> CompiledFbas:
     keys = tuple(qsets)
     index = {k: i for i, k in enumerate(keys)}
     thresholds: list[int] = []
@@ -99,16 +105,11 @@ def _flatten(qsets: dict[str, QuorumSet | None], missing_qset: MissingQset) -> C
         ids[qset] = len(thresholds) - 1
         return ids[qset]
 
-    always = None
     node_qset = np.full(len(keys), -1, np.int64)
     for i, key in enumerate(keys):
         qset = qsets[key]
         if qset is not None:
             node_qset[i] = add(qset)
-        elif missing_qset == "unconstrained":
-            if always is None:
-                always = add(QuorumSet(0))
-            node_qset[i] = always
     return CompiledFbas(
         keys,
         node_qset,

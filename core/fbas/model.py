@@ -136,6 +136,17 @@ def _parse(text: str | bytes, what: str) -> Any:
         return json.loads(text)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise FbasFormatError(f"The {what} file is not valid JSON: {exc}") from None
+    except RecursionError:
+        raise FbasFormatError(f"The {what} file is nested too deeply to be an FBAS.") from None
+
+
+def _strings(value: Any, what: str, owner: str) -> tuple[str, ...]:
+    """A JSON list of strings, or FbasFormatError."""
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise FbasFormatError(f"{what} of {owner} must be a list of strings.")
+    return tuple(value)
 
 
 def _from_stellarbeat(items: list) -> Fbas:
@@ -150,7 +161,11 @@ def _from_stellarbeat(items: list) -> Fbas:
         qset = None if raw is None else _qset(raw, key, fbas.warnings, 1)
         if raw is None:
             fbas.warnings.append(DataWarning("missing-qset", key, "The node has no quorum set (quorumSet null)."))
-        _add_node(fbas, Node(key, qset, item.get("name"), {k: v for k, v in item.items() if k != "quorumSet"}))
+        attrs = {k: v for k, v in item.items() if k != "quorumSet"}
+        if not isinstance(attrs.get("geoData") or {}, dict):
+            raise FbasFormatError(f"'geoData' of {key} must be an object.")
+        name = item.get("name")
+        _add_node(fbas, Node(key, qset, name if isinstance(name, str) else None, attrs))
     return fbas
 
 
@@ -161,10 +176,10 @@ def _from_python_fbas(data: dict) -> Fbas:
     fbas = Fbas(nodes={})
 
     def build(ref: str, owner: str, depth: int) -> QuorumSet:
-        raw = qsets.get(ref)
+        raw = qsets.get(ref) if isinstance(ref, str) else None
         if not isinstance(raw, dict) or depth > MAX_NESTING + 4:
             raise FbasFormatError(f"Quorum set {ref!r} of {owner} is missing or nested too deeply.")
-        members = raw.get("members", [])
+        members = _strings(raw.get("members", []), "The members", owner)
         validators = tuple(m for m in members if m not in qsets)
         inner = tuple(build(m, owner, depth + 1) for m in members if m in qsets)
         return _qset(
@@ -184,7 +199,10 @@ def _from_python_fbas(data: dict) -> Fbas:
         if qset is None:
             fbas.warnings.append(DataWarning("missing-qset", key, "The validator has no quorum set."))
         attrs = item.get("attrs") or {}
-        _add_node(fbas, Node(key, qset, attrs.get("name"), attrs))
+        if not isinstance(attrs, dict) or not isinstance(attrs.get("geoData") or {}, dict):
+            raise FbasFormatError(f"The attributes of {key} must be an object (with geoData an object).")
+        name = attrs.get("name")
+        _add_node(fbas, Node(key, qset, name if isinstance(name, str) else None, attrs))
     return fbas
 
 
@@ -196,11 +214,18 @@ def _qset(
     threshold = raw.get("threshold")
     if isinstance(threshold, bool) or not isinstance(threshold, int):
         raise FbasFormatError(f"The quorum set of {owner} has no integer threshold.")
-    validators = tuple(str(v) for v in raw.get("validators") or ())
+    validators = (
+        _strings(raw.get("validators") or None, "The validators", owner)
+        if inner is None
+        else tuple(raw.get("validators") or ())
+    )
     if inner is None:
         if "innerQuorumSets" not in raw:
             warnings.append(DataWarning("no-inner-key", owner, "A quorum set lacks 'innerQuorumSets' (read as none)."))
-        inner = tuple(q for q in (_qset(c, owner, warnings, depth + 1) for c in raw.get("innerQuorumSets") or ()) if q)
+        children = raw.get("innerQuorumSets") or []
+        if not isinstance(children, list) or depth > MAX_NESTING + 4:
+            raise FbasFormatError(f"'innerQuorumSets' of {owner} must be a list, nested at most {MAX_NESTING} deep.")
+        inner = tuple(q for q in (_qset(c, owner, warnings, depth + 1) for c in children) if q)
     if threshold == SENTINEL_THRESHOLD and not validators and not inner:
         warnings.append(DataWarning("sentinel-threshold", owner, "Empty quorum set with the 'no qset' threshold."))
         return None
@@ -232,8 +257,8 @@ def _add_organizations(fbas: Fbas, organizations: Any) -> None:
     for org in organizations:
         if not isinstance(org, dict) or org.get("id") is None:
             raise FbasFormatError("Each organization needs an 'id' (and 'name', 'validators').")
-        for key in org.get("validators") or ():
-            fbas.organizations[str(key)] = str(org.get("name") or org["id"])
+        for key in _strings(org.get("validators"), "The validators", f"organization {org['id']}"):
+            fbas.organizations[key] = str(org.get("name") or org["id"])
 
 
 def _validate(fbas: Fbas) -> list[DataWarning]:

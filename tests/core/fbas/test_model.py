@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from core.fbas.model import FbasFormatError, loads
+from core.fbas.scan import scan
+
+FIELDS = [
+    "publicKey", "quorumSet", "threshold", "validators", "innerQuorumSets", "name", "geoData", "isp",
+    "organizationId", "isValidating", "id", "qset", "qsets", "members", "attrs", "countryName",
+]  # fmt: skip
 
 
 def test_stellarbeat_2025_snapshot_with_null_quorum_sets(shared_data: Path) -> None:
@@ -81,3 +90,43 @@ def test_quality_warnings_for_odd_quorum_sets() -> None:
 def test_bad_input_raises_a_clear_error(text: str, message: str) -> None:
     with pytest.raises(FbasFormatError, match=message):
         loads(text)
+
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=5),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.sampled_from(FIELDS), children, max_size=5),
+    max_leaves=30,
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(nodes=st.lists(st.dictionaries(st.sampled_from(FIELDS), JSON, max_size=6), max_size=4) | JSON)
+def test_any_json_is_loaded_and_scanned_or_refused_cleanly(nodes) -> None:
+    try:
+        fbas = loads(json.dumps(nodes))
+    except FbasFormatError as exc:
+        assert str(exc)
+        return
+    scan(fbas, merges=["node", "organization", "country", "isp"])
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '[{"publicKey": "A", "quorumSet": {"threshold": 1, "validators": 5}}]',
+        '[{"publicKey": "A", "quorumSet": {"threshold": 1, "validators": "AB"}}]',
+        '[{"publicKey": "A", "quorumSet": {"threshold": 1, "innerQuorumSets": 3}}]',
+        '[{"publicKey": "A", "geoData": "here", "quorumSet": null}]',
+        '{"validators": [{"id": "A", "qset": ["x"]}], "qsets": {}}',
+        '{"validators": [{"id": "A", "qset": "q"}], "qsets": {"q": {"threshold": 1, "members": 7}}}',
+        "[" * 200_000,
+    ],
+)
+def test_wrong_shapes_are_format_errors(text: str) -> None:
+    with pytest.raises(FbasFormatError):
+        loads(text)
+
+
+def test_organization_validators_must_be_a_list() -> None:
+    with pytest.raises(FbasFormatError, match="list of strings"):
+        loads('[{"publicKey": "A", "quorumSet": null}]', '[{"id": "o", "validators": 5}]')
