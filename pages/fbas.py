@@ -32,7 +32,7 @@ from core.warehouse import WarehouseError
 from ui import common
 
 MERGES = {"Node": "node", "Organization": "organization", "Country": "country", "ISP": "isp"}
-SHOWN_SETS = 100
+SHOWN_SETS = 200  # rows shown in the set tables; the CSV downloads hold every set
 STEP_BUDGET = 10_000_000  # a few seconds of enumeration: the page's time limit
 wh = common.warehouse()
 
@@ -47,7 +47,7 @@ def _scan(nodes_json: str, organizations: str, parity: bool) -> dict:
         merges=list(MERGES.values()),
         faulty=faulty_nodes(fbas, "auto"),
         stellarbeat_parity=parity,
-        max_sets=SHOWN_SETS,
+        max_sets=1_000_000,
         max_steps=STEP_BUDGET,
     )
 
@@ -60,6 +60,14 @@ def _positions(nodes_json: str, organizations: str, top_tier: tuple[str, ...]) -
     return ring_layout(fbas, frozenset(top_tier))
 
 
+def _forget_editors() -> None:
+    """Drop the what-if widgets' values: they belong to the previous network."""
+    for key in [
+        k for k in st.session_state if str(k).startswith(("fbas_q_", "fbas_add_", "fbas_off_", "fbas_remove_"))
+    ]:
+        del st.session_state[key]
+
+
 def _load_source() -> Fbas | None:
     choice = st.radio("FBAS", ["Shipped snapshot", "Upload", "Saved scenario"], horizontal=True, key="fbas_source_kind")
     if choice == "Saved scenario":
@@ -70,6 +78,7 @@ def _load_source() -> Fbas | None:
         labels = {name: f"{name} (saved {when:%Y-%m-%d %H:%M} UTC)" for name, when in saved}
         name = st.selectbox("Scenario", list(labels), format_func=labels.get, key="fbas_scenario")
         if st.session_state.get("fbas_loaded_from") != ("scenario", name):
+            _forget_editors()
             base, edits, source = scenario_from_payload(wh.load_scenario("fbas", name))
             st.session_state.update(fbas_base=base, fbas_edits=edits, fbas_label=source)
             st.session_state["fbas_loaded_from"] = ("scenario", name)
@@ -94,6 +103,7 @@ def _load_source() -> Fbas | None:
         except FbasFormatError as exc:
             st.error(f"**This file cannot be read as an FBAS.** {common.md_escape(exc)}", icon=":material/error:")
             return None
+        _forget_editors()
         st.session_state["fbas_loaded_from"] = source_id
         st.session_state["fbas_edits"] = []
         st.session_state["fbas_label"] = label
@@ -110,9 +120,8 @@ def _warnings(fbas: Fbas) -> None:
     with st.expander(f"Data quality: {len(fbas.warnings)} warning(s) — {summary}", icon=":material/warning:"):
         for code, items in sorted(counts.items()):
             st.markdown(f"**{code}** ({len(items)}): {common.md_escape(items[0].message)}")
-            st.caption(
-                ", ".join(node_label(fbas, w.node) for w in items[:12] if w.node) + (" …" if len(items) > 12 else "")
-            )
+            names = ", ".join(node_label(fbas, w.node) for w in items[:12] if w.node)
+            st.caption(common.md_escape(names) + (" …" if len(items) > 12 else ""))
 
 
 def _what_if(fbas: Fbas, current: Fbas) -> None:
@@ -172,7 +181,7 @@ def _what_if(fbas: Fbas, current: Fbas) -> None:
         key="fbas_download",
     )
     if edits:
-        cols[3].caption("Edits: " + "; ".join(edit.describe() for edit in edits))
+        cols[3].caption("Edits: " + common.md_escape("; ".join(edit.describe() for edit in edits)))
         save = st.columns([4, 2, 6])
         name = save[0].text_input("Scenario name", key="fbas_scenario_name", placeholder="e.g. LOBSTR offline")
         if save[1].button("Save scenario", icon=":material/save:", key="fbas_save"):
@@ -232,10 +241,11 @@ parity = controls[1].toggle(
     help="Drop nodes that are a quorum on their own first, as stellarbeat's scanner does.",
 )
 organizations = json.dumps(sorted(base.organizations.items()))
+current_organizations = json.dumps(sorted(current.organizations.items()))
 with st.status("Analysing…", expanded=False) as status:
     try:
         before = _scan(to_stellarbeat_json(base), organizations, parity)
-        after = _scan(to_stellarbeat_json(current), organizations, parity) if edits else before
+        after = _scan(to_stellarbeat_json(current), current_organizations, parity) if edits else before
     except FbasFormatError as exc:
         status.update(label="Analysis failed", state="error")
         st.error(common.md_escape(exc))
@@ -272,9 +282,10 @@ kind = pick[0].selectbox("Highlight on the graph", list(choices), key="fbas_high
 index = pick[1].number_input("Which one", 1, max(len(choices[kind]), 1), 1, key="fbas_highlight_n") - 1
 chosen = choices[kind][index] if choices[kind] else []
 groups = set(chosen)
-highlight = frozenset(k for k in current.validators if (k if merge == "node" else current.group_of(k, merge)) in groups)
+highlight = frozenset(k for k in current.validators if (current.group_of(k, merge) or k) in groups)
 tier = frozenset(after["results"]["node"]["top_tier"])
 positions = _positions(to_stellarbeat_json(base), organizations, tuple(sorted(before["results"]["node"]["top_tier"])))
+positions = {**ring_layout(current, tier), **positions}  # nodes added by an edit get a place too
 title = f"Trust graph: top tier of {len(tier)} on the inner ring" + (
     f"; {kind} ({len(chosen)} by {merge_label.lower()}) ringed red" if chosen else ""
 )
@@ -291,7 +302,7 @@ for column, field, title in (
     summary = result[field]
     frame = sets_frame(current, summary["sets"], merge)
     column.markdown(f"**{title}** — {summary['count']:,} in all, sizes {summary['min']}–{summary['max']}")
-    column.dataframe(frame, hide_index=True, width="stretch", height=300)
+    column.dataframe(frame.head(SHOWN_SETS), hide_index=True, width="stretch", height=300)
     with column:
         common.csv_button(lambda frame=frame: frame, f"{field}-{merge}.csv", f"fbas_csv_{field}", "Download CSV")
 

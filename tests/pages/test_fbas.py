@@ -126,3 +126,14 @@ def test_nodes_are_added_and_removed_as_what_ifs(app) -> None:
     at.text_area(key="fbas_add_qset").set_value('{"threshold": 5, "validators": ["x"]}').run()
     at.button(key="fbas_apply_add").click().run()
     assert "could never be met" in at.error[0].value
+
+
+def test_switching_network_forgets_the_previous_editors(app) -> None:
+    at = app("pages/fbas.py")
+    at.selectbox(key="fbas_q_node").set_value(SDF_1).run()
+    editor = next(t for t in at.text_area if t.key.startswith(f"fbas_q_text_{SDF_1}"))
+    editor.set_value('{"threshold": 1, "validators": ["TYPED-FOR-2025"]}').run()
+    at.selectbox(key="fbas_snapshot").set_value(at.selectbox(key="fbas_snapshot").options[1]).run()  # 2019
+    assert not at.exception
+    assert _figures(at)["Minimal quorums"][0] == "1161"
+    assert all("TYPED-FOR-2025" not in t.value for t in at.text_area)
