@@ -1,6 +1,7 @@
 """FBAS topology: is a Stellar-style network safe and live, whom does it depend on, and what if something changes?"""
 
 import json
+import re
 
 import streamlit as st
 
@@ -11,25 +12,17 @@ from core.fbas.scan import faulty_nodes, scan
 from core.fbas.snapshots import SNAPSHOTS
 from core.fbas.whatif import (
     HEADLINES,
-    AddNode,
-    Offline,
-    RemoveNodes,
-    SetQuorumSet,
     apply_edits,
     diff_frame,
     headline,
     node_label,
-    organization_members,
-    qset_from_json,
     scenario_from_payload,
-    scenario_payload,
     sets_frame,
     to_stellarbeat_json,
-    validators_of,
 )
 from core.report import Report
-from core.warehouse import WarehouseError
 from ui import common
+from ui.fbas_whatif import what_if_panel
 
 MERGES = {"Node": "node", "Organization": "organization", "Country": "country", "ISP": "isp"}
 SHOWN_SETS = 200  # rows shown in the set tables; the CSV downloads hold every set
@@ -38,13 +31,13 @@ wh = common.warehouse()
 
 
 @st.cache_data(max_entries=24, show_spinner=False)
-def _scan(nodes_json: str, organizations: str, parity: bool) -> dict:
-    """Every analysis for every grouping, cached per FBAS content (edits included)."""
+def _scan(nodes_json: str, organizations: str, parity: bool, field: str) -> dict:
+    """Every analysis for every grouping (and `field`), cached per FBAS content (edits included)."""
     fbas = loads(nodes_json)
     fbas.organizations.update(json.loads(organizations))
     return scan(
         fbas,
-        merges=list(MERGES.values()),
+        merges=list(dict.fromkeys([*MERGES.values(), field])),
         faulty=faulty_nodes(fbas, "auto"),
         stellarbeat_parity=parity,
         max_sets=1_000_000,
@@ -124,102 +117,6 @@ def _warnings(fbas: Fbas) -> None:
             st.caption(common.md_escape(names) + (" …" if len(items) > 12 else ""))
 
 
-def _what_if(fbas: Fbas, current: Fbas) -> None:
-    edits = st.session_state["fbas_edits"]
-    st.subheader("What if…")
-    offline_tab, qset_tab, nodes_tab = st.tabs(["Take nodes offline", "Edit a quorum set", "Add or remove nodes"])
-    with offline_tab:
-        members = organization_members(current)
-        orgs = st.multiselect(
-            "Organizations",
-            sorted(members),
-            key="fbas_off_orgs",
-            help="Every node of the organization stops validating.",
-        )
-        nodes = st.multiselect(
-            "Nodes", validators_of(current), format_func=lambda k: node_label(fbas, k), key="fbas_off_nodes"
-        )
-        if st.button(
-            "Take offline", icon=":material/power_off:", key="fbas_apply_offline", disabled=not (orgs or nodes)
-        ):
-            keys = tuple(sorted({k for org in orgs for k in members[org]} | set(nodes)))
-            st.session_state["fbas_edits"] = [*edits, Offline(keys)]
-            st.rerun()
-    with qset_tab:
-        key = st.selectbox("Node", validators_of(current), format_func=lambda k: node_label(fbas, k), key="fbas_q_node")
-        if key is not None:
-            qset = current.nodes[key].qset
-            text = st.text_area(
-                "Quorum set (JSON)",
-                json.dumps(qset.to_json() if qset else None, indent=1),
-                height=220,
-                key=f"fbas_q_text_{key}_{len(edits)}",
-            )
-            if st.button("Apply quorum set", icon=":material/edit:", key="fbas_apply_qset"):
-                try:
-                    st.session_state["fbas_edits"] = [*edits, SetQuorumSet(key, qset_from_json(text))]
-                except FbasFormatError as exc:
-                    st.error(common.md_escape(exc), icon=":material/error:")
-                else:
-                    st.rerun()
-    with nodes_tab:
-        _add_or_remove(fbas, current, edits)
-    cols = st.columns([2, 2, 3, 5])
-    if cols[0].button("Undo", icon=":material/undo:", key="fbas_undo", disabled=not edits):
-        st.session_state["fbas_edits"] = edits[:-1]
-        st.rerun()
-    if cols[1].button("Reset", icon=":material/restart_alt:", key="fbas_reset", disabled=not edits):
-        st.session_state["fbas_edits"] = []
-        st.rerun()
-    cols[2].download_button(
-        "Download edited FBAS",
-        data=lambda: to_stellarbeat_json(current),
-        file_name="fbas-edited.json",
-        mime="application/json",
-        icon=":material/download:",
-        on_click="ignore",
-        key="fbas_download",
-    )
-    if edits:
-        cols[3].caption("Edits: " + common.md_escape("; ".join(edit.describe() for edit in edits)))
-        save = st.columns([4, 2, 6])
-        name = save[0].text_input("Scenario name", key="fbas_scenario_name", placeholder="e.g. LOBSTR offline")
-        if save[1].button("Save scenario", icon=":material/save:", key="fbas_save"):
-            try:
-                wh.save_scenario("fbas", name, scenario_payload(fbas, edits, st.session_state.get("fbas_label", "")))
-            except WarehouseError as exc:
-                st.error(common.md_escape(exc), icon=":material/error:")
-            else:
-                st.success(
-                    f"Saved the scenario {common.md_escape(name.strip())}: reopen it under FBAS → Saved scenario."
-                )
-
-
-def _add_or_remove(fbas: Fbas, current: Fbas, edits: list) -> None:
-    left, right = st.columns(2)
-    gone = left.multiselect(
-        "Remove nodes", validators_of(current), format_func=lambda k: node_label(fbas, k), key="fbas_remove_nodes"
-    )
-    if left.button("Remove", icon=":material/delete:", key="fbas_apply_remove", disabled=not gone):
-        st.session_state["fbas_edits"] = [*edits, RemoveNodes(tuple(gone))]
-        st.rerun()
-    key = right.text_input("New node's public key (or any unique name)", key="fbas_add_key")
-    organization = right.text_input("Its organization (optional)", key="fbas_add_org")
-    template = current.nodes[validators_of(current)[0]].qset if current.validators else None
-    text = right.text_area(
-        "Its quorum set (JSON)", json.dumps(template.to_json() if template else None), height=140, key="fbas_add_qset"
-    )
-    if right.button("Add node", icon=":material/add:", key="fbas_apply_add", disabled=not key.strip()):
-        try:
-            edit = AddNode(key.strip(), qset_from_json(text), organization.strip() or None)
-            apply_edits(current, [edit])
-        except FbasFormatError as exc:
-            right.error(common.md_escape(exc), icon=":material/error:")
-        else:
-            st.session_state["fbas_edits"] = [*edits, edit]
-            st.rerun()
-
-
 st.title("FBAS topology")
 st.caption(
     "Quorum intersection (can the network fork?), blocking sets (who can halt it?), splitting sets (who can split "
@@ -232,8 +129,14 @@ _warnings(base)
 edits = st.session_state.get("fbas_edits", [])
 current = apply_edits(base, edits)
 controls = st.columns([3, 2])
-merge_label = controls[0].radio("Group by", list(MERGES), horizontal=True, key="fbas_merge")
-merge = MERGES[merge_label]
+merge_label = controls[0].radio("Group by", [*MERGES, "Other field"], horizontal=True, key="fbas_merge")
+field = "homeDomain"
+if merge_label == "Other field":
+    field = controls[0].text_input("Node field", "homeDomain", key="fbas_field", help="Any top-level node field.")
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]{0,63}", field):
+        st.error("A field name is letters, digits and underscores, such as homeDomain.", icon=":material/error:")
+        st.stop()
+merge = MERGES.get(merge_label, field)
 parity = controls[1].toggle(
     "stellarbeat parity",
     value=True,
@@ -244,8 +147,8 @@ organizations = json.dumps(sorted(base.organizations.items()))
 current_organizations = json.dumps(sorted(current.organizations.items()))
 with st.status("Analysing…", expanded=False) as status:
     try:
-        before = _scan(to_stellarbeat_json(base), organizations, parity)
-        after = _scan(to_stellarbeat_json(current), current_organizations, parity) if edits else before
+        before = _scan(to_stellarbeat_json(base), organizations, parity, field)
+        after = _scan(to_stellarbeat_json(current), current_organizations, parity, field) if edits else before
     except FbasFormatError as exc:
         status.update(label="Analysis failed", state="error")
         st.error(common.md_escape(exc))
@@ -271,8 +174,17 @@ if edits:
     st.dataframe(diff_frame(then, now), hide_index=True, width="stretch")
 
 result = after["results"][merge]
+disjoint = result["disjoint_quorums"]
+if disjoint:
+    sides = [", ".join(node_label(current, k) if merge == "node" else k for k in side) for side in disjoint]
+    st.error(
+        "**No quorum intersection: the network can fork.** These two quorums share no "
+        f"{merge_label.lower()}: ({common.md_escape(sides[0])}) and ({common.md_escape(sides[1])}).",
+        icon=":material/call_split:",
+    )
 choices = {
     "nothing": [],
+    **({"the two disjoint quorums": [[*disjoint[0], *disjoint[1]]]} if disjoint else {}),
     "a minimal quorum": result["minimal_quorums"]["sets"],
     "a minimal blocking set": result["minimal_blocking_sets"]["sets"],
     "a minimal splitting set": result["minimal_splitting_sets"]["sets"],
@@ -292,7 +204,7 @@ title = f"Trust graph: top tier of {len(tier)} on the inner ring" + (
 figure = topology_figure(current, tier, highlight=highlight, positions=positions, title=title)
 st.plotly_chart(figure, width="stretch", key="fbas_graph")
 
-_what_if(base, current)
+what_if_panel(base, current, wh)
 
 tables = st.columns(2)
 for column, field, title in (

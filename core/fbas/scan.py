@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import statistics
 import time
 from collections.abc import Callable, Iterable
@@ -56,9 +57,11 @@ def scan(
     gives up after `smallest_seconds`), with "enumeration" saying why the lists are missing.
     """
     merges = list(merges)
-    unknown = [m for m in merges if m not in MERGES]
+    unknown = [m for m in merges if m not in MERGES and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]{0,63}", m)]
     if unknown:
-        raise ValueError(f"Unknown grouping {unknown[0]!r}: use {', '.join(MERGES)}.")
+        raise ValueError(
+            f"Unknown grouping {unknown[0]!r}: use {', '.join(MERGES)} or a node field such as homeDomain."
+        )
     clock: dict[str, float] = {}
     began = time.perf_counter()
     compiled = compile_fbas(fbas, missing_qset=missing_qset, stellarbeat_parity=stellarbeat_parity)

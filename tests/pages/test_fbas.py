@@ -137,3 +137,32 @@ def test_switching_network_forgets_the_previous_editors(app) -> None:
     assert not at.exception
     assert _figures(at)["Minimal quorums"][0] == "1161"
     assert all("TYPED-FOR-2025" not in t.value for t in at.text_area)
+
+
+def test_disjoint_quorums_are_shown_when_the_network_can_fork(app) -> None:
+    at = app("pages/fbas.py")
+    at.selectbox(key="fbas_snapshot").set_value(at.selectbox(key="fbas_snapshot").options[3]).run()  # broken 2018
+    assert _figures(at)["Quorum intersection"][0] == "NO"
+    assert "These two quorums share no node" in at.error[0].value
+    at.selectbox(key="fbas_highlight").set_value("the two disjoint quorums").run()
+    assert not at.exception
+    assert "the two disjoint quorums" in at.get("plotly_chart")[0].proto.spec
+
+
+def test_quorum_set_form_and_other_field_grouping(app) -> None:
+    at = app("pages/fbas.py")
+    at.selectbox(key="fbas_snapshot").set_value(at.selectbox(key="fbas_snapshot").options[2]).run()  # MobileCoin
+    node = at.selectbox(key="fbas_q_node").value
+    members = next(m for m in at.multiselect if m.key.startswith(f"fbas_q_members_{node}"))
+    members.set_value(members.value[:3]).run()
+    threshold = next(n for n in at.number_input if n.key.startswith(f"fbas_q_threshold_{node}"))
+    threshold.set_value(3).run()
+    at.button(key="fbas_apply_form").click().run()
+    assert not at.exception
+    assert _figures(at)["Minimal quorums"][1] == "was 45"
+    at.radio(key="fbas_merge").set_value("Other field").run()
+    at.text_input(key="fbas_field").set_value("hostname").run()
+    assert not at.exception
+    assert _figures(at)["Top tier size"][0] != ""
+    at.text_input(key="fbas_field").set_value("bad field!").run()
+    assert "letters, digits and underscores" in at.error[0].value

@@ -87,7 +87,7 @@ def test_bad_input_exits_2_with_one_line(tmp_path: Path, content: bytes, message
 
 def test_unknown_grouping_and_missing_file_exit_2(shared_data: Path, tmp_path: Path) -> None:
     nodes = str(shared_data / "fbas" / "python-fbas" / "circular_1.json")
-    assert "Unknown grouping 'planet'" in _cli("analyze", nodes, "--merge-by", "planet", "--json").stderr
+    assert "Unknown grouping 'planet!'" in _cli("analyze", nodes, "--merge-by", "planet!", "--json").stderr
     missing = _cli("analyze", str(tmp_path / "absent.json"), "--json")
     assert missing.returncode == 2 and "Cannot read" in missing.stderr
 
@@ -110,3 +110,11 @@ def test_exploding_networks_fall_back_to_the_smallest_sets(tmp_path: Path) -> No
     assert node["quorum_intersection"] is True
     assert node["minimal_quorums"] is None
     assert node["minimal_splitting_sets"]["min"] == 4 and len(node["minimal_splitting_sets"]["sets"][0]) == 4
+
+
+def test_grouping_by_any_node_field(shared_data: Path) -> None:
+    nodes = str(shared_data / "fbas" / "python-fbas" / "network-2025-01-03.json")
+    result = _cli("analyze", nodes, "--merge-by", "homeDomain", "--stellarbeat-parity", "--max-sets", "1", "--json")
+    by_domain = json.loads(result.stdout)["results"]["homeDomain"]
+    assert "www.stellar.org" in by_domain["top_tier"]
+    assert len(by_domain["top_tier"]) == 7  # the seven top-tier organizations publish seven home domains
