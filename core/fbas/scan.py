@@ -96,17 +96,7 @@ def scan(
             **dict.fromkeys(NOT_YET),
         }
     clock["total"] = time.perf_counter() - began
-    return {
-        "nodes": len(fbas.nodes),
-        "validators": len(fbas.validators),
-        "faulty": sorted(faulty),
-        "removed_self_quorums": list(compiled.removed),
-        "warnings": [{"code": w.code, "node": w.node, "message": w.message} for w in fbas.warnings],
-        "enumeration": "complete",
-        "not_yet_computed": list(NOT_YET),
-        "results": results,
-        "elapsed_ms": {name: round(seconds * 1000, 1) for name, seconds in clock.items()},
-    }
+    return _report(fbas, compiled, faulty, enumeration="complete", results=results, clock=clock)
 
 
 def _smallest_only(
@@ -144,17 +134,32 @@ def _smallest_only(
     if "node" in results:
         results["node"]["minimal_blocking_sets"] = smallest(blocking)
         results["node"]["minimal_splitting_sets"] = smallest(splitting)
+    enumeration = f"{reason} Only the smallest sets are given (one example each)" + (
+        "; the smallest blocking set was not found in time." if blocking is None else "."
+    )
+    return _report(fbas, compiled, faulty, enumeration=enumeration, results=results, clock=clock)
+
+
+def _report(
+    fbas: Fbas,
+    compiled: CompiledFbas,
+    faulty: frozenset[str],
+    *,
+    enumeration: str,
+    results: dict[str, Any],
+    clock: dict[str, float],
+) -> dict[str, Any]:
+    """The scan's JSON: what was read, how complete the answer is, the results per grouping, and timings."""
     return {
         "nodes": len(fbas.nodes),
         "validators": len(fbas.validators),
         "faulty": sorted(faulty),
         "removed_self_quorums": list(compiled.removed),
         "warnings": [{"code": w.code, "node": w.node, "message": w.message} for w in fbas.warnings],
-        "enumeration": f"{reason} Only the smallest sets are given (one example each)"
-        + ("; the smallest blocking set was not found in time." if blocking is None else "."),
+        "enumeration": enumeration,
         "not_yet_computed": list(NOT_YET),
         "results": results,
-        "elapsed_ms": {name: round(value * 1000, 1) for name, value in clock.items()},
+        "elapsed_ms": {name: round(seconds * 1000, 1) for name, seconds in clock.items()},
     }
 
 
