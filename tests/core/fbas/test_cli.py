@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from core.fbas.analysis import compile_fbas, is_quorum
+from core.fbas.model import loads
 from core.fbas.synthetic import almost_symmetric
 from tests.conftest import REPO
 
@@ -61,11 +63,15 @@ def test_analyze_prints_the_json_contract(shared_data: Path) -> None:
 
 
 def test_disjoint_quorums_are_reported(shared_data: Path) -> None:
-    result = _cli("analyze", str(shared_data / "fbas" / "fbas_analyzer" / "broken.json"), "--json")
+    path = shared_data / "fbas" / "fbas_analyzer" / "broken.json"
+    result = _cli("analyze", str(path), "--json")
+    assert result.returncode == 0, result.stderr
     node = json.loads(result.stdout)["results"]["node"]
     first, second = node["disjoint_quorums"]
     assert node["quorum_intersection"] is False
     assert first and second and not set(first) & set(second)
+    compiled = compile_fbas(loads(path.read_bytes()))
+    assert is_quorum(compiled, frozenset(first)) and is_quorum(compiled, frozenset(second))
 
 
 @pytest.mark.parametrize(
