@@ -141,9 +141,7 @@ def minimal_quorums(
     on its own, restricted to its nodes; components of up to `word_bits` (64) nodes use one-word bit sets.
     """
     found: list[frozenset[str]] = []
-    for component in trust_components(compiled):
-        if not _kernels.max_quorum(component, *compiled.arrays).any():
-            continue
+    for component in quorum_clusters(compiled):
         part = restrict(compiled, compiled.keys_of(component))
         if len(part.keys) <= word_bits:
             bits, finished = _kernels.minimal_quorums64(
@@ -258,10 +256,10 @@ def quorum_intersection(compiled: CompiledFbas, minimal: list[frozenset[str]] | 
     if not minimal:
         return IntersectionResult(False)
     # Any quorum disjoint from a minimal quorum holds a minimal quorum of its own, inside one trust component.
-    holders = [c for c in trust_components(compiled) if _kernels.max_quorum(c, *compiled.arrays).any()]
+    holders = quorum_clusters(compiled)
     if len(holders) > 1:
-        first, second = (compiled.keys_of(_kernels.max_quorum(c, *compiled.arrays)) for c in holders[:2])
-        return IntersectionResult(False, (_shrink_keys(compiled, first), _shrink_keys(compiled, second)))
+        first, second = (_kernels.max_quorum(c, *compiled.arrays) for c in holders[:2])
+        return IntersectionResult(False, (_shrink(compiled, first), _shrink(compiled, second)))
     part = restrict(compiled, compiled.keys_of(holders[0]))
     if len(part.keys) > 64:
         everyone = compiled.mask()
@@ -278,25 +276,29 @@ def quorum_intersection(compiled: CompiledFbas, minimal: list[frozenset[str]] | 
     if index < 0:
         return IntersectionResult(True)
     other = frozenset(part.keys[i] for i in range(len(part.keys)) if int(rest) >> i & 1)
-    return IntersectionResult(False, (minimal[index], _shrink_keys(compiled, other)))
-
-
-def _shrink_keys(compiled: CompiledFbas, quorum: frozenset[str]) -> frozenset[str]:
-    return _shrink(compiled, compiled.mask(quorum))
+    return IntersectionResult(False, (minimal[index], _shrink(compiled, compiled.mask(other))))
 
 
 def _shrink(compiled: CompiledFbas, quorum: np.ndarray) -> frozenset[str]:
-    """A minimal quorum inside a quorum: drop nodes while a quorum remains."""
+    return compiled.keys_of(minimal_quorum_inside(compiled, quorum))
+
+
+def minimal_quorum_inside(compiled: CompiledFbas, quorum: np.ndarray, order: np.ndarray | None = None) -> np.ndarray:
+    """A minimal quorum inside a quorum: drop nodes (in `order`, default by index) while a quorum remains."""
     current = quorum.copy()
-    for i in np.flatnonzero(quorum):
-        if not current[i]:
-            continue
-        trial = current.copy()
-        trial[i] = 0
-        smaller = _kernels.max_quorum(trial, *compiled.arrays)
-        if smaller.any():
-            current = smaller
-    return compiled.keys_of(current)
+    for i in np.flatnonzero(quorum) if order is None else order:
+        if current[i]:
+            trial = current.copy()
+            trial[i] = 0
+            smaller = _kernels.max_quorum(trial, *compiled.arrays)
+            if smaller.any():
+                current = smaller
+    return current
+
+
+def quorum_clusters(compiled: CompiledFbas) -> list[np.ndarray]:
+    """The trust components that hold a quorum (consensus clusters); every minimal quorum lies in one of them."""
+    return [c for c in trust_components(compiled) if _kernels.max_quorum(c, *compiled.arrays).any()]
 
 
 def top_tier(minimal: list[frozenset[str]]) -> frozenset[str]:

@@ -18,7 +18,7 @@ from pysat.formula import IDPool
 from pysat.solvers import Solver
 
 from core.fbas import _kernels
-from core.fbas.analysis import CompiledFbas, SearchLimitError, restrict, trust_components
+from core.fbas.analysis import CompiledFbas, SearchLimitError, minimal_quorum_inside, quorum_clusters, restrict
 from core.fbas.splitting import SOLVER, _Encoding
 
 INTERRUPTIBLE_SOLVER = "glucose4"  # pysat's CaDiCaL cannot be interrupted at a deadline
@@ -28,7 +28,7 @@ BATCH_QUORUMS = 8  # and after each hitting set that fails to block
 
 def has_quorum_intersection(compiled: CompiledFbas) -> bool:
     """Whether every two quorums intersect (and there is a quorum), by SAT, without listing quorums."""
-    clusters = [c for c in trust_components(compiled) if _kernels.max_quorum(c, *compiled.arrays).any()]
+    clusters = quorum_clusters(compiled)
     if len(clusters) != 1:
         return False
     encoding = _Encoding(restrict(compiled, compiled.keys_of(clusters[0])))
@@ -38,7 +38,7 @@ def has_quorum_intersection(compiled: CompiledFbas) -> bool:
 
 def smallest_splitting_set(compiled: CompiledFbas) -> frozenset[str] | None:
     """A smallest splitting set (empty without quorum intersection); None when nothing can split the network."""
-    clusters = [c for c in trust_components(compiled) if _kernels.max_quorum(c, *compiled.arrays).any()]
+    clusters = quorum_clusters(compiled)
     if not clusters:
         return None
     if len(clusters) > 1:
@@ -118,18 +118,6 @@ def _minimal_quorums_inside(
     compiled: CompiledFbas, quorum: np.ndarray, rng: np.random.Generator, count: int
 ) -> list[np.ndarray]:
     """Up to `count` distinct minimal quorums inside a quorum, by shrinking it in random orders."""
-    found = {tuple(_minimal_inside(compiled, quorum, rng.permutation(np.flatnonzero(quorum)))) for _ in range(count)}
+    orders = (rng.permutation(np.flatnonzero(quorum)) for _ in range(count))
+    found = {tuple(minimal_quorum_inside(compiled, quorum, order)) for order in orders}
     return [np.asarray(q, np.uint8) for q in sorted(found)]
-
-
-def _minimal_inside(compiled: CompiledFbas, quorum: np.ndarray, order: np.ndarray) -> np.ndarray:
-    """A minimal quorum inside a quorum: drop nodes in `order` while a quorum remains."""
-    current = quorum.copy()
-    for i in order:
-        if current[i]:
-            trial = current.copy()
-            trial[i] = 0
-            smaller = _kernels.max_quorum(trial, *compiled.arrays)
-            if smaller.any():
-                current = smaller
-    return current

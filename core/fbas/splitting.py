@@ -17,15 +17,14 @@ from pysat.card import CardEnc, EncType
 from pysat.formula import IDPool
 from pysat.solvers import Solver
 
-from core.fbas import _kernels
-from core.fbas.analysis import CompiledFbas, SearchLimitError, restrict, trust_components
+from core.fbas.analysis import CompiledFbas, SearchLimitError, quorum_clusters, restrict
 
 SOLVER = "cadical153"
 
 
 def minimal_splitting_sets(compiled: CompiledFbas, *, max_sets: int = 100_000) -> list[frozenset[str]]:
     """Every minimal splitting set, smallest first; [frozenset()] when quorums already fail to intersect."""
-    clusters = [c for c in trust_components(compiled) if _kernels.max_quorum(c, *compiled.arrays).any()]
+    clusters = quorum_clusters(compiled)
     if not clusters:
         return []
     if len(clusters) > 1:
