@@ -1,0 +1,390 @@
+"""numba kernels: H3 cell indexing (bit-exact with the H3 C library used by h3-py 4.x).
+
+A point is projected gnomonically onto its nearest icosahedron face, quantised into that face's hexagonal ijk
+coordinates at the target resolution, walked up the aperture-7 hierarchy to resolution 0 (recording one digit per
+level), and the resolution-0 coordinates are looked up in the base-cell table, which also says how many 60° turns
+bring the digits into the base cell's own orientation (pentagons skip the deleted k-axis sub-sequence).
+H3 indexes are built in int64 (bit 63 of a cell index is always 0).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit, prange
+
+# Constants that define the H3 grid: the orientation of its icosahedron (H3 specification, Uber H3, Apache-2.0).
+# They live here, not in another module, because numba's cache is keyed on this file: a changed constant must
+# recompile. The derived base-cell tables (core/geo/_h3_tables.py) are passed in as arguments for the same reason.
+
+# Face centres in latitude/longitude radians and as unit vectors.
+FACE_CENTER_GEO = np.array(
+    [
+        [0.803582649718989942, 1.248397419617396099],
+        [1.307747883455638156, 2.536945009877921159],
+        [1.054751253523952054, -1.347517358900396623],
+        [0.600191595538186799, -0.450603909469755746],
+        [0.491715428198773866, 0.401988202911306943],
+        [0.172745327415618701, 1.678146885280433686],
+        [0.605929321571350690, 2.953923329812411617],
+        [0.427370518328979641, -1.888876200336285401],
+        [-0.079066118549212831, -0.733429513380867741],
+        [-0.230961644455383637, 0.506495587332349035],
+        [0.079066118549212831, 2.408163140208925497],
+        [0.230961644455383637, -2.635097066257444203],
+        [-0.172745327415618701, -1.463445768309359553],
+        [-0.605929321571350690, -0.187669323777381622],
+        [-0.427370518328979641, 1.252716453253507838],
+        [-0.600191595538186799, 2.690988744120037492],
+        [-0.491715428198773866, -2.739604450678486295],
+        [-0.803582649718989942, -1.893195233972397139],
+        [-1.307747883455638156, -0.604647643711872080],
+        [-1.054751253523952054, 1.794075294689396615],
+    ]
+)
+
+FACE_CENTER_POINT = np.array(
+    [
+        [0.2199307791404606, 0.6583691780274996, 0.7198475378926182],
+        [-0.2139234834501421, 0.1478171829550703, 0.9656017935214205],
+        [0.1092625278784797, -0.4811951572873210, 0.8697775121287253],
+        [0.7428567301586791, -0.3593941678278028, 0.5648005936517033],
+        [0.8112534709140969, 0.3448953237639384, 0.4721387736413930],
+        [-0.1055498149613921, 0.9794457296411413, 0.1718874610009365],
+        [-0.8075407579970092, 0.1533552485898818, 0.5695261994882688],
+        [-0.2846148069787907, -0.8644080972654206, 0.4144792552473539],
+        [0.7405621473854482, -0.6673299564565524, -0.0789837646326737],
+        [0.8512303986474293, 0.4722343788582681, -0.2289137388687808],
+        [-0.7405621473854481, 0.6673299564565524, 0.0789837646326737],
+        [-0.8512303986474292, -0.4722343788582682, 0.2289137388687808],
+        [0.1055498149613919, -0.9794457296411413, -0.1718874610009365],
+        [0.8075407579970092, -0.1533552485898819, -0.5695261994882688],
+        [0.2846148069787908, 0.8644080972654204, -0.4144792552473539],
+        [-0.7428567301586791, 0.3593941678278027, -0.5648005936517033],
+        [-0.8112534709140971, -0.3448953237639382, -0.4721387736413930],
+        [-0.2199307791404607, -0.6583691780274996, -0.7198475378926182],
+        [0.2139234834501420, -0.1478171829550704, -0.9656017935214205],
+        [-0.1092625278784796, 0.4811951572873210, -0.8697775121287253],
+    ]
+)
+
+# Azimuth (radians) from each face centre to its vertex 0, the direction of the Class II i-axis.
+FACE_AXIS_AZIMUTH = np.array(
+    [
+        5.619958268523939882,
+        5.760339081714187279,
+        0.780213654393430055,
+        0.430469363979999913,
+        6.130269123335111400,
+        2.692877706530642877,
+        2.982963003477243874,
+        3.532912002790141181,
+        3.494305004259568154,
+        3.003214169499538391,
+        5.930472956509811562,
+        0.138378484090254847,
+        0.448714947059150361,
+        0.158629650112549365,
+        5.891865957979238535,
+        2.711123289609793325,
+        3.294508837434268316,
+        3.804819692245439833,
+        3.664438879055192436,
+        2.361378999196363184,
+    ]
+)
+
+TWO_PI = 6.28318530717958647692528676655900576839433
+EPSILON = 1e-16
+AP7_ROT_RADS = 0.333473172251832115336090755351601070065900389  # asin(sqrt(3/28))
+RES0_U_GNOMONIC = 0.38196601125010500003
+INV_RES0_U_GNOMONIC = 2.61803398874989588842  # 1 / RES0_U_GNOMONIC
+SQRT7 = 2.6457513110645905905016157536392604257102
+RSIN60 = 1.1547005383792515290182975610039149112953
+SIN60 = 0.8660254037844386467637231707529361834714
+DEG_TO_RAD = math.pi / 180.0
+
+ROTATE_CCW = np.array([0, 5, 3, 1, 6, 4, 2], np.int64)  # digit turned 60° counter-clockwise
+ROTATE_CW = np.array([0, 3, 6, 2, 5, 1, 4], np.int64)
+ROTATE_CCW_TIMES = np.empty((6, 7), np.int64)  # [n, digit]: the digit turned n times 60° counter-clockwise
+ROTATE_CCW_TIMES[0] = np.arange(7)
+for _n in range(1, 6):
+    ROTATE_CCW_TIMES[_n] = ROTATE_CCW[ROTATE_CCW_TIMES[_n - 1]]
+# [da + 1, db + 1]: the digit of an axial unit step (da, db) = (i - k, j - k); 7 where no digit is that step
+AXIAL_DIGIT = np.array([[1, 3, 7], [5, 0, 2], [7, 4, 6]], np.int64)
+K_AXES_DIGIT = 1
+MAX_FACE_COORD = 2
+H3_INIT = 35184372088831  # all 15 digits set to 7 (unused)
+CELL_MODE = 1
+
+
+@njit(inline="always")
+def _positive_angle(rads):
+    out = rads + TWO_PI if rads < 0.0 else rads
+    if rads >= TWO_PI:
+        out -= TWO_PI
+    return out
+
+
+@njit(inline="always")
+def _normalize(i, j, k):
+    if i < 0:
+        j -= i
+        k -= i
+        i = 0
+    if j < 0:
+        i -= j
+        k -= j
+        j = 0
+    if k < 0:
+        i -= k
+        j -= k
+        k = 0
+    smallest = min(i, j, k)
+    if smallest > 0:
+        i -= smallest
+        j -= smallest
+        k -= smallest
+    return i, j, k
+
+
+@njit(inline="always")
+def _round_seventh(m):
+    """lround(m / 7) for an integer m (never a tie: 7 is odd)."""
+    return (2 * m + 7) // 14
+
+
+@njit(inline="always")
+def _hex2d_to_ijk(x, y):
+    """The hexagon containing the 2-D point (x, y) of a face plane, in normalised ijk coordinates."""
+    a1 = abs(x)
+    a2 = abs(y)
+    x2 = a2 * RSIN60
+    x1 = a1 + x2 / 2.0
+    m1 = int(x1)
+    m2 = int(x2)
+    r1 = x1 - m1
+    r2 = x2 - m2
+    if r1 < 0.5:
+        if r1 < 1.0 / 3.0:
+            i = m1
+            j = m2 if r2 < (1.0 + r1) / 2.0 else m2 + 1
+        else:
+            j = m2 if r2 < 1.0 - r1 else m2 + 1
+            i = m1 + 1 if (1.0 - r1) <= r2 < 2.0 * r1 else m1
+    elif r1 < 2.0 / 3.0:
+        j = m2 if r2 < 1.0 - r1 else m2 + 1
+        i = m1 if (2.0 * r1 - 1.0) < r2 < (1.0 - r1) else m1 + 1
+    else:
+        i = m1 + 1
+        j = m2 if r2 < r1 / 2.0 else m2 + 1
+    if x < 0.0:  # fold across the j axis (i' = j - i for both parities of j)
+        i = j - i
+    if y < 0.0:  # fold across the i axis
+        i = i - (2 * j + 1) // 2
+        j = -j
+    return _normalize(i, j, 0)
+
+
+@njit(inline="always")
+def _normalized(x, y, z):
+    norm = math.sqrt(x * x + y * y + z * z)
+    scale = 1.0 / norm if norm > 0.0 else 0.0
+    return x * scale, y * scale, z * scale
+
+
+def _tangent_basis(centre: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """North (the pole projected onto the tangent plane at `centre`, normalised) and east (north x centre)."""
+    cx, cy, cz = (float(v) for v in centre)
+    north = _normalized.py_func(0.0 - cz * cx, 0.0 - cz * cy, 1.0 - cz * cz)
+    nx, ny, nz = north
+    return np.array(north), np.array([ny * cz - nz * cy, nz * cx - nx * cz, nx * cy - ny * cx])
+
+
+FACE_NORTH, FACE_EAST = (np.array(axis) for axis in zip(*map(_tangent_basis, FACE_CENTER_POINT), strict=True))
+
+
+@njit(inline="always")
+def _azimuth_from_face_centre(face, x, y, z):
+    """Azimuth of the unit vector (x, y, z) seen from the centre of `face`, in the face centre's tangent plane."""
+    cx = FACE_CENTER_POINT[face, 0]
+    cy = FACE_CENTER_POINT[face, 1]
+    cz = FACE_CENTER_POINT[face, 2]
+    along = x * cx + y * cy + z * cz
+    px, py, pz = _normalized(x - along * cx, y - along * cy, z - along * cz)
+    east = px * FACE_EAST[face, 0] + py * FACE_EAST[face, 1] + pz * FACE_EAST[face, 2]
+    north = px * FACE_NORTH[face, 0] + py * FACE_NORTH[face, 1] + pz * FACE_NORTH[face, 2]
+    return math.atan2(east, north)
+
+
+@njit(cache=True)
+def face_ijk(lat, lng, res):
+    """Nearest face and the ijk coordinates, on that face, of the cell containing (lat, lng) radians."""
+    cos_lat = math.cos(lat)
+    x = math.cos(lng) * cos_lat
+    y = math.sin(lng) * cos_lat
+    z = math.sin(lat)
+    face = 0
+    sqd = 5.0
+    for f in range(20):
+        dx = FACE_CENTER_POINT[f, 0] - x
+        dy = FACE_CENTER_POINT[f, 1] - y
+        dz = FACE_CENTER_POINT[f, 2] - z
+        d = dx * dx + dy * dy + dz * dz
+        if d < sqd:
+            face = f
+            sqd = d
+    r = math.acos(1.0 - sqd * 0.5)
+    if r < EPSILON:
+        i, j, k = _hex2d_to_ijk(0.0, 0.0)
+        return face, i, j, k
+    azimuth = _azimuth_from_face_centre(face, x, y, z)
+    theta = _positive_angle(FACE_AXIS_AZIMUTH[face] - _positive_angle(azimuth))
+    if res & 1:
+        theta = _positive_angle(theta - AP7_ROT_RADS)
+    r = math.tan(r)
+    r *= INV_RES0_U_GNOMONIC
+    for _ in range(res):
+        r *= SQRT7
+    i, j, k = _hex2d_to_ijk(r * math.cos(theta), r * math.sin(theta))
+    return face, i, j, k
+
+
+@njit(inline="always")
+def _digit(h, r):
+    return (h >> ((15 - r) * 3)) & 7
+
+
+@njit(inline="always")
+def _set_digit(h, r, digit):
+    shift = (15 - r) * 3
+    return (h & ~(7 << shift)) | (digit << shift)
+
+
+@njit(inline="always")
+def _leading_digit(h, res):
+    for r in range(1, res + 1):
+        d = _digit(h, r)
+        if d != 0:
+            return d
+    return 0
+
+
+@njit(inline="always")
+def _rotate(h, res, table):
+    for r in range(1, res + 1):
+        h = _set_digit(h, r, table[_digit(h, r)])
+    return h
+
+
+@njit(inline="always")
+def _rotate_pentagon_ccw(h, res):
+    found = False
+    for r in range(1, res + 1):
+        h = _set_digit(h, r, ROTATE_CCW[_digit(h, r)])
+        if not found and _digit(h, r) != 0:
+            found = True
+            if _leading_digit(h, res) == K_AXES_DIGIT:
+                h = _rotate(h, res, ROTATE_CCW)
+    return h
+
+
+@njit(cache=True)
+def digits_to_res0(i, j, k, res):
+    """Walk ijk up to resolution 0: (index with mode, resolution and digits set; resolution-0 i, j, k).
+
+    Works in axial coordinates (a, b) = (i - k, j - k), which normalisation leaves unchanged.
+    """
+    h = H3_INIT | (CELL_MODE << 59) | (res << 52)
+    a = i - k
+    b = j - k
+    for r in range(res, 0, -1):
+        if r & 1:  # Class III child of a counter-clockwise aperture-7 parent
+            p = _round_seventh(3 * a - b)
+            q = _round_seventh(a + 2 * b)
+            da = a - (2 * p + q)
+            db = b - (3 * q - p)
+        else:
+            p = _round_seventh(2 * a + b)
+            q = _round_seventh(3 * b - a)
+            da = a - (3 * p - q)
+            db = b - (p + 2 * q)
+        digit = AXIAL_DIGIT[da + 1, db + 1] if -1 <= da <= 1 and -1 <= db <= 1 else 7
+        h = _set_digit(h, r, digit)
+        a = p
+        b = q
+    i, j, k = _normalize(a, b, 0)
+    return h, i, j, k
+
+
+@njit(cache=True)
+def orient(h, res, base_cell, rotations, pentagon, cw_offset):
+    """Set the base cell and turn the digits into the base cell's orientation."""
+    h |= base_cell << 45
+    if pentagon:
+        if _leading_digit(h, res) == K_AXES_DIGIT:
+            h = _rotate(h, res, ROTATE_CW if cw_offset else ROTATE_CCW)
+        for _ in range(rotations):
+            h = _rotate_pentagon_ccw(h, res)
+    elif rotations:
+        h = _rotate(h, res, ROTATE_CCW_TIMES[rotations])
+    return h
+
+
+@njit(cache=True)
+def encode(lat, lng, res, base_cell_of, rotation_of, is_pentagon, cw_offset):
+    """H3 cell index of (lat, lng) radians at `res`, or 0 if it cannot be encoded.
+
+    The tables (from `_h3_tables`): `base_cell_of[face, i, j, k]` (-1 where no point lands), `rotation_of[face, i,
+    j, k]` (60° ccw turns into the base cell's orientation), `is_pentagon[base cell]`, `cw_offset[base cell, face]`.
+    """
+    face, i, j, k = face_ijk(lat, lng, res)
+    h, i, j, k = digits_to_res0(i, j, k, res)
+    if i > MAX_FACE_COORD or j > MAX_FACE_COORD or k > MAX_FACE_COORD:
+        return 0
+    base_cell = base_cell_of[face, i, j, k]
+    if base_cell < 0:
+        return 0
+    return orient(h, res, base_cell, rotation_of[face, i, j, k], is_pentagon[base_cell], cw_offset[base_cell, face])
+
+
+@njit(parallel=True, cache=True)
+def latlng_to_cells(lat_deg, lng_deg, res, out, base_cell_of, rotation_of, is_pentagon, cw_offset):
+    """Fill `out` with the cells of points in degrees; invalid points (non-finite, out of range) get 0.
+
+    Returns how many points got 0.
+    """
+    invalid = 0
+    for n in prange(lat_deg.shape[0]):
+        lat = lat_deg[n]
+        lng = lng_deg[n]
+        if not (-90.0 <= lat <= 90.0 and -180.0 <= lng <= 180.0):  # also false for NaN
+            out[n] = 0
+            invalid += 1
+            continue
+        h = encode(lat * DEG_TO_RAD, lng * DEG_TO_RAD, res, base_cell_of, rotation_of, is_pentagon, cw_offset)
+        out[n] = np.uint64(h)
+        if h == 0:
+            invalid += 1
+    return invalid
+
+
+@njit(parallel=True, cache=True)
+def stages(lat_deg, lng_deg, res, faces, ijk0, digits):
+    """For table derivation: each point's face, resolution-0 ijk and oriented-less digits."""
+    for n in prange(lat_deg.shape[0]):
+        face, i, j, k = face_ijk(lat_deg[n] * DEG_TO_RAD, lng_deg[n] * DEG_TO_RAD, res)
+        h, i, j, k = digits_to_res0(i, j, k, res)
+        faces[n] = face
+        ijk0[n, 0] = i
+        ijk0[n, 1] = j
+        ijk0[n, 2] = k
+        digits[n] = h
+
+
+@njit(cache=True)
+def orient_each(digits, res, base_cell, rotations, pentagon, cw_offset, out):
+    """`orient` over many points sharing a base cell (for table derivation)."""
+    for n in range(digits.shape[0]):
+        out[n] = orient(digits[n], res, base_cell, rotations, pentagon, cw_offset)
