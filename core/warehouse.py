@@ -324,6 +324,74 @@ class Warehouse:
             }
         )
 
+    def event_columns(self, name: str, roles: dict[str, str]) -> pd.DataFrame:
+        """A dataset's columns read as event fields, in stored order: `roles` maps a role to a column name.
+
+        Roles: lat, lon, severity and port are read as DOUBLE, time as TIMESTAMP, category and source as text; a value
+        that does not convert becomes missing (NULL / NaN) rather than failing the read.
+        """
+        info = self.dataset(name)
+        known = {c.name for c in info.columns}
+        casts = {
+            "lat": "TRY_CAST({} AS DOUBLE)",
+            "lon": "TRY_CAST({} AS DOUBLE)",
+            "severity": "TRY_CAST({} AS DOUBLE)",
+            "time": "TRY_CAST({} AS TIMESTAMP)",
+            "port": "TRY_CAST({} AS DOUBLE)",
+            "category": "CAST({} AS VARCHAR)",
+            "source": "CAST({} AS VARCHAR)",
+        }
+        selected = []
+        for role, column in roles.items():
+            if role not in casts:
+                raise ValueError(f"unknown event role {role!r}")
+            if column not in known:
+                raise DatasetNotFoundError(f"Dataset {name!r} has no column {column!r}")
+            selected.append(f"{casts[role].format(quote_identifier(column))} AS {quote_identifier(role)}")
+        return self.query(f"SELECT {', '.join(selected)} FROM {dataset_table(name)}")
+
+    def aggregate_cells(self, events: pd.DataFrame, *, bucket: str | None = None, top: int = 3) -> pd.DataFrame:
+        """Per H3 cell (and per time bucket, e.g. '1 day'): events, severity sum, distinct sources, first and last
+        time, and the `top` most frequent categories. `events` has a `cell` column (UBIGINT, 0 = not indexed) and
+        optionally time, severity, source and category; rows with cell 0 are left out."""
+        columns = set(events.columns)
+        keys = ["cell"] + (["bucket"] if bucket else [])
+        bucket_sql = "time_bucket(CAST($bucket AS INTERVAL), time) AS bucket, " if bucket else ""
+        measures = ["count(*) AS events"]
+        measures.append("sum(severity) AS severity" if "severity" in columns else "0.0 AS severity")
+        measures.append("count(DISTINCT source) AS sources" if "source" in columns else "0 AS sources")
+        if "time" in columns:
+            measures += ["min(time) AS first_seen", "max(time) AS last_seen"]
+        top_sql = ""
+        if "category" in columns:
+            top_sql = f"""
+            , counted AS (
+                SELECT {", ".join(keys)}, category, count(*) AS n FROM points
+                WHERE category IS NOT NULL GROUP BY {", ".join(keys)}, category)
+            , ranked AS (
+                SELECT *, row_number() OVER (PARTITION BY {", ".join(keys)} ORDER BY n DESC, category) AS rank
+                FROM counted)
+            , tops AS (
+                SELECT {", ".join(keys)}, string_agg(category || ' (' || n || ')', ', ' ORDER BY rank) AS top_categories
+                FROM ranked WHERE rank <= $top GROUP BY {", ".join(keys)})"""
+        join = f" LEFT JOIN tops USING ({', '.join(keys)})" if top_sql else ""
+        sql = f"""
+            WITH points AS (SELECT CAST(cell AS UBIGINT) AS cell, {bucket_sql}* EXCLUDE (cell) FROM frame
+                            WHERE cell <> 0),
+            totals AS (SELECT {", ".join(keys)}, {", ".join(measures)} FROM points GROUP BY {", ".join(keys)}){top_sql}
+            SELECT * FROM totals{join} ORDER BY {", ".join(keys)}"""
+        params = {"top": top} if top_sql else {}
+        if bucket:
+            params["bucket"] = bucket
+        cur = self._con.cursor()  # a private cursor: the registered frame is visible to this query only
+        try:
+            cur.register("frame", events)
+            return _frame(cur, sql, params)
+        except duckdb.Error as exc:
+            raise WarehouseError(f"The events could not be aggregated: {_duckdb_message(exc)}") from None
+        finally:
+            cur.close()
+
     def drop_dataset(self, name: str) -> None:
         """Delete a dataset's table and its catalogue entry."""
         with self.transaction() as cur:

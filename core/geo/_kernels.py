@@ -388,3 +388,37 @@ def orient_each(digits, res, base_cell, rotations, pentagon, cw_offset, out):
     """`orient` over many points sharing a base cell (for table derivation)."""
     for n in range(digits.shape[0]):
         out[n] = orient(digits[n], res, base_cell, rotations, pentagon, cw_offset)
+
+
+@njit(parallel=True, cache=True)
+def gi_star_z(indptr, indices, values):
+    """Getis-Ord Gi* z-scores with binary weights over neighbourhoods that include the cell itself.
+
+    Cell i's neighbours are `indices[indptr[i]:indptr[i + 1]]`. z_i = (sum_j x_j - mean * W_i) /
+    (s * sqrt((n * W_i - W_i^2) / (n - 1))) with W_i the neighbourhood size and s the population standard
+    deviation of all values; 0 where that is undefined (fewer than 3 cells, no variance, everything a neighbour).
+    """
+    n = values.shape[0]
+    z = np.zeros(n)
+    if n < 3:
+        return z
+    total = 0.0
+    squares = 0.0
+    for i in range(n):
+        total += values[i]
+        squares += values[i] * values[i]
+    mean = total / n
+    variance = squares / n - mean * mean
+    if variance <= 0.0:
+        return z
+    s = math.sqrt(variance)
+    for i in prange(n):
+        weight = indptr[i + 1] - indptr[i]
+        spread = (n * weight - weight * weight) / (n - 1)
+        if spread <= 0.0:
+            continue
+        local = 0.0
+        for p in range(indptr[i], indptr[i + 1]):
+            local += values[indices[p]]
+        z[i] = (local - mean * weight) / (s * math.sqrt(spread))
+    return z
