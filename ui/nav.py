@@ -38,7 +38,13 @@ FBAS = PageSpec(
     ":material/hub:",
     "Stellar-style quorum systems: quorum intersection, top tier, blocking and splitting sets, what-if edits.",
 )
-PAGES = (HOME, DATA, FBAS)
+THREAT_MAP = PageSpec(
+    "pages/threat_map.py",
+    "Threat map",
+    ":material/public:",
+    "Events on H3 hexagons: Gi* hot spots, clusters, trends over time, threat scores per cell.",
+)
+PAGES = (HOME, DATA, THREAT_MAP, FBAS)
 
 
 def navigation() -> StreamlitPage:

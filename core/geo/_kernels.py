@@ -422,3 +422,32 @@ def gi_star_z(indptr, indices, values):
             local += values[indices[p]]
         z[i] = (local - mean * weight) / (s * math.sqrt(spread))
     return z
+
+
+@njit(parallel=True, cache=True)
+def mann_kendall(series):
+    """Mann-Kendall trend test of each row of `series` (cells x time): (S, z) with the no-ties variance.
+
+    z = (S - sign(S)) / sqrt(n (n - 1) (2n + 5) / 18), 0 when S = 0 or n < 3.
+    """
+    rows, n = series.shape
+    s_out = np.zeros(rows)
+    z_out = np.zeros(rows)
+    if n < 3:
+        return s_out, z_out
+    sd = math.sqrt(n * (n - 1) * (2 * n + 5) / 18.0)
+    for r in prange(rows):
+        s = 0.0
+        for i in range(n - 1):
+            for j in range(i + 1, n):
+                d = series[r, j] - series[r, i]
+                if d > 0:
+                    s += 1.0
+                elif d < 0:
+                    s -= 1.0
+        s_out[r] = s
+        if s > 0:
+            z_out[r] = (s - 1.0) / sd
+        elif s < 0:
+            z_out[r] = (s + 1.0) / sd
+    return s_out, z_out

@@ -135,3 +135,41 @@ def test_fbas_upload_what_if_and_diff(page: Page, app_url: str, artifacts: Path,
     expect(page.get_by_text(re.compile("Edits: 5 node"))).to_be_visible()
     _assert_clean(page)
     _screenshot(page, artifacts / "fbas-diff.png")
+
+
+def _map_pixels(page: Page, path: Path) -> list[tuple[int, int, int]]:
+    """Screenshot the deck.gl map and return its pixels."""
+    from PIL import Image
+
+    chart = page.locator('[data-testid="stDeckGlJsonChart"]').first
+    chart.scroll_into_view_if_needed()
+    page.wait_for_timeout(1500)  # deck.gl draws on the next animation frames
+    chart.screenshot(path=str(path))
+    with Image.open(path) as image:
+        return list(image.convert("RGB").get_flattened_data())
+
+
+def _cells_metric(page: Page) -> str:
+    metric = page.locator('[data-testid="stMetric"]', has_text=re.compile(r"^Cells"))
+    return metric.locator('[data-testid="stMetricValue"]').inner_text()
+
+
+def test_threat_map_draws_hexagons_and_follows_the_resolution(page: Page, app_url: str, artifacts: Path) -> None:
+    _open(page, app_url, "pages/threat_map.py")
+    expect(page.locator('[data-testid="stDeckGlJsonChart"] canvas').first).to_be_attached()
+    _assert_clean(page)
+    pixels = _map_pixels(page, artifacts / "threat-map-res3-map.png")
+    assert len({(r // 32, g // 32, b // 32) for r, g, b in pixels}) > 8  # land, borders, cells: not a blank canvas
+    assert sum(r > 170 and g < 110 and b < 100 for r, g, b in pixels) > 20  # hot spots drawn in the legend's reds
+    _screenshot(page, artifacts / "threat-map-res3.png")
+    cells_at_3 = _cells_metric(page)
+
+    slider = page.locator('[data-testid="stSlider"]', has_text="H3 resolution").get_by_role("slider")
+    slider.focus()
+    page.keyboard.press("ArrowLeft")  # resolution 2
+    _settle(page)
+    expect(page.locator('[data-testid="stMetric"]', has_text=re.compile(r"^Cells"))).not_to_contain_text(cells_at_3)
+    assert int(_cells_metric(page).replace(",", "")) < int(cells_at_3.replace(",", ""))
+    _assert_clean(page)
+    _map_pixels(page, artifacts / "threat-map-res2-map.png")
+    _screenshot(page, artifacts / "threat-map-res2.png")

@@ -1,0 +1,203 @@
+"""Threat map: where attacks come from, whether the concentration is significant, and how it moves in time."""
+
+from dataclasses import asdict
+
+import pandas as pd
+import streamlit as st
+
+from core.geo.analysis import ThreatMapError, ThreatMapSettings, analyse
+from core.geo.events import ColumnMapping, detect_mapping
+from core.geo.maps import COLOUR_BY, legend_rows, threat_deck, threat_report, timeline_figure, top_cells
+from core.warehouse import WarehouseError
+from ui import common
+from ui.common import md_escape
+
+ROLES = {  # role -> label; lat and lon are required
+    "lat": "Latitude",
+    "lon": "Longitude",
+    "time": "Time",
+    "category": "Category",
+    "source": "Source (attacker id)",
+    "severity": "Severity",
+    "port": "Destination port (severity rule)",
+}
+NONE = "— none —"
+wh = common.warehouse()
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def _analysis(path: str, dataset: str, created_at: str, mapping: tuple, settings: tuple):
+    """The analysis, cached per warehouse, dataset version, column mapping and settings."""
+    return analyse(wh, dataset, ColumnMapping(**dict(mapping)), ThreatMapSettings(**dict(settings)))
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def _time_span(path: str, dataset: str, created_at: str, column: str) -> tuple[pd.Timestamp, pd.Timestamp] | None:
+    times = wh.event_columns(dataset, {"time": column})["time"].dropna()
+    return (times.min(), times.max()) if len(times) else None
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def _categories(path: str, dataset: str, created_at: str, column: str) -> list[str]:
+    values = wh.event_columns(dataset, {"category": column})["category"].dropna()
+    return values.value_counts().index[:50].tolist()
+
+
+def _mapping_form(columns: list[str], detected: ColumnMapping | None, dataset: str) -> ColumnMapping | None:
+    chosen = {}
+    with st.expander("Column mapping", expanded=detected is None, icon=":material/table_chart:"):
+        cols = st.columns(len(ROLES))
+        for (role, label), col in zip(ROLES.items(), cols, strict=True):
+            default = getattr(detected, role, None) if detected else None
+            options = [NONE, *columns]
+            index = options.index(default) if default in options else 0
+            chosen[role] = col.selectbox(label, options, index=index, key=f"geo_{dataset}_{role}")
+    mapping = {role: column for role, column in chosen.items() if column != NONE}
+    if "lat" not in mapping or "lon" not in mapping:
+        st.info(
+            "No latitude/longitude columns were recognised in this dataset: choose them under *Column mapping*.",
+            icon=":material/table_chart:",
+        )
+        return None
+    if mapping["lat"] == mapping["lon"]:
+        st.error("Latitude and longitude must be two different columns.", icon=":material/error:")
+        return None
+    return ColumnMapping(**mapping)
+
+
+def _settings(mapping: ColumnMapping, dataset, path: str) -> ThreatMapSettings:
+    with st.sidebar:
+        st.subheader("Threat map")
+        res = st.slider(
+            "H3 resolution",
+            0,
+            10,
+            3,
+            key="geo_res",
+            help="0: continents … 5: about 250 km² … 10: about 15,000 m². GeoIP data suits 2–5.",
+        )
+        k = st.slider("Gi* neighbourhood (rings)", 1, 4, 1, key="geo_k")
+        fdr = st.toggle(
+            "False-discovery-rate correction",
+            key="geo_fdr",
+            help="Benjamini–Hochberg: fewer false hot spots when many cells are tested.",
+        )
+        cluster_km = st.slider("Cluster radius (km)", 25, 1000, 150, step=25, key="geo_cluster_km")
+        cluster_min = st.number_input("Cluster minimum events", 5, 100_000, 100, step=5, key="geo_cluster_min")
+    start = end = None
+    if mapping.time:
+        span = _time_span(path, dataset.name, str(dataset.created_at), mapping.time)
+        if span is None:
+            st.warning(f"Column '{md_escape(mapping.time)}' holds no readable times.", icon=":material/schedule:")
+        else:
+            start, end = _time_window(*span)
+    categories: tuple[str, ...] = ()
+    if mapping.category:
+        offered = _categories(path, dataset.name, str(dataset.created_at), mapping.category)
+        categories = tuple(st.multiselect("Categories (none chosen: all)", offered, key=f"geo_cat_{dataset.name}"))
+    return ThreatMapSettings(res=res, k=k, fdr=fdr, start=start, end=end, categories=categories,
+                             cluster_km=float(cluster_km), cluster_min_events=int(cluster_min))  # fmt: skip
+
+
+def _time_window(first: pd.Timestamp, last: pd.Timestamp) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """A date range slider with week steps back and forth (playback by hand)."""
+    lo, hi = first.to_pydatetime().date(), last.to_pydatetime().date()
+    key = "geo_window"
+    if key not in st.session_state or not (lo <= st.session_state[key][0] <= hi):
+        st.session_state[key] = (lo, hi)
+    left, back, forward = st.columns([8, 1, 1], vertical_alignment="bottom")
+    week = pd.Timedelta(days=7)
+
+    def step(delta: pd.Timedelta) -> None:
+        a, b = st.session_state[key]
+        width = pd.Timestamp(b) - pd.Timestamp(a)
+        a = min(max(pd.Timestamp(a) + delta, pd.Timestamp(lo)), pd.Timestamp(hi) - width)
+        st.session_state[key] = (a.date(), (a + width).date())
+
+    back.button("", icon=":material/skip_previous:", on_click=step, args=(-week,), help="One week earlier")
+    forward.button("", icon=":material/skip_next:", on_click=step, args=(week,), help="One week later")
+    a, b = left.slider("Time window", min_value=lo, max_value=hi, key=key, format="YYYY-MM-DD")
+    return pd.Timestamp(a), pd.Timestamp(b) + pd.Timedelta(days=1) - pd.Timedelta(microseconds=1)
+
+
+def _draw(result, dataset_name: str, settings: ThreatMapSettings) -> None:
+    for warning in result.warnings:
+        st.warning(md_escape(warning), icon=":material/warning:")
+    hot = result.cells[result.cells["gi_bin"] > 0]
+    cols = st.columns(5)
+    cols[0].metric("Events", f"{result.events:,}")
+    cols[1].metric("Located", f"{result.located:,}")
+    cols[2].metric("Cells", f"{len(result.cells):,}")
+    cols[3].metric("Hot-spot cells", f"{len(hot):,}", help="Gi* significant at 90 % or more, z > 0")
+    cols[4].metric("Clusters", f"{len(result.clusters):,}")
+    left, middle, right = st.columns([2, 1, 1])
+    colour_by = left.segmented_control("Colour cells by", list(COLOUR_BY), default="Gi* hot spot", key="geo_colour")
+    extruded = middle.toggle("3-D columns (events)", key="geo_3d")
+    online = right.toggle(
+        "Online basemap", key="geo_online", help="CARTO tiles; needs the internet. Off: offline outlines."
+    )
+    st.pydeck_chart(threat_deck(result, colour_by or "Gi* hot spot", extruded=extruded, online_basemap=online),
+                    height=560, key="geo_map")  # fmt: skip
+    with st.expander("Legend", expanded=colour_by == "Gi* hot spot", icon=":material/palette:"):
+        st.dataframe(_legend(), hide_index=True)
+        st.caption("Rings: DBSCAN clusters (radius: 90 % of their events). Other colourings: yellow (few) to dark red.")
+    if not result.timeline.empty:
+        st.plotly_chart(timeline_figure(result, "Events per week"), key="geo_timeline")
+    tab_cells, tab_clusters, tab_emerging = st.tabs(["Top cells", "Clusters", "Emerging hot spots"])
+    with tab_cells:
+        st.dataframe(top_cells(result), hide_index=True, width="stretch")
+        common.csv_button(
+            lambda: result.cells, f"{dataset_name}_cells.csv", key="geo_cells_csv", label="All cells (CSV)"
+        )
+    with tab_clusters:
+        if result.clusters.empty:
+            st.info("No cluster at this radius and minimum size.", icon=":material/info:")
+        else:
+            st.dataframe(result.clusters, hide_index=True, width="stretch")
+            common.csv_button(lambda: result.clusters, f"{dataset_name}_clusters.csv", key="geo_clusters_csv")
+    with tab_emerging:
+        if result.emerging.empty:
+            st.info("Emerging hot spots need a time column and at least three weeks of events.", icon=":material/info:")
+        else:
+            shown = result.emerging[result.emerging["category"] != "none"]
+            st.dataframe(shown.drop(columns=["cell"]), hide_index=True, width="stretch")
+    common.report_button(lambda: threat_report(result, dataset_name, settings), f"Threat map {dataset_name}",
+                         key="geo_report")  # fmt: skip
+
+
+def _legend():
+    """The Gi* bins as a small table, each row on its own colour."""
+    rows = legend_rows()
+    frame = pd.DataFrame({"Gi* bin": [label for _, label in rows]})
+    colours = [colour for colour, _ in rows]
+    return frame.style.apply(lambda _: [f"background-color: {c}; color: black" for c in colours], axis=0)
+
+
+st.title("Threat map")
+st.caption("Events binned into H3 hexagons, Getis-Ord Gi* hot spots (ArcGIS legend), DBSCAN clusters and trends.")
+datasets = wh.list_datasets()
+if not datasets:
+    st.info(
+        "The warehouse holds no dataset yet: upload a CSV with coordinates on the Data page.", icon=":material/info:"
+    )
+    st.stop()
+# datasets whose coordinates are recognised come first: the page opens on something it can map
+datasets.sort(key=lambda d: detect_mapping([c.name for c in d.columns]) is None)
+names = [d.name for d in datasets]
+name = st.selectbox("Dataset", names, key="geo_dataset")
+dataset = next(d for d in datasets if d.name == name)
+columns = [c.name for c in dataset.columns]
+mapping = _mapping_form(columns, detect_mapping(columns), dataset.name)
+if mapping is None:
+    st.stop()
+path = str(wh.path)
+try:
+    settings = _settings(mapping, dataset, path)
+    with st.status("Indexing events into H3 cells and testing for hot spots…", expanded=False) as status:
+        result = _analysis(path, dataset.name, str(dataset.created_at), tuple(mapping.roles().items()),
+                           tuple(asdict(settings).items()))  # fmt: skip
+        status.update(label=f"Analysed {result.events:,} events into {len(result.cells):,} cells", state="complete")
+except (ThreatMapError, WarehouseError) as exc:
+    st.error(md_escape(exc), icon=":material/error:")
+    st.stop()
+_draw(result, dataset.name, settings)
