@@ -451,3 +451,57 @@ def mann_kendall(series):
         elif s < 0:
             z_out[r] = (s + 1.0) / sd
     return s_out, z_out
+
+
+@njit(inline="always")
+def _find_near(sorted_cells, cell, start):
+    """Index of `cell` in `sorted_cells`, or -1: a galloping search outward from `start` (a cell's k-ring
+    neighbours mostly share its parent cells, so they sit close to it in index order)."""
+    n = sorted_cells.shape[0]
+    start = np.int64(start)  # a prange index may be unsigned: mixed with signed it would turn float
+    lo = start
+    hi = start + 1
+    step = 1
+    if sorted_cells[start] < cell:
+        while hi < n and sorted_cells[hi] < cell:
+            lo = hi
+            hi = min(n, hi + step)
+            step *= 2
+        lo += 1
+    else:
+        hi = start
+        while lo > 0 and sorted_cells[lo - 1] >= cell:
+            hi = lo
+            lo = max(0, lo - step)
+            step *= 2
+    while lo < hi:  # first index in [lo, hi) whose cell is not below `cell`
+        mid = (lo + hi) >> 1
+        if sorted_cells[mid] < cell:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo if lo < n and sorted_cells[lo] == cell else -1
+
+
+@njit(parallel=True, cache=True)
+def restrict_disks(sorted_cells, offsets, disk_cells):
+    """CSR (indptr, indices) of each cell's disk `disk_cells[offsets[i]:offsets[i + 1]]` kept to `sorted_cells`."""
+    n = sorted_cells.shape[0]
+    found = np.empty(disk_cells.shape[0], np.int64)
+    counts = np.zeros(n + 1, np.int64)
+    for i in prange(n):
+        kept = 0
+        for p in range(offsets[i], offsets[i + 1]):
+            found[p] = _find_near(sorted_cells, disk_cells[p], i)
+            if found[p] >= 0:
+                kept += 1
+        counts[i + 1] = kept
+    indptr = np.cumsum(counts)
+    indices = np.empty(indptr[n], np.int64)
+    for i in prange(n):
+        out = indptr[i]
+        for p in range(offsets[i], offsets[i + 1]):
+            if found[p] >= 0:
+                indices[out] = found[p]
+                out += 1
+    return indptr, indices

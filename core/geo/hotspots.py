@@ -36,14 +36,8 @@ def neighbourhoods(cells: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     if len(cells) == 0:
         return np.zeros(1, np.int64), np.zeros(0, np.int64)
     disks = pa.array(h3ronpy.grid_disk(cells, k))  # h3o (Rust, multi-threaded), checked against h3-py in tests
-    lengths = np.diff(np.asarray(disks.offsets))
-    flat = np.asarray(disks.values)
-    owner = np.repeat(np.arange(len(cells)), lengths)
-    position = np.minimum(np.searchsorted(cells, flat), len(cells) - 1)
-    present = cells[position] == flat
-    indptr = np.zeros(len(cells) + 1, np.int64)
-    np.cumsum(np.bincount(owner[present], minlength=len(cells)), out=indptr[1:])
-    return indptr, position[present].astype(np.int64)
+    offsets = np.asarray(disks.offsets).astype(np.int64)
+    return _kernels.restrict_disks(cells, offsets, np.asarray(disks.values))
 
 
 def two_sided_p(z: np.ndarray) -> np.ndarray:
@@ -77,8 +71,9 @@ def gi_star(cells: np.ndarray, values: np.ndarray, *, k: int = 1, fdr: bool = Fa
     values = np.asarray(values, dtype=np.float64)
     if cells.shape != values.shape:
         raise ValueError("one value per cell is needed")
-    order = np.argsort(cells)
-    cells, values = cells[order], values[order]
+    if len(cells) > 1 and not (cells[1:] > cells[:-1]).all():  # sorted already when they come from the warehouse
+        order = np.argsort(cells, kind="stable")
+        cells, values = cells[order], values[order]
     if len(cells) and (np.diff(cells) == 0).any():
         raise ValueError("cells must be unique: aggregate the events per cell first")
     indptr, indices = neighbourhoods(cells, k)
