@@ -205,6 +205,14 @@ def _tangent_basis(centre: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 FACE_NORTH, FACE_EAST = (np.array(axis) for axis in zip(*map(_tangent_basis, FACE_CENTER_POINT), strict=True))
 
 
+# For the fast arithmetic: cosine and sine of each face's i-axis azimuth ([:, 1]: turned for Class III), and the
+# gnomonic scale of each resolution.
+AXIS_COS = np.array([[math.cos(a), math.cos(a - AP7_ROT_RADS)] for a in FACE_AXIS_AZIMUTH])
+AXIS_SIN = np.array([[math.sin(a), math.sin(a - AP7_ROT_RADS)] for a in FACE_AXIS_AZIMUTH])
+GNOMONIC_SCALE = np.array([INV_RES0_U_GNOMONIC * SQRT7**res for res in range(16)])
+FAST_TOLERANCE = 1e-12
+
+
 @njit(inline="always")
 def _azimuth_from_face_centre(face, x, y, z):
     """Azimuth of the unit vector (x, y, z) seen from the centre of `face`, in the face centre's tangent plane."""
@@ -218,13 +226,103 @@ def _azimuth_from_face_centre(face, x, y, z):
     return math.atan2(east, north)
 
 
-@njit(cache=True)
-def face_ijk(lat, lng, res):
-    """Nearest face and the ijk coordinates, on that face, of the cell containing (lat, lng) radians."""
-    cos_lat = math.cos(lat)
-    x = math.cos(lng) * cos_lat
-    y = math.sin(lng) * cos_lat
-    z = math.sin(lat)
+SIN_TERMS = np.array([(-1.0) ** n / math.factorial(2 * n + 1) for n in range(9)])  # x^1 ... x^17
+COS_TERMS = np.array([(-1.0) ** n / math.factorial(2 * n) for n in range(10)])  # x^0 ... x^18
+
+
+@njit(inline="always")
+def _sincos_degrees(degrees):
+    """(sin, cos) of an angle in degrees to about 1e-16: quadrant by exact subtraction, Taylor series on ±45°."""
+    quadrant = math.floor(degrees / 90.0 + 0.5)
+    x = (degrees - 90.0 * quadrant) * DEG_TO_RAD
+    x2 = x * x
+    s = SIN_TERMS[8]
+    for n in range(7, -1, -1):
+        s = s * x2 + SIN_TERMS[n]
+    s *= x
+    c = COS_TERMS[9]
+    for n in range(8, -1, -1):
+        c = c * x2 + COS_TERMS[n]
+    q = int(quadrant) & 3
+    if q == 0:
+        return s, c
+    if q == 1:
+        return c, -s
+    if q == 2:
+        return -s, -c
+    return -c, s
+
+
+FACE_BUCKET_DEGREES = 1.0  # candidate faces are listed per 1° x 1° bucket of latitude and longitude
+MAX_CANDIDATES = 6
+
+
+@njit(parallel=True, cache=True)
+def candidate_faces(bucket_degrees, samples, slack):
+    """Per bucket [lat + 90, lng + 180] of `bucket_degrees`: the faces that can be nearest or within `slack` (in
+    squared distance) of nearest anywhere in it, ascending, -1 padded. Found on a `samples` x `samples` grid; `slack`
+    must exceed how much the squared-distance gaps can change between neighbouring samples."""
+    rows = round(180.0 / bucket_degrees)
+    cols = round(360.0 / bucket_degrees)
+    out = np.full((rows, cols, MAX_CANDIDATES), -1, np.int8)
+    for row in prange(rows):
+        d = np.empty(20)
+        for col in range(cols):
+            keep = np.zeros(20, np.bool_)
+            for a in range(samples):
+                lat = math.radians(-90.0 + (row + a / (samples - 1)) * bucket_degrees)
+                for b in range(samples):
+                    lng = math.radians(-180.0 + (col + b / (samples - 1)) * bucket_degrees)
+                    x = math.cos(lng) * math.cos(lat)
+                    y = math.sin(lng) * math.cos(lat)
+                    z = math.sin(lat)
+                    for f in range(20):
+                        dx = FACE_CENTER_POINT[f, 0] - x
+                        dy = FACE_CENTER_POINT[f, 1] - y
+                        dz = FACE_CENTER_POINT[f, 2] - z
+                        d[f] = dx * dx + dy * dy + dz * dz
+                    nearest = d.min()
+                    for f in range(20):
+                        if d[f] - nearest <= slack:
+                            keep[f] = True
+            n = 0
+            for f in range(20):
+                if keep[f]:
+                    out[row, col, n] = f  # more than MAX_CANDIDATES cannot happen: at most 5 faces meet
+                    n += 1
+    return out
+
+
+# Sampled every 1/4 bucket, a squared-distance gap moves by at most 8 x (half a sample diagonal in radians), 0.0247.
+FACE_CANDIDATES = candidate_faces(FACE_BUCKET_DEGREES, 5, 0.03)
+
+
+@njit(inline="always")
+def _nearest_two_faces(x, y, z, candidates):
+    """Among `candidates` (ascending, -1 padded): the nearest face, its squared distance, and how much farther the
+    second nearest is."""
+    face = 0
+    best = 5.0
+    second = 5.0
+    for slot in range(MAX_CANDIDATES):
+        f = candidates[slot]
+        if f < 0:
+            break
+        dx = FACE_CENTER_POINT[f, 0] - x
+        dy = FACE_CENTER_POINT[f, 1] - y
+        dz = FACE_CENTER_POINT[f, 2] - z
+        d = dx * dx + dy * dy + dz * dz
+        if d < best:
+            second = best
+            face = f
+            best = d
+        elif d < second:
+            second = d
+    return face, best, second - best
+
+
+@njit(inline="always")
+def _nearest_face(x, y, z):
     face = 0
     sqd = 5.0
     for f in range(20):
@@ -235,10 +333,15 @@ def face_ijk(lat, lng, res):
         if d < sqd:
             face = f
             sqd = d
+    return face, sqd
+
+
+@njit(inline="always")
+def _hex2d_exact(x, y, z, face, sqd, res):
+    """H3's own arithmetic: acos, the tangent-plane azimuth, tan, and sqrt(7) once per resolution."""
     r = math.acos(1.0 - sqd * 0.5)
     if r < EPSILON:
-        i, j, k = _hex2d_to_ijk(0.0, 0.0)
-        return face, i, j, k
+        return 0.0, 0.0
     azimuth = _azimuth_from_face_centre(face, x, y, z)
     theta = _positive_angle(FACE_AXIS_AZIMUTH[face] - _positive_angle(azimuth))
     if res & 1:
@@ -247,8 +350,90 @@ def face_ijk(lat, lng, res):
     r *= INV_RES0_U_GNOMONIC
     for _ in range(res):
         r *= SQRT7
-    i, j, k = _hex2d_to_ijk(r * math.cos(theta), r * math.sin(theta))
+    return r * math.cos(theta), r * math.sin(theta)
+
+
+@njit(inline="always")
+def _hex2d_fast(x, y, z, face, sqd, res):
+    """The same point without acos, atan2, tan, cos and sin: tan(acos(c)) = sqrt((1 - c)(1 + c)) / c, and the
+    angle difference by the cosine and sine of the face's axis. Agrees with `_hex2d_exact` to ~1e-15 relative;
+    (nan, nan) where it would not be safe to use (at the face centre)."""
+    c = 1.0 - sqd * 0.5  # the cosine H3 takes the arccosine of
+    if c >= 1.0:
+        return np.nan, np.nan
+    tan_r = math.sqrt((1.0 - c) * (1.0 + c)) / c
+    cx = FACE_CENTER_POINT[face, 0]
+    cy = FACE_CENTER_POINT[face, 1]
+    cz = FACE_CENTER_POINT[face, 2]
+    along = x * cx + y * cy + z * cz
+    px = x - along * cx
+    py = y - along * cy
+    pz = z - along * cz
+    east = px * FACE_EAST[face, 0] + py * FACE_EAST[face, 1] + pz * FACE_EAST[face, 2]
+    north = px * FACE_NORTH[face, 0] + py * FACE_NORTH[face, 1] + pz * FACE_NORTH[face, 2]
+    length = math.sqrt(east * east + north * north)
+    if length == 0.0:
+        return np.nan, np.nan
+    cos_az = north / length
+    sin_az = east / length
+    cos_a = AXIS_COS[face, res & 1]
+    sin_a = AXIS_SIN[face, res & 1]
+    r = tan_r * GNOMONIC_SCALE[res]
+    return r * (cos_a * cos_az + sin_a * sin_az), r * (sin_a * cos_az - cos_a * sin_az)
+
+
+@njit(inline="always")
+def _decision_margin(x, y):
+    """How far (x, y) is from changing any decision `_hex2d_to_ijk` takes (signs, integer parts, comparisons)."""
+    a1 = abs(x)
+    a2 = abs(y)
+    x2 = a2 * RSIN60
+    x1 = a1 + x2 / 2.0
+    r1 = x1 - math.floor(x1)
+    r2 = x2 - math.floor(x2)
+    margin = min(a1, a2, r1, 1.0 - r1, r2, 1.0 - r2)
+    margin = min(margin, abs(r1 - 0.5), abs(r1 - 1.0 / 3.0), abs(r1 - 2.0 / 3.0))
+    margin = min(margin, abs(r2 - (1.0 + r1) / 2.0), abs(r2 - (1.0 - r1)), abs(r2 - 2.0 * r1))
+    return min(margin, abs(r2 - (2.0 * r1 - 1.0)), abs(r2 - r1 / 2.0))
+
+
+@njit(inline="always")
+def _face_ijk_exact(lat, lng, res):
+    cos_lat = math.cos(lat)
+    x = math.cos(lng) * cos_lat
+    y = math.sin(lng) * cos_lat
+    z = math.sin(lat)
+    face, sqd = _nearest_face(x, y, z)
+    hx, hy = _hex2d_exact(x, y, z, face, sqd, res)
+    i, j, k = _hex2d_to_ijk(hx, hy)
     return face, i, j, k
+
+
+@njit(cache=True)
+def face_ijk(lat_deg, lng_deg, res):
+    """Nearest face and the ijk coordinates, on that face, of the cell containing (lat, lng) degrees.
+
+    Fast arithmetic (polynomial sine and cosine, no acos/atan2/tan) where the point is clearly inside one cell and
+    clearly nearest one face; H3's own arithmetic everywhere else. "Clearly": margins about a thousand times the
+    largest difference between the two arithmetics (see FAST_TOLERANCE).
+    """
+    sin_lat, cos_lat = _sincos_degrees(lat_deg)
+    sin_lng, cos_lng = _sincos_degrees(lng_deg)
+    x = cos_lng * cos_lat
+    y = sin_lng * cos_lat
+    z = sin_lat
+    row = min(int((lat_deg + 90.0) / FACE_BUCKET_DEGREES), FACE_CANDIDATES.shape[0] - 1)
+    col = min(int((lng_deg + 180.0) / FACE_BUCKET_DEGREES), FACE_CANDIDATES.shape[1] - 1)
+    face, sqd, gap = _nearest_two_faces(x, y, z, FACE_CANDIDATES[row, col])
+    if gap > FAST_TOLERANCE:
+        hx, hy = _hex2d_fast(x, y, z, face, sqd, res)
+        c = 1.0 - sqd * 0.5
+        conditioning = GNOMONIC_SCALE[res] * (1.0 + (1.0 - c * c) / (c * c)) * 0.1 * FAST_TOLERANCE
+        tolerance = FAST_TOLERANCE * (abs(hx) + abs(hy) + 1.0) + conditioning
+        if _decision_margin(hx, hy) > tolerance:  # false for nan too
+            i, j, k = _hex2d_to_ijk(hx, hy)
+            return face, i, j, k
+    return _face_ijk_exact(lat_deg * DEG_TO_RAD, lng_deg * DEG_TO_RAD, res)
 
 
 @njit(inline="always")
@@ -334,7 +519,7 @@ def orient(h, res, base_cell, rotations, pentagon, cw_offset):
 
 @njit(cache=True)
 def encode(lat, lng, res, base_cell_of, rotation_of, is_pentagon, cw_offset):
-    """H3 cell index of (lat, lng) radians at `res`, or 0 if it cannot be encoded.
+    """H3 cell index of (lat, lng) degrees at `res`, or 0 if it cannot be encoded.
 
     The tables (from `_h3_tables`): `base_cell_of[face, i, j, k]` (-1 where no point lands), `rotation_of[face, i,
     j, k]` (60° ccw turns into the base cell's orientation), `is_pentagon[base cell]`, `cw_offset[base cell, face]`.
@@ -363,7 +548,7 @@ def latlng_to_cells(lat_deg, lng_deg, res, out, base_cell_of, rotation_of, is_pe
             out[n] = 0
             invalid += 1
             continue
-        h = encode(lat * DEG_TO_RAD, lng * DEG_TO_RAD, res, base_cell_of, rotation_of, is_pentagon, cw_offset)
+        h = encode(lat, lng, res, base_cell_of, rotation_of, is_pentagon, cw_offset)
         out[n] = np.uint64(h)
         if h == 0:
             invalid += 1
@@ -374,7 +559,7 @@ def latlng_to_cells(lat_deg, lng_deg, res, out, base_cell_of, rotation_of, is_pe
 def stages(lat_deg, lng_deg, res, faces, ijk0, digits):
     """For table derivation: each point's face, resolution-0 ijk and oriented-less digits."""
     for n in prange(lat_deg.shape[0]):
-        face, i, j, k = face_ijk(lat_deg[n] * DEG_TO_RAD, lng_deg[n] * DEG_TO_RAD, res)
+        face, i, j, k = face_ijk(lat_deg[n], lng_deg[n], res)
         h, i, j, k = digits_to_res0(i, j, k, res)
         faces[n] = face
         ijk0[n, 0] = i
