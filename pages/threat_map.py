@@ -1,6 +1,8 @@
 """Threat map: where attacks come from, whether the concentration is significant, and how it moves in time."""
 
+import time
 from dataclasses import asdict
+from datetime import timedelta
 
 import pandas as pd
 import streamlit as st
@@ -22,6 +24,10 @@ ROLES = {  # role -> label; lat and lon are required
     "port": "Destination port (severity rule)",
 }
 NONE = "— none —"
+WINDOW = "geo_window"  # the time window slider's key: (first day, last day)
+WEEK = timedelta(days=7)
+PLAY_WIDTH = timedelta(days=28)
+PLAY_SECONDS = 3
 wh = common.warehouse()
 
 
@@ -100,24 +106,49 @@ def _settings(mapping: ColumnMapping, dataset, path: str) -> ThreatMapSettings:
 
 
 def _time_window(first: pd.Timestamp, last: pd.Timestamp) -> tuple[pd.Timestamp, pd.Timestamp]:
-    """A date range slider with week steps back and forth (playback by hand)."""
+    """A date range slider with week steps back and forth, and playback: the window moves a week every few seconds."""
     lo, hi = first.to_pydatetime().date(), last.to_pydatetime().date()
-    key = "geo_window"
-    if key not in st.session_state or not (lo <= st.session_state[key][0] <= hi):
-        st.session_state[key] = (lo, hi)
-    left, back, forward = st.columns([8, 1, 1], vertical_alignment="bottom")
-    week = pd.Timedelta(days=7)
-
-    def step(delta: pd.Timedelta) -> None:
-        a, b = st.session_state[key]
-        width = pd.Timestamp(b) - pd.Timestamp(a)
-        a = min(max(pd.Timestamp(a) + delta, pd.Timestamp(lo)), pd.Timestamp(hi) - width)
-        st.session_state[key] = (a.date(), (a + width).date())
-
-    back.button("", icon=":material/skip_previous:", on_click=step, args=(-week,), help="One week earlier")
-    forward.button("", icon=":material/skip_next:", on_click=step, args=(week,), help="One week later")
-    a, b = left.slider("Time window", min_value=lo, max_value=hi, key=key, format="YYYY-MM-DD")
+    if WINDOW not in st.session_state or not (lo <= st.session_state[WINDOW][0] <= hi):
+        st.session_state[WINDOW] = (lo, hi)
+    left, play, back, forward = st.columns([6, 1.4, 0.8, 0.8], vertical_alignment="bottom")
+    due = st.session_state.pop("geo_play_due", False)  # set by the player's timer
+    if due and st.session_state.get("geo_play") and not _step(lo, hi, WEEK):
+        st.session_state["geo_play"] = False  # reached the end (the toggle is not drawn yet in this run)
+    playing = play.toggle("Play", key="geo_play", help=f"Move the window one week every {PLAY_SECONDS} seconds")
+    if playing and st.session_state[WINDOW] == (lo, hi):  # playing the whole range would show nothing move
+        st.session_state[WINDOW] = (lo, min(hi, lo + PLAY_WIDTH))
+    back.button(
+        "",
+        icon=":material/skip_previous:",
+        on_click=_step,
+        args=(lo, hi, -WEEK),
+        help="One week earlier",
+        key="geo_back",
+    )
+    forward.button(
+        "", icon=":material/skip_next:", on_click=_step, args=(lo, hi, WEEK), help="One week later", key="geo_forward"
+    )
+    a, b = left.slider("Time window", min_value=lo, max_value=hi, key=WINDOW, format="YYYY-MM-DD")
+    if playing:
+        st.session_state["geo_drawn_at"] = time.monotonic()
+        _player()
     return pd.Timestamp(a), pd.Timestamp(b) + pd.Timedelta(days=1) - pd.Timedelta(microseconds=1)
+
+
+def _step(lo, hi, delta: timedelta) -> bool:
+    """Move the time window by `delta`, keeping its width and staying in [lo, hi]; False if it could not move."""
+    a, b = st.session_state[WINDOW]
+    start = min(max(a + delta, lo), hi - (b - a))
+    st.session_state[WINDOW] = (start, start + (b - a))
+    return start != a
+
+
+@st.fragment(run_every=PLAY_SECONDS)
+def _player() -> None:
+    """While playing, every few seconds: ask the page to move the window a week on and redraw."""
+    if time.monotonic() - st.session_state.get("geo_drawn_at", 0.0) >= PLAY_SECONDS * 0.8:
+        st.session_state["geo_play_due"] = True
+        st.rerun()
 
 
 def _draw(result, dataset_name: str, settings: ThreatMapSettings) -> None:

@@ -173,3 +173,16 @@ def test_threat_map_draws_hexagons_and_follows_the_resolution(page: Page, app_ur
     _assert_clean(page)
     _map_pixels(page, artifacts / "threat-map-res2-map.png")
     _screenshot(page, artifacts / "threat-map-res2.png")
+
+
+def test_threat_map_playback_moves_the_window(page: Page, app_url: str, artifacts: Path) -> None:
+    _open(page, app_url, "pages/threat_map.py")
+    window = page.locator('[data-testid="stSlider"]', has_text="Time window")
+    page.locator('[data-testid="stCheckbox"]', has_text="Play").click()
+    _settle(page)
+    first = window.inner_text()
+    page.wait_for_timeout(8_000)  # two or three ticks of the player
+    _settle(page)
+    assert window.inner_text() != first
+    _assert_clean(page)
+    _screenshot(page, artifacts / "threat-map-playing.png")

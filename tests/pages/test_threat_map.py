@@ -4,6 +4,7 @@ category filter, a dataset without coordinates."""
 from __future__ import annotations
 
 import io
+from datetime import timedelta
 
 import h3
 import pandas as pd
@@ -77,3 +78,21 @@ def test_dataset_without_coordinate_columns_asks_for_them(app) -> None:
     at.selectbox(key="geo_aaa_no_geo_lat").set_value("amount").run()
     at.selectbox(key="geo_aaa_no_geo_lon").set_value("amount").run()
     assert any("two different columns" in e.value for e in at.error)
+
+
+def test_week_steps_and_play_move_the_time_window(app) -> None:
+    at = app("pages/threat_map.py")
+    first, last = at.slider(key="geo_window").value
+    at.toggle(key="geo_play").set_value(True).run()
+    assert not at.exception
+    start, end = at.slider(key="geo_window").value
+    assert (start, (end - start).days) == (first, 28)  # playback starts on four weeks
+    events = _figures(at)["Events"]
+    at.session_state["geo_play_due"] = True  # what the player's timer sets
+    at.run()
+    assert at.slider(key="geo_window").value[0] == start + timedelta(days=7)
+    assert _figures(at)["Events"] != events
+    at.toggle(key="geo_play").set_value(False).run()
+    at.button(key="geo_forward").click().run()
+    assert at.slider(key="geo_window").value[0] == start + timedelta(days=14)
+    assert last > end
