@@ -328,7 +328,7 @@ class Warehouse:
         """A dataset's columns read as event fields, in stored order: `roles` maps a role to a column name.
 
         Roles: lat, lon, severity and port are read as DOUBLE, time as TIMESTAMP, category and source as text; a value
-        that does not convert becomes missing (NULL / NaN) rather than failing the read.
+        that does not convert (or a time outside years 1–9999) becomes missing (NULL / NaN) rather than failing.
         """
         info = self.dataset(name)
         known = {c.name for c in info.columns}
@@ -336,7 +336,8 @@ class Warehouse:
             "lat": "TRY_CAST({} AS DOUBLE)",
             "lon": "TRY_CAST({} AS DOUBLE)",
             "severity": "TRY_CAST({} AS DOUBLE)",
-            "time": "TRY_CAST({} AS TIMESTAMP)",
+            "time": "CASE WHEN TRY_CAST({0} AS TIMESTAMP) BETWEEN TIMESTAMP '0001-01-01' AND TIMESTAMP "
+            "'9999-12-31 23:59:59' THEN TRY_CAST({0} AS TIMESTAMP) END",
             "port": "TRY_CAST({} AS DOUBLE)",
             "category": "CAST({} AS VARCHAR)",
             "source": "CAST({} AS VARCHAR)",
@@ -350,15 +351,54 @@ class Warehouse:
             selected.append(f"{casts[role].format(quote_identifier(column))} AS {quote_identifier(role)}")
         return self.query(f"SELECT {', '.join(selected)} FROM {dataset_table(name)}")
 
-    def aggregate_cells(self, events: pd.DataFrame, *, bucket: str | None = None, top: int = 3) -> pd.DataFrame:
-        """Per H3 cell (and per time bucket, e.g. '1 day'): events, severity sum, distinct sources, first and last
-        time, and the `top` most frequent categories. `events` has a `cell` column (UBIGINT, 0 = not indexed) and
-        optionally time, severity, source and category; rows with cell 0 are left out."""
+    def time_span(self, name: str, column: str) -> tuple[datetime, datetime] | None:
+        """First and last readable time of a column (clipped to years 1–9999), None when none is readable."""
+        self._check_column(name, column)
+        value = f"TRY_CAST({quote_identifier(column)} AS TIMESTAMP)"
+        row = (
+            self.cursor()
+            .execute(
+                f"SELECT min({value}), max({value}) FROM {dataset_table(name)} "
+                f"WHERE {value} BETWEEN TIMESTAMP '0001-01-01' AND TIMESTAMP '9999-12-31 23:59:59'"
+            )
+            .fetchall()[0]
+        )
+        return None if row[0] is None else (row[0], row[1])
+
+    def top_values(self, name: str, column: str, limit: int = 50) -> list[str]:
+        """The `limit` most frequent non-empty values of a column, as text, most frequent first."""
+        self._check_column(name, column)
+        value = f"CAST({quote_identifier(column)} AS VARCHAR)"
+        rows = (
+            self.cursor()
+            .execute(
+                f"SELECT {value} AS v FROM {dataset_table(name)} WHERE {value} IS NOT NULL AND {value} <> '' "
+                f"GROUP BY v ORDER BY count(*) DESC, v LIMIT ?",
+                [int(limit)],
+            )
+            .fetchall()
+        )
+        return [r[0] for r in rows]
+
+    def _check_column(self, name: str, column: str) -> None:
+        if column not in {c.name for c in self.dataset(name).columns}:
+            raise DatasetNotFoundError(f"Dataset {name!r} has no column {column!r}")
+
+    def aggregate_cells(
+        self, events: pd.DataFrame, *, bucket: str | None = None, origin: datetime | None = None, top: int = 3
+    ) -> pd.DataFrame:
+        """Per H3 cell (and per time bucket, e.g. '7 days', counted from `origin`): events, mean severity (of the
+        events that have one), distinct sources, first and last time, and the `top` most frequent categories.
+        `events` has a `cell` column (UBIGINT, 0 = not indexed) and optionally time, severity, source and category;
+        rows with cell 0 are left out."""
         columns = set(events.columns)
         keys = ["cell"] + (["bucket"] if bucket else [])
-        bucket_sql = "time_bucket(CAST($bucket AS INTERVAL), time) AS bucket, " if bucket else ""
+        bucket_sql = ""
+        if bucket:
+            start = ", CAST($origin AS TIMESTAMP)" if origin is not None else ""
+            bucket_sql = f"time_bucket(CAST($bucket AS INTERVAL), time{start}) AS bucket, "
         measures = ["count(*) AS events"]
-        measures.append("sum(severity) AS severity" if "severity" in columns else "0.0 AS severity")
+        measures.append("avg(severity) AS mean_severity" if "severity" in columns else "NULL::DOUBLE AS mean_severity")
         measures.append("count(DISTINCT source) AS sources" if "source" in columns else "0 AS sources")
         if "time" in columns:
             measures += ["min(time) AS first_seen", "max(time) AS last_seen"]
@@ -383,6 +423,8 @@ class Warehouse:
         params = {"top": top} if top_sql else {}
         if bucket:
             params["bucket"] = bucket
+            if origin is not None:
+                params["origin"] = origin
         cur = self._con.cursor()  # a private cursor: the registered frame is visible to this query only
         try:
             cur.register("frame", events)

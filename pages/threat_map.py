@@ -2,7 +2,7 @@
 
 import time
 from dataclasses import asdict
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pandas as pd
 import streamlit as st
@@ -38,15 +38,13 @@ def _analysis(path: str, dataset: str, created_at: str, mapping: tuple, settings
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
-def _time_span(path: str, dataset: str, created_at: str, column: str) -> tuple[pd.Timestamp, pd.Timestamp] | None:
-    times = wh.event_columns(dataset, {"time": column})["time"].dropna()
-    return (times.min(), times.max()) if len(times) else None
+def _time_span(path: str, dataset: str, created_at: str, column: str):
+    return wh.time_span(dataset, column)
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
 def _categories(path: str, dataset: str, created_at: str, column: str) -> list[str]:
-    values = wh.event_columns(dataset, {"category": column})["category"].dropna()
-    return values.value_counts().index[:50].tolist()
+    return wh.top_values(dataset, column, limit=50)
 
 
 def _mapping_form(columns: list[str], detected: ColumnMapping | None, dataset: str) -> ColumnMapping | None:
@@ -95,6 +93,8 @@ def _settings(mapping: ColumnMapping, dataset, path: str) -> ThreatMapSettings:
         span = _time_span(path, dataset.name, str(dataset.created_at), mapping.time)
         if span is None:
             st.warning(f"Column '{md_escape(mapping.time)}' holds no readable times.", icon=":material/schedule:")
+        elif span[0].date() == span[1].date():
+            st.caption(f"All events are from {span[0]:%Y-%m-%d}: there is no time window to choose.")
         else:
             start, end = _time_window(*span)
     categories: tuple[str, ...] = ()
@@ -105,9 +105,12 @@ def _settings(mapping: ColumnMapping, dataset, path: str) -> ThreatMapSettings:
                              cluster_km=float(cluster_km), cluster_min_events=int(cluster_min))  # fmt: skip
 
 
-def _time_window(first: pd.Timestamp, last: pd.Timestamp) -> tuple[pd.Timestamp, pd.Timestamp]:
-    """A date range slider with week steps back and forth, and playback: the window moves a week every few seconds."""
-    lo, hi = first.to_pydatetime().date(), last.to_pydatetime().date()
+def _time_window(first: datetime, last: datetime) -> tuple[pd.Timestamp | None, pd.Timestamp | None]:
+    """A date range slider with week steps back and forth, and playback: the window moves a week every few seconds.
+
+    (None, None) while the window is the whole span, so events without a time stay in.
+    """
+    lo, hi = first.date(), last.date()
     if WINDOW not in st.session_state or not (lo <= st.session_state[WINDOW][0] <= hi):
         st.session_state[WINDOW] = (lo, hi)
     left, play, back, forward = st.columns([6, 1.4, 0.8, 0.8], vertical_alignment="bottom")
@@ -132,6 +135,8 @@ def _time_window(first: pd.Timestamp, last: pd.Timestamp) -> tuple[pd.Timestamp,
     if playing:
         st.session_state["geo_drawn_at"] = time.monotonic()
         _player()
+    if (a, b) == (lo, hi):
+        return None, None
     return pd.Timestamp(a), pd.Timestamp(b) + pd.Timedelta(days=1) - pd.Timedelta(microseconds=1)
 
 

@@ -98,11 +98,9 @@ FACE_AXIS_AZIMUTH = np.array(
 TWO_PI = 6.28318530717958647692528676655900576839433
 EPSILON = 1e-16
 AP7_ROT_RADS = 0.333473172251832115336090755351601070065900389  # asin(sqrt(3/28))
-RES0_U_GNOMONIC = 0.38196601125010500003
-INV_RES0_U_GNOMONIC = 2.61803398874989588842  # 1 / RES0_U_GNOMONIC
+INV_RES0_U_GNOMONIC = 2.61803398874989588842  # 1 / 0.38196601125010500003, res 0 unit to gnomonic unit
 SQRT7 = 2.6457513110645905905016157536392604257102
 RSIN60 = 1.1547005383792515290182975610039149112953
-SIN60 = 0.8660254037844386467637231707529361834714
 DEG_TO_RAD = math.pi / 180.0
 
 ROTATE_CCW = np.array([0, 5, 3, 1, 6, 4, 2], np.int64)  # digit turned 60° counter-clockwise
@@ -425,10 +423,14 @@ def face_ijk(lat_deg, lng_deg, res):
     row = min(int((lat_deg + 90.0) / FACE_BUCKET_DEGREES), FACE_CANDIDATES.shape[0] - 1)
     col = min(int((lng_deg + 180.0) / FACE_BUCKET_DEGREES), FACE_CANDIDATES.shape[1] - 1)
     face, sqd, gap = _nearest_two_faces(x, y, z, FACE_CANDIDATES[row, col])
-    if gap > FAST_TOLERANCE:
+    c = 1.0 - sqd * 0.5
+    if gap > FAST_TOLERANCE and c < 1.0:  # at the very face centre H3's own arithmetic decides
         hx, hy = _hex2d_fast(x, y, z, face, sqd, res)
-        c = 1.0 - sqd * 0.5
-        conditioning = GNOMONIC_SCALE[res] * (1.0 + (1.0 - c * c) / (c * c)) * 0.1 * FAST_TOLERANCE
+        # The two arithmetics' x, y, z differ by ~4e-16, so c = 1 - sqd / 2 can differ by an ulp (1.1e-16) plus
+        # ~4e-16 sqrt(sqd); acos turns that into dr = dc / sin r, and tan and the scale into dh = scale sec^2 r dr:
+        # large near a face centre, where sin r is small. Allowed for sixteen times over.
+        sin_r = math.sqrt((1.0 - c) * (1.0 + c))
+        conditioning = 16.0 * GNOMONIC_SCALE[res] * (2.2e-16 + 8e-16 * math.sqrt(sqd)) / (sin_r * c * c)
         tolerance = FAST_TOLERANCE * (abs(hx) + abs(hy) + 1.0) + conditioning
         if _decision_margin(hx, hy) > tolerance:  # false for nan too
             i, j, k = _hex2d_to_ijk(hx, hy)

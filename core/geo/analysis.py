@@ -3,7 +3,7 @@ and emerging hot spots, with the warnings an analyst needs before trusting the m
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -12,7 +12,7 @@ from core.geo.clusters import cluster_labels, summarise_clusters
 from core.geo.emerging import MIN_BUCKETS, emerging_hot_spots
 from core.geo.events import ColumnMapping, looks_swapped, read_events, summarise_cells
 from core.geo.h3index import MAX_RESOLUTION, cell_centres, cell_to_string
-from core.geo.hotspots import BIN_LABELS, gi_star
+from core.geo.hotspots import BIN_LABELS, MAX_K, gi_star
 from core.geo.score import threat_scores
 from core.warehouse import Warehouse
 
@@ -41,8 +41,8 @@ class ThreatMapSettings:
     def __post_init__(self) -> None:
         if not 0 <= self.res <= MAX_RESOLUTION:
             raise ThreatMapError(f"The H3 resolution must be from 0 to {MAX_RESOLUTION}.")
-        if not 0 <= self.k <= 10:
-            raise ThreatMapError("The Gi* neighbourhood must be from 0 to 10 rings.")
+        if not 0 <= self.k <= MAX_K:
+            raise ThreatMapError(f"The Gi* neighbourhood must be from 0 to {MAX_K} rings.")
 
 
 @dataclass(frozen=True)
@@ -59,7 +59,7 @@ class ThreatMap:
 
 
 def filter_events(events: pd.DataFrame, settings: ThreatMapSettings) -> pd.DataFrame:
-    """The events inside the chosen time window and categories."""
+    """The events inside the chosen time window and categories (a window leaves out events without a time)."""
     keep = np.ones(len(events), bool)
     if "time" in events and settings.start is not None:
         keep &= (events["time"] >= settings.start).to_numpy()
@@ -89,10 +89,15 @@ def _warnings(events: pd.DataFrame, settings: ThreatMapSettings) -> list[str]:
 
 def analyse(warehouse: Warehouse, dataset: str, mapping: ColumnMapping, settings: ThreatMapSettings) -> ThreatMap:
     """Run the whole analysis; ThreatMapError when nothing can be mapped."""
-    events = filter_events(read_events(warehouse, dataset, mapping), settings)
+    every = read_events(warehouse, dataset, mapping)
+    events = filter_events(every, settings)
     if events.empty:
         raise ThreatMapError("No events match the chosen time window and categories.")
     warnings = _warnings(events, settings)
+    if "time" in every and (settings.start is not None or settings.end is not None):
+        untimed = int(filter_events(every, replace(settings, start=None, end=None))["time"].isna().sum())
+        if untimed:
+            warnings.append(f"{untimed:,} events have no readable time: the time window leaves them out.")
     summary = summarise_cells(warehouse, events, settings.res)
     cells = summary.cells
     if cells.empty:
@@ -127,10 +132,17 @@ def analyse(warehouse: Warehouse, dataset: str, mapping: ColumnMapping, settings
 def _over_time(warehouse: Warehouse, events: pd.DataFrame, settings: ThreatMapSettings):
     if "time" not in events or events["time"].isna().all():
         return pd.DataFrame(columns=["bucket", "events"]), pd.DataFrame()
-    buckets = summarise_cells(warehouse, events, settings.res, bucket=settings.bucket).cells
+    origin = settings.start if settings.start is not None else events["time"].min().floor("D")
+    buckets = summarise_cells(warehouse, events, settings.res, bucket=settings.bucket, origin=origin).cells
+    buckets = buckets.dropna(subset=["bucket"])  # events without a time
+    if buckets.empty:
+        return pd.DataFrame(columns=["bucket", "events"]), pd.DataFrame()
+    width = pd.Timedelta(settings.bucket)
     timeline = buckets.groupby("bucket", as_index=False)["events"].sum()
+    every_bucket = pd.date_range(timeline["bucket"].min(), timeline["bucket"].max(), freq=width)
+    timeline = timeline.set_index("bucket").reindex(every_bucket, fill_value=0).rename_axis("bucket").reset_index()
     emerging = pd.DataFrame()
-    if buckets["bucket"].nunique() >= MIN_BUCKETS:
-        emerging = emerging_hot_spots(buckets, k=settings.k)
+    if len(every_bucket) >= MIN_BUCKETS:
+        emerging = emerging_hot_spots(buckets, k=settings.k, width=width)
         emerging.insert(1, "hex", [cell_to_string(c) for c in emerging["cell"]])
     return timeline, emerging

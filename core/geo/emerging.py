@@ -2,11 +2,14 @@
 
 For T time buckets, Gi* is computed per bucket over the same study area (every cell seen in any bucket, zero events
 where a bucket has none) and k-ring neighbourhoods; the Mann-Kendall test on each cell's z-series gives its trend.
-A cell is *hot* in a bucket when Gi* is significant at 95 % with z > 0. Categories:
+A cell is *hot* in a bucket when Gi* is significant at 95 % with z > 0. As in ArcGIS, at least ten buckets are
+needed (Mann-Kendall cannot reach significance on a few). Categories, first match wins:
 - new: hot in the last bucket and never before;
+- consecutive: hot in a run of at least two buckets ending with the last, never before it, under 90 % of them;
+- historical: hot in at least 90 % of the buckets but not the last;
 - intensifying: hot in at least 90 % of the buckets, the last included, and z trending up (Mann-Kendall p < 0.05);
-- persistent: hot in at least 90 % of the buckets, no significant trend;
 - diminishing: hot in at least 90 % of the buckets, the last included, and z trending down;
+- persistent: hot in at least 90 % of the buckets, the last included, no significant trend;
 - sporadic: hot in some buckets but none of the above;
 - none: never hot.
 """
@@ -21,14 +24,17 @@ from core.geo.hotspots import neighbourhoods, two_sided_p
 
 HOT_P = 0.05
 MOSTLY = 0.9
-MIN_BUCKETS = 3
+MIN_BUCKETS = 10
 
 
-def emerging_hot_spots(buckets: pd.DataFrame, *, k: int = 1) -> pd.DataFrame:
-    """Per cell: hot buckets, trend z and p, category. `buckets` has columns cell, bucket and events."""
+def emerging_hot_spots(buckets: pd.DataFrame, *, k: int = 1, width: pd.Timedelta | None = None) -> pd.DataFrame:
+    """Per cell: hot buckets, trend z and p, category. `buckets` has columns cell, bucket and events; with the
+    bucket `width`, buckets without any event are counted too (as zero everywhere)."""
     if buckets.empty:
         return pd.DataFrame(columns=["cell", "hot_buckets", "buckets", "trend_z", "trend_p", "category"])
     table = buckets.pivot_table(index="cell", columns="bucket", values="events", aggfunc="sum", fill_value=0)
+    if width is not None:
+        table = table.reindex(columns=pd.date_range(table.columns.min(), table.columns.max(), freq=width), fill_value=0)
     if table.shape[1] < MIN_BUCKETS:
         raise ValueError(f"emerging hot spots need at least {MIN_BUCKETS} time buckets, not {table.shape[1]}")
     cells = table.index.to_numpy(np.uint64)
@@ -54,13 +60,17 @@ def categories(hot: np.ndarray, trend_z: np.ndarray, trend_p: np.ndarray) -> np.
     """The category of each row of `hot` (cells x buckets, booleans) given its Mann-Kendall trend."""
     share = hot.mean(axis=1)
     last = hot[:, -1]
-    before = hot[:, :-1].any(axis=1)
     mostly = share >= MOSTLY
     trending = trend_p < HOT_P
+    # length of the run of hot buckets ending with the last one, and whether any bucket before that run was hot
+    run = np.argmin(np.concatenate([hot[:, ::-1], np.zeros((len(hot), 1), bool)], axis=1), axis=1)
+    hot_before_run = np.array([row[: len(row) - n].any() for row, n in zip(hot, run, strict=True)], dtype=bool)
     out = np.full(len(hot), "none", dtype=object)
     out[hot.any(axis=1)] = "sporadic"
-    out[mostly & ~trending] = "persistent"
+    out[mostly & last & ~trending] = "persistent"
     out[mostly & last & trending & (trend_z < 0)] = "diminishing"
     out[mostly & last & trending & (trend_z > 0)] = "intensifying"
-    out[last & ~before] = "new"
+    out[mostly & ~last] = "historical"
+    out[(run >= 2) & ~hot_before_run & ~mostly] = "consecutive"
+    out[(run == 1) & ~hot_before_run] = "new"
     return out

@@ -13,7 +13,7 @@ from core.warehouse import Warehouse
 ROLE_NAMES = {  # per role, the column names recognised (case-insensitive), best first
     "lat": r"lat|latitude|src_lat|y",
     "lon": r"lon|lng|long|longitude|src_lon|src_lng|x",
-    "time": r"datetime|timestamp|time|ts|date|event_time|first_seen",
+    "time": r"datetime|timestamp|time|ts|date|event_time|seen|first_seen|last_seen|when",
     "category": r"proto|protocol|category|type|attack|event_type|service",
     "source": r"src|srcstr|source|src_ip|source_ip|ip",
     "port": r"dpt|dst_port|dest_port|port|destination_port",
@@ -84,11 +84,19 @@ def read_events(warehouse: Warehouse, dataset: str, mapping: ColumnMapping) -> p
     return frame
 
 
-def summarise_cells(warehouse: Warehouse, events: pd.DataFrame, res: int, *, bucket: str | None = None) -> CellSummary:
-    """Index events into H3 cells at `res` and aggregate them per cell (and time bucket)."""
+def summarise_cells(
+    warehouse: Warehouse,
+    events: pd.DataFrame,
+    res: int,
+    *,
+    bucket: str | None = None,
+    origin: pd.Timestamp | None = None,
+) -> CellSummary:
+    """Index events into H3 cells at `res` and aggregate them per cell (and time bucket counted from `origin`)."""
     indexed = index_points(events["lat"].to_numpy(np.float64), events["lon"].to_numpy(np.float64), res)
     frame = events.drop(columns=["lat", "lon"]).assign(cell=indexed.cells)
-    return CellSummary(warehouse.aggregate_cells(frame, bucket=bucket), len(events), indexed.invalid)
+    cells = warehouse.aggregate_cells(frame, bucket=bucket, origin=origin)
+    return CellSummary(cells, len(events), indexed.invalid)
 
 
 def looks_swapped(lat: np.ndarray, lon: np.ndarray) -> bool:

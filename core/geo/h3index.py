@@ -1,4 +1,6 @@
-"""H3 cell indexing of point arrays: a parallel numba kernel, bit-exact with h3-py 4.x `latlng_to_cell`."""
+"""H3 cell indexing of point arrays: a parallel numba kernel, bit-exact with h3-py 4.x `latlng_to_cell` for every
+point with latitude in [-90, 90] and longitude in [-180, 180]. Points outside (h3-py would wrap a longitude of 190,
+we refuse it: in event data it is a broken row far more often than a 0–360 convention) get 0 and are counted."""
 
 from __future__ import annotations
 

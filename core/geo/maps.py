@@ -34,7 +34,7 @@ def country_outlines() -> dict:
 
 def _ramp(values: pd.Series) -> list[list[int]]:
     """Yellow → dark red by the log of the value (counts and scores are skewed)."""
-    v = np.log1p(values.to_numpy(np.float64).clip(min=0))
+    v = np.log1p(np.nan_to_num(values.to_numpy(np.float64), nan=0.0).clip(min=0))
     t = v / v.max() if len(v) and v.max() > 0 else np.zeros(len(v))
     low, high = np.array([255, 237, 160]), np.array([177, 0, 38])
     return [[int(c) for c in low + (high - low) * x] + [220] for x in t]
@@ -103,9 +103,9 @@ def threat_deck(
                 stroked=True, filled=False, get_line_color=[40, 40, 40, 200], line_width_min_pixels=1.5,
             )
         )  # fmt: skip
+    # "text", not "html": category and source names come from uploaded data and must never be parsed as HTML
     tooltip = {
-        "html": "<b>{hex}</b><br/>{events} events · threat score {threat_score}<br/>Gi* z {gi_z}, p {gi_p}<br/>"
-        "{hot_spot}<br/>{top}",
+        "text": "{hex}\n{events} events · threat score {threat_score}\nGi* z {gi_z}, p {gi_p}\n{hot_spot}\n{top}",
         "style": {"fontSize": "12px"},
     }
     return pdk.Deck(
@@ -191,7 +191,7 @@ def top_cells(result: ThreatMap, n: int = 50) -> pd.DataFrame:
     """The `n` cells with the highest threat scores, with the columns an analyst reads."""
     top = result.cells.nlargest(n, "threat_score")
     frame = pd.DataFrame({"cell": top["hex"], "threat score": top["threat_score"], "events": top["events"]})
-    frame["mean severity"] = (top["severity"] / top["events"]).round(1)
+    frame["mean severity"] = top["mean_severity"].round(1)
     frame["sources"] = top["sources"]
     if "top_categories" in top:
         frame["top categories"] = top["top_categories"]

@@ -3,11 +3,12 @@
     score = 100 * (0.40 * volume + 0.25 * severity + 0.20 * recency + 0.15 * sources)
 
 - volume = log(1 + events) / log(1 + the most events in any cell)          (log: one scanner should not dominate)
-- severity = mean severity of the cell's events / 5                        (the 1-5 scale of core.geo.events)
+- severity = mean severity of the cell's events that have one / 5          (the 1-5 scale of core.geo.events; a
+  mapped column on another scale is divided by its largest cell mean instead, negative values count 0)
 - recency = 0.5 ** (age of the cell's last event / half_life)              (age measured from the newest event)
 - sources = log(1 + distinct sources) / log(1 + the most sources in any cell)
-A part whose input is missing (no time, severity or source column) counts 0; the weights are not renormalised, so
-scores stay comparable across data sets with the same columns.
+A part whose input is missing (no time, severity or source column, or no value in a cell) counts 0; the weights are
+not renormalised, so scores stay comparable across data sets with the same columns.
 """
 
 from __future__ import annotations
@@ -26,11 +27,12 @@ def _log_share(values: pd.Series) -> np.ndarray:
 
 
 def threat_scores(cells: pd.DataFrame, *, half_life: pd.Timedelta = DEFAULT_HALF_LIFE) -> pd.Series:
-    """Score of each row of a cell summary (columns events, severity, sources, and last_seen when known)."""
+    """Score of each row of a cell summary (columns events, mean_severity, sources, and last_seen when known)."""
     if half_life <= pd.Timedelta(0):
         raise ValueError("the recency half-life must be positive")
     volume = _log_share(cells["events"])
-    severity = np.clip(cells["severity"].to_numpy(np.float64) / cells["events"].to_numpy(np.float64), 0, MAX_SEVERITY)
+    severity = np.nan_to_num(cells["mean_severity"].to_numpy(np.float64), nan=0.0).clip(min=0.0)
+    scale = max(MAX_SEVERITY, float(severity.max())) if len(severity) else MAX_SEVERITY
     sources = _log_share(cells["sources"])
     if "last_seen" in cells and cells["last_seen"].notna().any():
         age = (cells["last_seen"].max() - cells["last_seen"]) / half_life
@@ -39,7 +41,7 @@ def threat_scores(cells: pd.DataFrame, *, half_life: pd.Timedelta = DEFAULT_HALF
         recency = np.zeros(len(cells))
     score = 100 * (
         WEIGHTS["volume"] * volume
-        + WEIGHTS["severity"] * severity / MAX_SEVERITY
+        + WEIGHTS["severity"] * severity / scale
         + WEIGHTS["recency"] * recency
         + WEIGHTS["sources"] * sources
     )

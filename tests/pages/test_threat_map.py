@@ -96,3 +96,20 @@ def test_week_steps_and_play_move_the_time_window(app) -> None:
     at.button(key="geo_forward").click().run()
     assert at.slider(key="geo_window").value[0] == start + timedelta(days=14)
     assert last > end
+
+
+def test_one_day_far_future_and_missing_times_do_not_break_the_page(app) -> None:
+    warehouse = open_warehouse(resolve_path())
+    rows = "lat,lon,seen,severity\n"
+    rows += "".join(
+        f"{40 + i % 5},{10 + i % 7},2024-05-01 10:{i % 60:02d}:00,{'' if i % 3 else 4}\n" for i in range(40)
+    )
+    rows += "41,11,12000-01-01 00:00:00,5\n42,12,,5\n43,13,not a time,\n"
+    warehouse.ingest_csv(io.BytesIO(rows.encode()), "aaa_one_day")
+    at = app("pages/threat_map.py")
+    at.selectbox(key="geo_dataset").set_value("aaa_one_day").run()
+    assert not at.exception
+    assert any("no time window to choose" in c.value for c in at.caption)
+    assert _figures(at)["Events"] == "43"  # no window: events without a (usable) time stay in
+    scores = at.main.dataframe[1].value["threat score"]
+    assert scores.notna().all()

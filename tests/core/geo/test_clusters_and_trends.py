@@ -39,18 +39,20 @@ def test_mann_kendall_kernel_equals_the_reference(rows):
 def test_categories_follow_their_definitions():
     hot = np.array(
         [
-            [False, False, False, False, True],  # new
-            [True, True, True, True, True],  # persistent (no trend given)
-            [True, True, True, True, True],  # intensifying
-            [True, True, True, True, True],  # diminishing
-            [True, False, True, False, False],  # sporadic
-            [False, False, False, False, False],  # none
+            [False] * 9 + [True],  # new
+            [False] * 7 + [True] * 3,  # consecutive
+            [True] * 9 + [False],  # historical
+            [True] * 10,  # persistent (no trend given)
+            [True] * 10,  # intensifying
+            [True] * 10,  # diminishing
+            [True, False] * 4 + [False, True],  # sporadic
+            [False] * 10,  # none
         ]
     )
-    trend_z = np.array([0.0, 0.5, 2.5, -2.5, 0.0, 0.0])
-    trend_p = np.array([1.0, 0.6, 0.01, 0.01, 1.0, 1.0])
+    trend_z = np.array([0.0, 1.0, 0.0, 0.5, 2.5, -2.5, 0.0, 0.0])
+    trend_p = np.array([1.0, 0.3, 1.0, 0.6, 0.01, 0.01, 1.0, 1.0])
     assert categories(hot, trend_z, trend_p).tolist() == [
-        "new", "persistent", "intensifying", "diminishing", "sporadic", "none",
+        "new", "consecutive", "historical", "persistent", "intensifying", "diminishing", "sporadic", "none",
     ]  # fmt: skip
 
 
@@ -59,7 +61,7 @@ def test_a_growing_hot_spot_is_intensifying():
     centre = h3.api.basic_int.latlng_to_cell(35.0, 139.0, 4)
     background = list(h3.api.basic_int.grid_disk(h3.api.basic_int.latlng_to_cell(0.0, 20.0, 4), 6))
     rows = []
-    for week in range(8):
+    for week in range(12):
         for cell in background:
             rows.append((cell, week, int(rng.integers(1, 4))))
         for cell in h3.api.basic_int.grid_disk(centre, 1):
@@ -71,8 +73,8 @@ def test_a_growing_hot_spot_is_intensifying():
 
 
 def test_too_few_buckets_are_refused():
-    buckets = pd.DataFrame({"cell": [1, 1], "bucket": [0, 1], "events": [3, 4]})
-    with pytest.raises(ValueError, match="at least 3"):
+    buckets = pd.DataFrame({"cell": [1] * 9, "bucket": range(9), "events": [3] * 9})
+    with pytest.raises(ValueError, match="at least 10"):
         emerging_hot_spots(buckets)
 
 

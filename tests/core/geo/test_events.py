@@ -97,7 +97,7 @@ def test_threat_scores_are_bounded_and_rank_volume_severity_recency():
     cells = pd.DataFrame(
         {
             "events": [100, 10, 10, 10],
-            "severity": [500.0, 50.0, 10.0, 50.0],
+            "mean_severity": [5.0, 5.0, 1.0, 5.0],
             "sources": [50, 5, 5, 5],
             "last_seen": pd.to_datetime(["2024-02-01", "2024-02-01", "2024-02-01", "2024-01-01"]),
         }
@@ -109,3 +109,15 @@ def test_threat_scores_are_bounded_and_rank_volume_severity_recency():
     assert scores[1] > scores[3]
     with pytest.raises(ValueError, match="half-life"):
         threat_scores(cells, half_life=pd.Timedelta(0))
+
+
+def test_mean_severity_ignores_blanks_and_scores_stay_numbers():
+    warehouse = Warehouse(":memory:")
+    csv = "lat,lon,severity\n10,20,4\n10,20,\n10,20,\n-30,100,\n"
+    warehouse.ingest_csv(io.BytesIO(csv.encode()), "severities")
+    mapping = ColumnMapping(lat="lat", lon="lon", severity="severity")
+    cells = summarise_cells(warehouse, read_events(warehouse, "severities", mapping), 3).cells
+    by_events = cells.set_index("events")["mean_severity"]
+    assert by_events[3] == 4.0
+    assert np.isnan(by_events[1])
+    assert threat_scores(cells).notna().all()

@@ -34,6 +34,12 @@ def edge_points() -> tuple[np.ndarray, np.ndarray]:
         for cell in cells:
             points.append(h3.cell_to_latlng(cell))
             points.extend(h3.cell_to_boundary(cell))
+    # near the 20 face centres H3's acos is ill-conditioned: vertices of the cells around each centre
+    for centre in h3.get_res0_cells():
+        for res in (5, 10, 15):
+            middle = h3.latlng_to_cell(*h3.cell_to_latlng(centre), res)
+            for cell in h3.grid_disk(middle, 4):
+                points.extend(h3.cell_to_boundary(cell))
     for a in (90.0, -90.0, 89.99999999, -89.99999999, 0.0, -0.0, 1e-300, 45.0):
         for b in (180.0, -180.0, 179.99999999, -179.99999999, 0.0, -0.0, 1e-300, 90.0):
             points.append((a, b))
@@ -101,4 +107,5 @@ def test_committed_tables_are_what_the_samples_determine():
     np.testing.assert_array_equal(derived["BASE_CELL"][reached], _h3_tables.BASE_CELL[reached])
     np.testing.assert_array_equal(derived["BASE_ROTATION"][reached], _h3_tables.BASE_ROTATION[reached])
     np.testing.assert_array_equal(derived["IS_PENTAGON"], _h3_tables.IS_PENTAGON)
-    assert (derived["PENTAGON_CW_OFFSET"] <= _h3_tables.PENTAGON_CW_OFFSET).all()
+    np.testing.assert_array_equal(derived["PENTAGON_CW_OFFSET"], _h3_tables.PENTAGON_CW_OFFSET)
+    assert derived["PENTAGON_CW_OFFSET"].sum() == 20  # two faces for each of the ten non-polar pentagons

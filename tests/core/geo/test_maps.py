@@ -52,8 +52,10 @@ def test_time_window_and_categories_filter_before_the_analysis(sample):
     everything = analyse(*sample, ThreatMapSettings(res=3))
     april = analyse(
         *sample,
-        ThreatMapSettings(res=3, start=pd.Timestamp("2013-04-01"), end=pd.Timestamp("2013-04-30")),
+        ThreatMapSettings(res=3, start=pd.Timestamp("2013-04-01"), end=pd.Timestamp("2013-04-30 23:59:59.999999")),
     )
+    sample_times = pd.read_csv("data/samples/honeypot_events_2013.csv", usecols=["datetime"])["datetime"]
+    assert april.events == sample_times.str.startswith("2013-04").sum()  # both ends inclusive
     udp = analyse(*sample, ThreatMapSettings(res=3, categories=("UDP",)))
     assert 0 < april.events < everything.events
     assert 0 < udp.events < everything.events
@@ -67,3 +69,10 @@ def test_refusals_are_messages(sample):
         analyse(warehouse, name, mapping, ThreatMapSettings(categories=("no such protocol",)))
     with pytest.raises(ThreatMapError, match="usable coordinates"):
         analyse(warehouse, name, ColumnMapping(lat="proto", lon="host"), ThreatMapSettings())
+
+
+def test_tooltips_are_text_so_data_is_never_html(sample):
+    result = analyse(*sample, ThreatMapSettings(res=3))
+    tooltip = threat_deck(result, "Gi* hot spot")._tooltip  # pydeck passes it to the component beside the JSON
+    assert "html" not in tooltip
+    assert "{top}" in tooltip["text"]
