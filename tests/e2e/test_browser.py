@@ -149,6 +149,19 @@ def _map_pixels(page: Page, path: Path) -> list[tuple[int, int, int]]:
         return list(image.convert("RGB").get_flattened_data())
 
 
+def _hover_tooltip(page: Page) -> str:
+    """Sweep the pointer over the map until a cell's tooltip shows; its text, or "" if none did."""
+    box = page.locator('[data-testid="stDeckGlJsonChart"]').first.bounding_box()
+    tooltip = page.locator(".deck-tooltip")
+    for fy in (0.3, 0.35, 0.4, 0.45, 0.5):
+        for fx in (x / 60 for x in range(5, 58)):
+            page.mouse.move(box["x"] + box["width"] * fx, box["y"] + box["height"] * fy)
+            page.wait_for_timeout(60)
+            if tooltip.count() and tooltip.first.is_visible() and tooltip.first.inner_text().strip():
+                return tooltip.first.inner_text()
+    return ""
+
+
 def _cells_metric(page: Page) -> str:
     metric = page.locator('[data-testid="stMetric"]', has_text=re.compile(r"^Cells"))
     return metric.locator('[data-testid="stMetricValue"]').inner_text()
@@ -161,6 +174,8 @@ def test_threat_map_draws_hexagons_and_follows_the_resolution(page: Page, app_ur
     pixels = _map_pixels(page, artifacts / "threat-map-res3-map.png")
     assert len({(r // 32, g // 32, b // 32) for r, g, b in pixels}) > 8  # land, borders, cells: not a blank canvas
     assert sum(r > 170 and g < 110 and b < 100 for r, g, b in pixels) > 20  # hot spots drawn in the legend's reds
+    tooltip = _hover_tooltip(page)
+    assert re.search(r"^[0-9a-f]{15}\n\d+ events · threat score [\d.]+\nGi\* z", tooltip), tooltip
     _screenshot(page, artifacts / "threat-map-res3.png")
     cells_at_3 = _cells_metric(page)
 
