@@ -164,6 +164,19 @@ class _CsvPlan:
     renamed: dict[str, str]
 
 
+# How each event role is read from a dataset column (`{0}`: the quoted column); what does not convert is NULL.
+EVENT_CASTS = {
+    "lat": "TRY_CAST({0} AS DOUBLE)",
+    "lon": "TRY_CAST({0} AS DOUBLE)",
+    "severity": "TRY_CAST({0} AS DOUBLE)",
+    "port": "TRY_CAST({0} AS DOUBLE)",
+    "time": "CASE WHEN TRY_CAST({0} AS TIMESTAMP) BETWEEN TIMESTAMP '0001-01-01' AND TIMESTAMP "
+    "'9999-12-31 23:59:59' THEN TRY_CAST({0} AS TIMESTAMP) END",  # years pandas and Python can hold
+    "category": "CAST({0} AS VARCHAR)",
+    "source": "CAST({0} AS VARCHAR)",
+}
+
+
 def quote_identifier(name: str) -> str:
     """`name` as a DuckDB identifier, whatever characters it holds."""
     if "\x00" in name:
@@ -330,45 +343,25 @@ class Warehouse:
         Roles: lat, lon, severity and port are read as DOUBLE, time as TIMESTAMP, category and source as text; a value
         that does not convert (or a time outside years 1–9999) becomes missing (NULL / NaN) rather than failing.
         """
-        info = self.dataset(name)
-        known = {c.name for c in info.columns}
-        casts = {
-            "lat": "TRY_CAST({} AS DOUBLE)",
-            "lon": "TRY_CAST({} AS DOUBLE)",
-            "severity": "TRY_CAST({} AS DOUBLE)",
-            "time": "CASE WHEN TRY_CAST({0} AS TIMESTAMP) BETWEEN TIMESTAMP '0001-01-01' AND TIMESTAMP "
-            "'9999-12-31 23:59:59' THEN TRY_CAST({0} AS TIMESTAMP) END",
-            "port": "TRY_CAST({} AS DOUBLE)",
-            "category": "CAST({} AS VARCHAR)",
-            "source": "CAST({} AS VARCHAR)",
-        }
         selected = []
         for role, column in roles.items():
-            if role not in casts:
+            if role not in EVENT_CASTS:
                 raise ValueError(f"unknown event role {role!r}")
-            if column not in known:
-                raise DatasetNotFoundError(f"Dataset {name!r} has no column {column!r}")
-            selected.append(f"{casts[role].format(quote_identifier(column))} AS {quote_identifier(role)}")
+            self._check_column(name, column)
+            selected.append(f"{EVENT_CASTS[role].format(quote_identifier(column))} AS {quote_identifier(role)}")
         return self.query(f"SELECT {', '.join(selected)} FROM {dataset_table(name)}")
 
     def time_span(self, name: str, column: str) -> tuple[datetime, datetime] | None:
         """First and last readable time of a column (clipped to years 1–9999), None when none is readable."""
         self._check_column(name, column)
-        value = f"TRY_CAST({quote_identifier(column)} AS TIMESTAMP)"
-        row = (
-            self.cursor()
-            .execute(
-                f"SELECT min({value}), max({value}) FROM {dataset_table(name)} "
-                f"WHERE {value} BETWEEN TIMESTAMP '0001-01-01' AND TIMESTAMP '9999-12-31 23:59:59'"
-            )
-            .fetchall()[0]
-        )
+        value = EVENT_CASTS["time"].format(quote_identifier(column))
+        row = self.cursor().execute(f"SELECT min({value}), max({value}) FROM {dataset_table(name)}").fetchall()[0]
         return None if row[0] is None else (row[0], row[1])
 
     def top_values(self, name: str, column: str, limit: int = 50) -> list[str]:
         """The `limit` most frequent non-empty values of a column, as text, most frequent first."""
         self._check_column(name, column)
-        value = f"CAST({quote_identifier(column)} AS VARCHAR)"
+        value = EVENT_CASTS["category"].format(quote_identifier(column))
         rows = (
             self.cursor()
             .execute(

@@ -154,12 +154,18 @@ def _round_seventh(m):
 
 
 @njit(inline="always")
-def _hex2d_to_ijk(x, y):
-    """The hexagon containing the 2-D point (x, y) of a face plane, in normalised ijk coordinates."""
+def _skewed(x, y):
+    """|x|, |y| and the point in the skewed axes where hexagon rows are unit steps (H3's order of operations)."""
     a1 = abs(x)
     a2 = abs(y)
     x2 = a2 * RSIN60
-    x1 = a1 + x2 / 2.0
+    return a1, a2, a1 + x2 / 2.0, x2
+
+
+@njit(inline="always")
+def _hex2d_to_ijk(x, y):
+    """The hexagon containing the 2-D point (x, y) of a face plane, in normalised ijk coordinates."""
+    _, _, x1, x2 = _skewed(x, y)
     m1 = int(x1)
     m2 = int(x2)
     r1 = x1 - m1
@@ -255,6 +261,15 @@ FACE_BUCKET_DEGREES = 1.0  # candidate faces are listed per 1° x 1° bucket of 
 MAX_CANDIDATES = 6
 
 
+@njit(inline="always")
+def _face_square_distance(f, x, y, z):
+    """Squared distance from the unit vector (x, y, z) to the centre of face f, in H3's order of operations."""
+    dx = FACE_CENTER_POINT[f, 0] - x
+    dy = FACE_CENTER_POINT[f, 1] - y
+    dz = FACE_CENTER_POINT[f, 2] - z
+    return dx * dx + dy * dy + dz * dz
+
+
 @njit(parallel=True, cache=True)
 def candidate_faces(bucket_degrees, samples, slack):
     """Per bucket [lat + 90, lng + 180] of `bucket_degrees`: the faces that can be nearest or within `slack` (in
@@ -275,10 +290,7 @@ def candidate_faces(bucket_degrees, samples, slack):
                     y = math.sin(lng) * math.cos(lat)
                     z = math.sin(lat)
                     for f in range(20):
-                        dx = FACE_CENTER_POINT[f, 0] - x
-                        dy = FACE_CENTER_POINT[f, 1] - y
-                        dz = FACE_CENTER_POINT[f, 2] - z
-                        d[f] = dx * dx + dy * dy + dz * dz
+                        d[f] = _face_square_distance(f, x, y, z)
                     nearest = d.min()
                     for f in range(20):
                         if d[f] - nearest <= slack:
@@ -306,10 +318,7 @@ def _nearest_two_faces(x, y, z, candidates):
         f = candidates[slot]
         if f < 0:
             break
-        dx = FACE_CENTER_POINT[f, 0] - x
-        dy = FACE_CENTER_POINT[f, 1] - y
-        dz = FACE_CENTER_POINT[f, 2] - z
-        d = dx * dx + dy * dy + dz * dz
+        d = _face_square_distance(f, x, y, z)
         if d < best:
             second = best
             face = f
@@ -324,10 +333,7 @@ def _nearest_face(x, y, z):
     face = 0
     sqd = 5.0
     for f in range(20):
-        dx = FACE_CENTER_POINT[f, 0] - x
-        dy = FACE_CENTER_POINT[f, 1] - y
-        dz = FACE_CENTER_POINT[f, 2] - z
-        d = dx * dx + dy * dy + dz * dz
+        d = _face_square_distance(f, x, y, z)
         if d < sqd:
             face = f
             sqd = d
@@ -352,14 +358,11 @@ def _hex2d_exact(x, y, z, face, sqd, res):
 
 
 @njit(inline="always")
-def _hex2d_fast(x, y, z, face, sqd, res):
-    """The same point without acos, atan2, tan, cos and sin: tan(acos(c)) = sqrt((1 - c)(1 + c)) / c, and the
-    angle difference by the cosine and sine of the face's axis. Agrees with `_hex2d_exact` to ~1e-15 relative;
-    (nan, nan) where it would not be safe to use (at the face centre)."""
-    c = 1.0 - sqd * 0.5  # the cosine H3 takes the arccosine of
-    if c >= 1.0:
-        return np.nan, np.nan
-    tan_r = math.sqrt((1.0 - c) * (1.0 + c)) / c
+def _hex2d_fast(x, y, z, face, c, sin_r, res):
+    """The same point without acos, atan2, tan, cos and sin: tan(acos(c)) = sin r / c with sin r = sqrt((1 - c)
+    (1 + c)), and the angle difference by the cosine and sine of the face's axis. `c` = 1 - sqd / 2 < 1 (not the
+    face centre). Agrees with `_hex2d_exact` to ~1e-15 relative; (nan, nan) where the direction is undefined."""
+    tan_r = sin_r / c
     cx = FACE_CENTER_POINT[face, 0]
     cy = FACE_CENTER_POINT[face, 1]
     cz = FACE_CENTER_POINT[face, 2]
@@ -383,10 +386,7 @@ def _hex2d_fast(x, y, z, face, sqd, res):
 @njit(inline="always")
 def _decision_margin(x, y):
     """How far (x, y) is from changing any decision `_hex2d_to_ijk` takes (signs, integer parts, comparisons)."""
-    a1 = abs(x)
-    a2 = abs(y)
-    x2 = a2 * RSIN60
-    x1 = a1 + x2 / 2.0
+    a1, a2, x1, x2 = _skewed(x, y)
     r1 = x1 - math.floor(x1)
     r2 = x2 - math.floor(x2)
     margin = min(a1, a2, r1, 1.0 - r1, r2, 1.0 - r2)
@@ -423,13 +423,13 @@ def face_ijk(lat_deg, lng_deg, res):
     row = min(int((lat_deg + 90.0) / FACE_BUCKET_DEGREES), FACE_CANDIDATES.shape[0] - 1)
     col = min(int((lng_deg + 180.0) / FACE_BUCKET_DEGREES), FACE_CANDIDATES.shape[1] - 1)
     face, sqd, gap = _nearest_two_faces(x, y, z, FACE_CANDIDATES[row, col])
-    c = 1.0 - sqd * 0.5
+    c = 1.0 - sqd * 0.5  # the cosine H3 takes the arccosine of
     if gap > FAST_TOLERANCE and c < 1.0:  # at the very face centre H3's own arithmetic decides
-        hx, hy = _hex2d_fast(x, y, z, face, sqd, res)
+        sin_r = math.sqrt((1.0 - c) * (1.0 + c))
+        hx, hy = _hex2d_fast(x, y, z, face, c, sin_r, res)
         # The two arithmetics' x, y, z differ by ~4e-16, so c = 1 - sqd / 2 can differ by an ulp (1.1e-16) plus
         # ~4e-16 sqrt(sqd); acos turns that into dr = dc / sin r, and tan and the scale into dh = scale sec^2 r dr:
         # large near a face centre, where sin r is small. Allowed for sixteen times over.
-        sin_r = math.sqrt((1.0 - c) * (1.0 + c))
         conditioning = 16.0 * GNOMONIC_SCALE[res] * (2.2e-16 + 8e-16 * math.sqrt(sqd)) / (sin_r * c * c)
         tolerance = FAST_TOLERANCE * (abs(hx) + abs(hy) + 1.0) + conditioning
         if _decision_margin(hx, hy) > tolerance:  # false for nan too

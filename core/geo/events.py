@@ -11,12 +11,12 @@ from core.geo.h3index import index_points
 from core.warehouse import Warehouse
 
 ROLE_NAMES = {  # per role, the column names recognised (case-insensitive), best first
-    "lat": r"lat|latitude|src_lat|y",
-    "lon": r"lon|lng|long|longitude|src_lon|src_lng|x",
-    "time": r"datetime|timestamp|time|ts|date|event_time|seen|first_seen|last_seen|when",
-    "category": r"proto|protocol|category|type|attack|event_type|service",
-    "source": r"src|srcstr|source|src_ip|source_ip|ip",
-    "port": r"dpt|dst_port|dest_port|port|destination_port",
+    "lat": "lat|latitude|src_lat|y",
+    "lon": "lon|lng|long|longitude|src_lon|src_lng|x",
+    "time": "datetime|timestamp|time|ts|date|event_time|seen|first_seen|last_seen|when",
+    "category": "proto|protocol|category|type|attack|event_type|service",
+    "source": "src|srcstr|source|src_ip|source_ip|ip",
+    "port": "dpt|dst_port|dest_port|port|destination_port",
 }
 # Severity 1-5 by the targeted service: database and remote-administration ports are what intruders want most.
 SEVERITY_BY_PORT = {
