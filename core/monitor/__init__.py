@@ -1,0 +1,1 @@
+"""Host monitoring: metric sampling, streaming anomaly detection, alert rules and NAB scoring."""

@@ -1,0 +1,264 @@
+"""numba kernels of the streaming anomaly detectors: each score at row i uses rows ≤ i only.
+
+Missing values (NaN) get score 0 and leave every state unchanged.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+MAD_TO_SIGMA = 1.4826
+
+
+@njit(cache=True)
+def _kth_deviation(b: np.ndarray, n: int, centre: float, k: int) -> float:
+    """The k-th smallest (0-based) of |b[j] − centre| over sorted b[:n], where b[:n//2] ≤ centre ≤ b[n//2:]."""
+    p = n // 2
+    lo = max(0, k + 1 - (n - p))
+    hi = min(k + 1, p)
+    while lo < hi:  # take i deviations from the left half (centre − b[p−1−i], rising) and k+1−i from the right
+        i = (lo + hi) // 2
+        j = k + 1 - i
+        if centre - b[p - 1 - i] < b[p + j - 1] - centre:
+            lo = i + 1
+        else:
+            hi = i
+    i = lo
+    j = k + 1 - i
+    best = -1.0
+    if i > 0:
+        best = centre - b[p - i]
+    if j > 0 and b[p + j - 1] - centre > best:
+        best = b[p + j - 1] - centre
+    return best
+
+
+@njit(cache=True)
+def _replace_sorted(b: np.ndarray, n: int, old: float, new: float) -> None:
+    """Replace one copy of `old` in sorted b[:n] by `new`, keeping b sorted (one shift between the two places)."""
+    lo, hi = 0, n - 1
+    while lo < hi:  # first index with b[index] >= old
+        mid = (lo + hi) // 2
+        if b[mid] < old:
+            lo = mid + 1
+        else:
+            hi = mid
+    i = lo
+    if new >= old:
+        while i + 1 < n and b[i + 1] < new:
+            b[i] = b[i + 1]
+            i += 1
+    else:
+        while i > 0 and b[i - 1] > new:
+            b[i] = b[i - 1]
+            i -= 1
+    b[i] = new
+
+
+@njit(cache=True)
+def _insert_sorted(b: np.ndarray, n: int, new: float) -> None:
+    i = n
+    while i > 0 and b[i - 1] > new:
+        b[i] = b[i - 1]
+        i -= 1
+    b[i] = new
+
+
+@njit(cache=True)
+def robust_z(x: np.ndarray, window: int, floor: float) -> np.ndarray:
+    """|x − median| / (1.4826·MAD) over the last `window` valid values before each row.
+
+    The scale is at least `floor` times the window's range (or, for a flat window, of its level's magnitude, or 1),
+    so a change in a flat series scores high but finite. 0 until there are three values.
+    """
+    n = x.shape[0]
+    z = np.zeros(n)
+    ordered = np.empty(window)
+    ring = np.empty(window)
+    count = 0
+    head = 0
+    for i in range(n):
+        v = x[i]
+        if math.isnan(v):
+            continue
+        if count >= 3:
+            centre = 0.5 * (ordered[(count - 1) // 2] + ordered[count // 2])
+            mad = _kth_deviation(ordered, count, centre, count // 2)
+            if count % 2 == 0:
+                mad = 0.5 * (mad + _kth_deviation(ordered, count, centre, count // 2 - 1))
+            spread = ordered[count - 1] - ordered[0]
+            if spread <= 0.0:
+                spread = abs(centre) if centre != 0.0 else 1.0
+            z[i] = abs(v - centre) / max(MAD_TO_SIGMA * mad, floor * spread)
+        if count == window:
+            _replace_sorted(ordered, count, ring[head], v)
+        else:
+            _insert_sorted(ordered, count, v)
+            count += 1
+        ring[head] = v
+        head = (head + 1) % window
+    return z
+
+
+@njit(cache=True)
+def ewma_z(x: np.ndarray, alpha: float, warmup: int) -> np.ndarray:
+    """|x − EWMA| / EW standard deviation, both from the rows before; 0 during the first `warmup` valid rows."""
+    n = x.shape[0]
+    z = np.zeros(n)
+    mean = 0.0
+    var = 0.0
+    seen = 0
+    for i in range(n):
+        v = x[i]
+        if math.isnan(v):
+            continue
+        if seen == 0:
+            mean = v
+        else:
+            d = v - mean
+            if seen >= warmup:
+                z[i] = abs(d) / math.sqrt(var + 1e-12 * (1.0 + mean * mean))
+            mean += alpha * d
+            var = (1.0 - alpha) * (var + alpha * d * d)
+        seen += 1
+    return z
+
+
+@njit(cache=True)
+def seasonal_z(x: np.ndarray, period: int, alpha: float, beta: float) -> np.ndarray:
+    """|residual| / EW residual deviation, residual = x − (level + the phase's seasonal offset), Holt–Winters style.
+
+    The level follows an EWMA (`alpha`), each phase of the period keeps an EW offset (`beta`); scores start after
+    two periods.
+    """
+    n = x.shape[0]
+    z = np.zeros(n)
+    offset = np.zeros(period)
+    level = 0.0
+    var = 0.0
+    seen = 0
+    for i in range(n):
+        v = x[i]
+        if math.isnan(v):
+            continue
+        phase = i % period
+        if seen == 0:
+            level = v
+        expected = level + offset[phase]
+        r = v - expected
+        if seen >= 2 * period:
+            z[i] = abs(r) / math.sqrt(var + 1e-12 * (1.0 + level * level))
+        if seen >= period:
+            var = (1.0 - alpha) * (var + alpha * r * r)
+        level += alpha * (v - offset[phase] - level)
+        if seen >= period:
+            offset[phase] += beta * (v - level - offset[phase])
+        else:
+            offset[phase] = v - level
+        seen += 1
+    return z
+
+
+@njit(cache=True)
+def _nearest_in_sorted(b: np.ndarray, n: int, v: float) -> float:
+    """Distance from v to the nearest of sorted b[:n] (inf when n is 0)."""
+    lo, hi = 0, n
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if b[mid] < v:
+            lo = mid + 1
+        else:
+            hi = mid
+    best = np.inf
+    if lo < n:
+        best = b[lo] - v
+    if lo > 0 and v - b[lo - 1] < best:
+        best = v - b[lo - 1]
+    return best
+
+
+@njit(cache=True)
+def _nearest_pair(pairs: np.ndarray, n_pairs: int, first: float, second: float) -> float:
+    """Euclidean distance from (first, second) to the nearest of pairs[:n_pairs] (inf when there is none)."""
+    best = np.inf
+    for s in range(n_pairs):
+        a = second - pairs[s, 1]
+        d = a * a
+        if d < best:
+            b = first - pairs[s, 0]
+            best = min(best, d + b * b)
+    return math.sqrt(best) if best < np.inf else np.inf
+
+
+@njit(cache=True)
+def _louder_than_recent(values: np.ndarray, t: int, rows: int) -> bool:
+    """Whether values[t] exceeds each of the `rows` values before it."""
+    for s in range(max(0, t - rows), t):
+        if values[s] >= values[t]:
+            return False
+    return True
+
+
+@njit(cache=True)
+def novelty(x: np.ndarray, history: int, pair_weight: float, decay: float, warmup: int, quiet: int) -> np.ndarray:
+    """How new each value is, against the last `history` rows; 0 where nothing new happens.
+
+    Two distances: from the value to the nearest earlier value, and from the (previous, current) pair to the nearest
+    earlier pair. Each is divided by the largest such distance seen before (decaying by `decay` a row, from row
+    `warmup` on); the novelty is the larger of the two ratios, the pair's weighted by `pair_weight`. A novelty is kept
+    only where it exceeds every novelty of the previous `quiet` rows (elsewhere 0), so a lasting change is reported
+    when it starts. Rows with NaN get 0, change no state and end a pair.
+    """
+    n = x.shape[0]
+    out = np.zeros(n)
+    combined = np.zeros(n)
+    ordered = np.empty(history)
+    ring = np.empty(history)
+    pairs = np.empty((history, 2))
+    count = 0
+    head = 0
+    n_pairs = 0
+    pair_head = 0
+    peak_value = 0.0
+    peak_pair = 0.0
+    seen = 0
+    previous = np.nan
+    for t in range(n):
+        v = x[t]
+        if math.isnan(v):
+            previous = np.nan
+            continue
+        d_value = _nearest_in_sorted(ordered, count, v)
+        d_pair = np.inf if math.isnan(previous) else _nearest_pair(pairs, n_pairs, previous, v)
+        c = 0.0
+        if seen >= warmup:
+            if d_value < np.inf and peak_value > 0.0:
+                c = d_value / peak_value
+            if d_pair < np.inf and peak_pair > 0.0:
+                c = max(c, pair_weight * d_pair / peak_pair)
+        combined[t] = c
+        if c > 0.0 and _louder_than_recent(combined, t, quiet):
+            out[t] = c
+        if d_value < np.inf:
+            peak_value = max(peak_value * decay, d_value)
+        if d_pair < np.inf:
+            peak_pair = max(peak_pair * decay, d_pair)
+        seen += 1
+        # the pair (x[t-2], x[t-1]) becomes comparable from the next row on
+        if t >= 2 and not math.isnan(x[t - 1]) and not math.isnan(x[t - 2]):
+            pairs[pair_head, 0] = x[t - 2]
+            pairs[pair_head, 1] = x[t - 1]
+            pair_head = (pair_head + 1) % history
+            n_pairs = min(n_pairs + 1, history)
+        if count == history:
+            _replace_sorted(ordered, count, ring[head], v)
+        else:
+            _insert_sorted(ordered, count, v)
+            count += 1
+        ring[head] = v
+        head = (head + 1) % history
+        previous = v
+    return out

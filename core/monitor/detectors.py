@@ -1,0 +1,133 @@
+"""Streaming anomaly detectors over one metric: each score at row i uses rows ≤ i only, and lies in [0, 1].
+
+Every detector maps its raw statistic r to r / (r + scale), so 0.5 is its alert level: `scale` is the raw level that
+maximised the NAB standard score on the dev files (see `bench/nab.py`). Scores are computed by numba kernels in
+`_kernels.py`; NaN rows score 0.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from core.monitor import _kernels
+
+ALERT_LEVEL = 0.5
+
+
+def _as_series(values: np.ndarray) -> np.ndarray:
+    series = np.ascontiguousarray(values, dtype=np.float64)
+    if series.ndim != 1:
+        raise ValueError("a detector scores one metric: pass a 1-D array")
+    return series
+
+
+def _bounded(raw: np.ndarray, scale: float) -> np.ndarray:
+    return raw / (raw + scale)
+
+
+def _positive(name: str, value: float) -> None:
+    if not value > 0:
+        raise ValueError(f"{name} must be positive, got {value}")
+
+
+@dataclass(frozen=True)
+class RobustDetector:
+    """Distance from the rolling median in rolling MADs (the scale floored at `floor` times the window's range).
+
+    The default window is a day of 5-minute samples plus one: odd, so the median and MAD are single values.
+    """
+
+    window: int = 289
+    floor: float = 0.2
+    scale: float = 5.0
+    name: str = "robust"
+
+    def __post_init__(self) -> None:
+        if self.window < 3:
+            raise ValueError(f"window must be at least 3 rows, got {self.window}")
+        _positive("floor", self.floor)
+        _positive("scale", self.scale)
+
+    def score(self, values: np.ndarray, step_seconds: float = 1.0) -> np.ndarray:
+        """Scores of each row; `step_seconds` is unused (the window counts rows)."""
+        return _bounded(_kernels.robust_z(_as_series(values), self.window, self.floor), self.scale)
+
+
+@dataclass(frozen=True)
+class SeasonalDetector:
+    """Residual from a Holt–Winters level and per-phase offset with period `period_seconds`, in EW deviations.
+
+    Scores start after two periods; with fewer rows every score is 0.
+    """
+
+    period_seconds: float = 86_400.0
+    alpha: float = 0.01
+    beta: float = 0.2
+    scale: float = 6.0
+    name: str = "seasonal"
+
+    def __post_init__(self) -> None:
+        _positive("period_seconds", self.period_seconds)
+        _positive("scale", self.scale)
+        for name, value in (("alpha", self.alpha), ("beta", self.beta)):
+            if not 0 < value < 1:
+                raise ValueError(f"{name} must lie in (0, 1), got {value}")
+
+    def period_rows(self, step_seconds: float) -> int:
+        """The period in rows for samples `step_seconds` apart (at least 2)."""
+        _positive("step_seconds", step_seconds)
+        return max(2, round(self.period_seconds / step_seconds))
+
+    def score(self, values: np.ndarray, step_seconds: float = 1.0) -> np.ndarray:
+        """Scores of each row of samples `step_seconds` apart."""
+        period = self.period_rows(step_seconds)
+        raw = _kernels.seasonal_z(_as_series(values), period, self.alpha, self.beta)
+        return _bounded(raw, self.scale)
+
+
+@dataclass(frozen=True)
+class NoveltyDetector:
+    """How far a value, or the pair (previous, current), lies from everything in the last `history` rows, relative
+    to the largest such distance seen before; reported when it rises above the previous `quiet` rows' novelties.
+
+    Our strongest NAB detector: a change of level or of pattern scores once, when it starts.
+    """
+
+    history: int = 4000
+    pair_weight: float = 0.05
+    decay: float = 0.9999
+    warmup: int = 50
+    quiet: int = 80
+    scale: float = 0.04
+    name: str = "novelty"
+
+    def __post_init__(self) -> None:
+        if self.history < 2:
+            raise ValueError(f"history must be at least 2 rows, got {self.history}")
+        if self.warmup < 0 or self.quiet < 0:
+            raise ValueError("warmup and quiet are row counts and cannot be negative")
+        if not 0 < self.decay <= 1:
+            raise ValueError(f"decay must lie in (0, 1], got {self.decay}")
+        _positive("pair_weight", self.pair_weight)
+        _positive("scale", self.scale)
+
+    def score(self, values: np.ndarray, step_seconds: float = 1.0) -> np.ndarray:
+        """Scores of each row; `step_seconds` is unused (windows count rows)."""
+        raw = _kernels.novelty(_as_series(values), self.history, self.pair_weight, self.decay, self.warmup, self.quiet)
+        return _bounded(raw, self.scale)
+
+
+Detector = RobustDetector | SeasonalDetector | NoveltyDetector
+DETECTORS: dict[str, Detector] = {d.name: d for d in (RobustDetector(), SeasonalDetector(), NoveltyDetector())}
+
+
+def anomaly_rate(scores: np.ndarray, window: int, level: float = ALERT_LEVEL) -> np.ndarray:
+    """The share of the last `window` rows (fewer at the start) whose score reaches `level`."""
+    if window < 1:
+        raise ValueError(f"window must be at least 1 row, got {window}")
+    hits = np.cumsum(np.asarray(scores) >= level, dtype=np.float64)
+    counts = np.minimum(np.arange(1, len(hits) + 1), window)
+    lagged = np.concatenate([np.zeros(window), hits])[: len(hits)]
+    return (hits - lagged) / counts

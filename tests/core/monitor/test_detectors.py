@@ -1,0 +1,202 @@
+"""The detector kernels against plain Python references, and the streaming (online) property."""
+
+from __future__ import annotations
+
+import math
+import statistics
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from core.monitor import _kernels
+from core.monitor.detectors import (
+    DETECTORS,
+    NoveltyDetector,
+    RobustDetector,
+    SeasonalDetector,
+    anomaly_rate,
+)
+
+values = st.lists(
+    st.one_of(
+        st.sampled_from([0.0, 1.0, 1.0, 2.5, -3.0, 100.0]),
+        st.floats(-1e3, 1e3, allow_nan=False),
+        st.just(math.nan),
+    ),
+    min_size=0,
+    max_size=80,
+)
+
+
+def robust_z_reference(x: list[float], window: int, floor: float) -> list[float]:
+    out, kept = [], []
+    for v in x:
+        score = 0.0
+        if not math.isnan(v):
+            recent = kept[-window:]
+            if len(recent) >= 3:
+                centre = statistics.median(recent)
+                mad = statistics.median([abs(r - centre) for r in recent])
+                spread = max(recent) - min(recent)
+                if spread <= 0:
+                    spread = abs(centre) if centre != 0 else 1.0
+                score = abs(v - centre) / max(1.4826 * mad, floor * spread)
+            kept.append(v)
+        out.append(score)
+    return out
+
+
+def ewma_z_reference(x: list[float], alpha: float, warmup: int) -> list[float]:
+    out, mean, var, seen = [], 0.0, 0.0, 0
+    for v in x:
+        score = 0.0
+        if not math.isnan(v):
+            if seen == 0:
+                mean = v
+            else:
+                d = v - mean
+                if seen >= warmup:
+                    score = abs(d) / math.sqrt(var + 1e-12 * (1 + mean * mean))
+                mean += alpha * d
+                var = (1 - alpha) * (var + alpha * d * d)
+            seen += 1
+        out.append(score)
+    return out
+
+
+def seasonal_z_reference(x: list[float], period: int, alpha: float, beta: float) -> list[float]:
+    out, offset, level, var, seen = [], [0.0] * period, 0.0, 0.0, 0
+    for i, v in enumerate(x):
+        score = 0.0
+        if not math.isnan(v):
+            phase = i % period
+            if seen == 0:
+                level = v
+            r = v - (level + offset[phase])
+            if seen >= 2 * period:
+                score = abs(r) / math.sqrt(var + 1e-12 * (1 + level * level))
+            if seen >= period:
+                var = (1 - alpha) * (var + alpha * r * r)
+            level += alpha * (v - offset[phase] - level)
+            offset[phase] = offset[phase] + beta * (v - level - offset[phase]) if seen >= period else v - level
+            seen += 1
+        out.append(score)
+    return out
+
+
+def novelty_reference(x: list[float], history: int, weight: float, decay: float, *, warmup: int, quiet: int) -> list:
+    out, combined = [0.0] * len(x), [0.0] * len(x)
+    kept: list[float] = []  # valid values, oldest first
+    pairs: list[tuple[float, float]] = []  # pairs of consecutive valid rows, by the row they end on
+    peak_value = peak_pair = 0.0
+    seen = 0
+    for t, v in enumerate(x):
+        if math.isnan(v):
+            continue
+        recent = kept[-history:]
+        d_value = min((abs(v - r) for r in recent), default=math.inf)
+        d_pair = math.inf
+        if t >= 1 and not math.isnan(x[t - 1]):
+            candidates = pairs[-history:]
+            d_pair = min((math.sqrt((v - b) ** 2 + (x[t - 1] - a) ** 2) for a, b in candidates), default=math.inf)
+        c = 0.0
+        if seen >= warmup:
+            if d_value < math.inf and peak_value > 0:
+                c = d_value / peak_value
+            if d_pair < math.inf and peak_pair > 0:
+                c = max(c, weight * d_pair / peak_pair)
+        combined[t] = c
+        if c > 0 and all(combined[s] < c for s in range(max(0, t - quiet), t)):
+            out[t] = c
+        if d_value < math.inf:
+            peak_value = max(peak_value * decay, d_value)
+        if d_pair < math.inf:
+            peak_pair = max(peak_pair * decay, d_pair)
+        seen += 1
+        if t >= 2 and not math.isnan(x[t - 1]) and not math.isnan(x[t - 2]):
+            pairs.append((x[t - 2], x[t - 1]))
+        kept.append(v)
+    return out
+
+
+def _close(got: np.ndarray, want: list[float]) -> None:
+    np.testing.assert_allclose(got, np.array(want, dtype=np.float64), rtol=1e-9, atol=1e-12)
+
+
+@settings(max_examples=300, deadline=None)
+@given(values, st.integers(3, 12), st.sampled_from([0.05, 0.2, 1.0]))
+def test_robust_z_matches_reference(x: list[float], window: int, floor: float) -> None:
+    _close(_kernels.robust_z(np.array(x, dtype=np.float64), window, floor), robust_z_reference(x, window, floor))
+
+
+@settings(max_examples=200, deadline=None)
+@given(values, st.sampled_from([0.01, 0.3]), st.integers(0, 5))
+def test_ewma_z_matches_reference(x: list[float], alpha: float, warmup: int) -> None:
+    _close(_kernels.ewma_z(np.array(x, dtype=np.float64), alpha, warmup), ewma_z_reference(x, alpha, warmup))
+
+
+@settings(max_examples=200, deadline=None)
+@given(values, st.integers(2, 7), st.sampled_from([0.01, 0.3]), st.sampled_from([0.2, 0.5]))
+def test_seasonal_z_matches_reference(x: list[float], period: int, alpha: float, beta: float) -> None:
+    got = _kernels.seasonal_z(np.array(x, dtype=np.float64), period, alpha, beta)
+    _close(got, seasonal_z_reference(x, period, alpha, beta))
+
+
+@settings(max_examples=300, deadline=None)
+@given(values, st.integers(2, 10), st.sampled_from([0.05, 1.0]), st.sampled_from([1.0, 0.9]), st.integers(0, 4))
+def test_novelty_matches_reference(x: list[float], history: int, weight: float, decay: float, quiet: int) -> None:
+    got = _kernels.novelty(np.array(x, dtype=np.float64), history, weight, decay, 2, quiet)
+    _close(got, novelty_reference(x, history, weight, decay, warmup=2, quiet=quiet))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.floats(-50, 50, allow_nan=False), min_size=2, max_size=300), st.data())
+def test_every_detector_is_online(x: list[float], data: st.DataObject) -> None:
+    """The score at row i depends on rows <= i only: changing later rows changes nothing before them."""
+    series = np.array(x)
+    cut = data.draw(st.integers(1, len(x) - 1))
+    altered = series.copy()
+    altered[cut:] = data.draw(st.floats(-1e6, 1e6, allow_nan=False))
+    for detector in (RobustDetector(window=9), SeasonalDetector(period_seconds=5.0), NoveltyDetector(history=20)):
+        before, after = detector.score(series, 1.0), detector.score(altered, 1.0)
+        np.testing.assert_array_equal(before[:cut], after[:cut])
+        assert np.all((before >= 0) & (before <= 1))
+
+
+def test_level_shift_is_flagged_once_when_it_starts() -> None:
+    rng = np.random.default_rng(1)
+    series = np.concatenate([10 + rng.normal(0, 1, 600), 40 + rng.normal(0, 1, 300)])
+    scores = DETECTORS["novelty"].score(series)
+    assert scores.argmax() == 600 and scores[600] > 0.9
+    assert not np.any(scores[601:700] >= 0.5)  # the new level is known after its first rows: no alert storm
+    robust = DETECTORS["robust"].score(series)
+    assert robust[600] >= 0.5 and robust[:600].max() < robust[600]
+
+
+def test_anomaly_rate_is_the_share_of_recent_alerts() -> None:
+    scores = np.array([0.9, 0.1, 0.6, 0.2, 0.2, 0.7])
+    np.testing.assert_allclose(anomaly_rate(scores, 3), [1, 1 / 2, 2 / 3, 1 / 3, 1 / 3, 1 / 3])
+    with pytest.raises(ValueError):
+        anomaly_rate(scores, 0)
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: RobustDetector(window=2),
+        lambda: SeasonalDetector(alpha=1.5),
+        lambda: SeasonalDetector(period_seconds=0),
+        lambda: NoveltyDetector(decay=0),
+        lambda: NoveltyDetector(quiet=-1),
+    ],
+)
+def test_bad_parameters_are_refused(make) -> None:
+    with pytest.raises(ValueError):
+        make()
+
+
+def test_two_dimensional_input_is_refused() -> None:
+    with pytest.raises(ValueError, match="1-D"):
+        DETECTORS["robust"].score(np.zeros((3, 3)))

@@ -1,0 +1,91 @@
+"""The NAB scorer against the published per-file scores, and its threshold sweep against brute force."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from core.monitor import nab
+
+
+def _corpus(shared_data: Path) -> nab.Corpus:
+    root = shared_data / "nab"
+    return nab.Corpus.load(root / "data", root / "labels" / "combined_windows.json")
+
+
+def test_scorer_reproduces_every_published_per_file_score(shared_data: Path) -> None:
+    compared, worst = nab.reproduce_published(_corpus(shared_data), shared_data / "nab" / "results")
+    assert compared == 276  # 4 detectors x 3 profiles x 23 files with per-row outputs
+    assert worst <= 1e-9  # the published scores carry 12 significant digits
+
+
+def test_published_scoreboard_normalisation(shared_data: Path) -> None:
+    """Summing the published per-file scores and normalising gives the published dev scoreboard."""
+    import pandas as pd
+
+    corpus = _corpus(shared_data)
+    published = pd.read_csv(shared_data / "nab" / "results" / "published_per_file_scores_dev.csv")
+    board = pd.read_csv(shared_data / "nab" / "results" / "scoreboard_dev_subset.csv").set_index("detector")
+    rows = []
+    for name in corpus.files():
+        timestamps = corpus.read(name)["timestamp"].tolist()
+        rows.append(corpus.scored_rows(name, timestamps))
+    for profile in nab.PROFILES:
+        total = published[(published.Detector == "numenta") & (published.Profile == profile.name)].Score.sum()
+        assert round(nab.normalised(total, rows, profile), 1) == board.loc["numenta", f"dev_{profile.name}"]
+
+
+def test_scaled_sigmoid_edges() -> None:
+    assert nab.scaled_sigmoid(-1.0) == 2.0 / (1.0 + math.exp(-5.0)) - 1.0
+    assert nab.scaled_sigmoid(0.0) == 0.0
+    assert nab.scaled_sigmoid(3.5) == -1.0
+    assert nab.probation_rows(4032) == 604 and nab.probation_rows(10_000) == 750
+
+
+def test_window_edge_that_is_no_timestamp_is_an_error() -> None:
+    try:
+        nab.window_rows(["2020-01-01 00:00:00"], [["2020-01-01 00:00:00", "2020-01-02 00:00:00"]])
+    except ValueError as error:
+        assert "2020-01-02 00:00:00" in str(error)
+    else:
+        raise AssertionError("a missing window edge must be refused")
+
+
+files = st.tuples(
+    st.integers(20, 120).flatmap(
+        lambda n: st.tuples(
+            st.just(n),
+            st.lists(st.tuples(st.integers(0, n - 1), st.integers(1, 15)), max_size=3),
+            st.lists(st.sampled_from([0.0, 0.1, 0.25, 0.5, 0.75, 0.9, 1.0]), min_size=n, max_size=n),
+        )
+    )
+)
+
+
+def _windows(n: int, raw: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    windows, last = [], -1
+    for start, width in sorted(raw):
+        if start > last + 1 and start + width - 1 < n:
+            windows.append((start, start + width - 1))
+            last = start + width - 1
+    return windows
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(files, min_size=1, max_size=4))
+def test_sweep_finds_the_best_threshold(corpus: list) -> None:
+    """The exact sweep agrees with scoring every candidate threshold file by file."""
+    runs = []
+    for ((n, raw_windows, scores),) in corpus:
+        runs.append((nab.scored_rows(n, _windows(n, raw_windows)), np.array(scores)))
+    for profile in nab.PROFILES:
+        threshold, total = nab.best_threshold(runs, profile)
+        candidates = sorted({float(s) for _, scores in runs for s in scores} | {math.inf}, reverse=True)
+        totals = {t: sum(nab.score_file(rows, scores, t, profile).score for rows, scores in runs) for t in candidates}
+        best = max(totals.values())
+        assert math.isclose(total, best, abs_tol=1e-9)
+        assert math.isclose(totals[threshold], best, abs_tol=1e-9)
