@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import BinaryIO, Literal
 
@@ -59,8 +59,49 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             PRIMARY KEY (kind, name)
         )""",
     ),
+    (
+        "CREATE TABLE host_samples (ts TIMESTAMP NOT NULL, metric VARCHAR NOT NULL, value DOUBLE)",
+        """CREATE TABLE host_rollups (
+            minute TIMESTAMP NOT NULL,
+            metric VARCHAR NOT NULL,
+            samples INTEGER NOT NULL,
+            mean DOUBLE,
+            low DOUBLE,
+            high DOUBLE,
+            PRIMARY KEY (minute, metric)
+        )""",
+        """CREATE TABLE host_processes (
+            ts TIMESTAMP NOT NULL, pid INTEGER NOT NULL, name VARCHAR, username VARCHAR,
+            cpu_percent DOUBLE, memory_percent DOUBLE
+        )""",
+        """CREATE TABLE alert_rules (
+            name VARCHAR PRIMARY KEY,
+            metric VARCHAR NOT NULL,
+            threshold DOUBLE NOT NULL,
+            duration_s DOUBLE NOT NULL,
+            hysteresis DOUBLE NOT NULL,
+            severity VARCHAR NOT NULL,
+            action VARCHAR NOT NULL,
+            enabled BOOLEAN NOT NULL
+        )""",
+        "CREATE SEQUENCE alert_ids",
+        """CREATE TABLE alerts (
+            id BIGINT PRIMARY KEY DEFAULT nextval('alert_ids'),
+            rule VARCHAR NOT NULL,
+            metric VARCHAR NOT NULL,
+            severity VARCHAR NOT NULL,
+            message VARCHAR NOT NULL,
+            action VARCHAR NOT NULL,
+            started_at TIMESTAMP NOT NULL,
+            ended_at TIMESTAMP,
+            peak DOUBLE,
+            acknowledged_at TIMESTAMP
+        )""",
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
+HOST_PROCESS_COLUMNS = ("ts", "pid", "name", "username", "cpu_percent", "memory_percent")
+ALERT_RULE_COLUMNS = ("name", "metric", "threshold", "duration_s", "hysteresis", "severity", "action", "enabled")
 
 Source = str | os.PathLike[str] | bytes | BinaryIO
 BadRows = Literal["fail", "skip"]
@@ -463,6 +504,120 @@ class Warehouse:
         if row is None:
             raise WarehouseError(f"There is no saved scenario named {name!r}.")
         return row[0]
+
+    # -- host monitoring -------------------------------------------------------------------------------------
+    def append_host_samples(self, samples: pd.DataFrame, processes: pd.DataFrame | None = None) -> None:
+        """Append metric samples (ts, metric, value) and process snapshots in one transaction."""
+        with self.transaction() as cur:
+            if len(samples):
+                cur.register("_new_samples", samples[["ts", "metric", "value"]])
+                cur.execute("INSERT INTO host_samples SELECT ts, metric, value FROM _new_samples")
+                cur.unregister("_new_samples")
+            if processes is not None and len(processes):
+                cur.register("_new_processes", processes[list(HOST_PROCESS_COLUMNS)])
+                cur.execute(f"INSERT INTO host_processes SELECT {', '.join(HOST_PROCESS_COLUMNS)} FROM _new_processes")
+                cur.unregister("_new_processes")
+
+    def host_metrics(self) -> list[str]:
+        """Names of the metrics with raw samples or roll-ups, sorted."""
+        rows = self.cursor().execute(
+            "SELECT DISTINCT metric FROM host_samples UNION SELECT DISTINCT metric FROM host_rollups ORDER BY 1"
+        )
+        return [r[0] for r in rows.fetchall()]
+
+    def host_series(self, metrics: list[str], since: datetime, until: datetime | None = None) -> pd.DataFrame:
+        """Samples (ts, metric, value) of some metrics since a time: raw where kept, 1-minute means before that."""
+        until = until or datetime(9999, 1, 1)
+        return self.query(
+            """WITH raw AS (
+                   SELECT ts, metric, value FROM host_samples
+                   WHERE metric IN (SELECT unnest($metrics)) AND ts >= $since AND ts <= $until),
+               first_raw AS (SELECT metric, min(ts) AS t0 FROM raw GROUP BY metric)
+               SELECT * FROM raw
+               UNION ALL
+               SELECT r.minute AS ts, r.metric, r.mean AS value FROM host_rollups r
+               LEFT JOIN first_raw f USING (metric)
+               WHERE r.metric IN (SELECT unnest($metrics)) AND r.minute >= $since AND r.minute <= $until
+                 AND (f.t0 IS NULL OR r.minute < date_trunc('minute', f.t0))
+               ORDER BY metric, ts""",
+            {"metrics": list(metrics), "since": since, "until": until},
+        )
+
+    def latest_processes(self) -> pd.DataFrame:
+        """The most recent process snapshot, busiest first."""
+        return self.query(
+            f"""SELECT {", ".join(HOST_PROCESS_COLUMNS)} FROM host_processes
+                WHERE ts = (SELECT max(ts) FROM host_processes) ORDER BY cpu_percent DESC, memory_percent DESC"""
+        )
+
+    def host_sample_count(self) -> int:
+        """Raw samples held."""
+        return int(self.cursor().execute("SELECT count(*) FROM host_samples").fetchone()[0])
+
+    def apply_host_retention(self, now: datetime, raw_for: timedelta, rollups_for: timedelta) -> None:
+        """Roll raw samples up into 1-minute rows, drop raw samples and process snapshots older than `raw_for`
+        and roll-ups older than `rollups_for`, in one transaction."""
+        with self.transaction() as cur:
+            cur.execute(
+                """INSERT OR REPLACE INTO host_rollups
+                   SELECT date_trunc('minute', ts), metric, count(value), avg(value), min(value), max(value)
+                   FROM host_samples
+                   WHERE ts >= coalesce((SELECT max(minute) FROM host_rollups), TIMESTAMP '1970-01-01')
+                   GROUP BY ALL""",
+            )
+            cur.execute("DELETE FROM host_samples WHERE ts < ?", [now - raw_for])
+            cur.execute("DELETE FROM host_processes WHERE ts < ?", [now - raw_for])
+            cur.execute("DELETE FROM host_rollups WHERE minute < ?", [now - rollups_for])
+
+    def alert_rules(self) -> pd.DataFrame:
+        """Every alert rule, by name."""
+        return self.query(f"SELECT {', '.join(ALERT_RULE_COLUMNS)} FROM alert_rules ORDER BY name")
+
+    def replace_alert_rules(self, rules: pd.DataFrame) -> None:
+        """Replace the whole rule set (the rules editor saves this way), all or nothing."""
+        with self.transaction() as cur:
+            cur.execute("DELETE FROM alert_rules")
+            if len(rules):
+                cur.register("_new_rules", rules[list(ALERT_RULE_COLUMNS)])
+                cur.execute(f"INSERT INTO alert_rules SELECT {', '.join(ALERT_RULE_COLUMNS)} FROM _new_rules")
+                cur.unregister("_new_rules")
+
+    def open_alert(
+        self, *, rule: str, metric: str, severity: str, message: str, action: str, started_at: datetime, peak: float
+    ) -> int:
+        """Record a new alert and return its id."""
+        with self.transaction() as cur:
+            row = cur.execute(
+                """INSERT INTO alerts (rule, metric, severity, message, action, started_at, peak)
+                   VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id""",
+                [rule, metric, severity, message, action, started_at, peak],
+            ).fetchone()
+        return int(row[0])
+
+    def update_alert(self, alert_id: int, peak: float, ended_at: datetime | None = None) -> None:
+        """Raise an alert's peak, and close it if `ended_at` is given."""
+        with self.transaction() as cur:
+            cur.execute(
+                "UPDATE alerts SET peak = greatest(peak, ?), ended_at = coalesce(?, ended_at) WHERE id = ?",
+                [peak, ended_at, alert_id],
+            )
+
+    def acknowledge_alert(self, alert_id: int, when: datetime) -> None:
+        """Mark an alert acknowledged (once; later acknowledgements keep the first time)."""
+        with self.transaction() as cur:
+            cur.execute(
+                "UPDATE alerts SET acknowledged_at = coalesce(acknowledged_at, ?) WHERE id = ?", [when, alert_id]
+            )
+
+    def alerts(self, since: datetime | None = None, open_only: bool = False) -> pd.DataFrame:
+        """Alerts started since a time (all when None), newest first; `open_only` keeps those not ended."""
+        return self.query(
+            """SELECT id, rule, metric, severity, message, action, started_at, ended_at, peak, acknowledged_at
+               FROM alerts WHERE started_at >= coalesce($since, TIMESTAMP '1970-01-01')
+                 AND (NOT $open_only OR ended_at IS NULL)
+               ORDER BY started_at DESC, id DESC""",
+            {"since": since, "open_only": open_only},
+        )
 
     # -- CSV -------------------------------------------------------------------------------------------------
     def preview_csv(

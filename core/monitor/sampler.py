@@ -1,0 +1,228 @@
+"""The host sampler: psutil readings every second into the warehouse, in batches, with alerts and retention.
+
+One sampler per process (the app owns it with `st.cache_resource`). A background thread reads system-wide counters
+every `interval` seconds and the process table every `process_every` seconds (it costs 35–80 ms), writes batches
+every `flush_every` seconds, evaluates the alert rules on every reading, and applies retention (raw for a day,
+1-minute roll-ups for 30 days) every `retention_every` seconds. Its own CPU time is measured: `overhead()`.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+import pandas as pd
+import psutil
+
+from core.monitor.alerts import DEFAULT_RULES, AlertEngine, AlertEvent, AlertRule, rules_frame, rules_from_frame
+from core.monitor.detectors import RobustDetector, anomaly_rate
+from core.warehouse import Warehouse
+
+log = logging.getLogger(__name__)
+TOP_PROCESSES = 15
+ANOMALY_METRICS = ("cpu.total", "memory.used_percent")
+ANOMALY_HISTORY = 900  # readings scored for the anomaly-rate metrics
+ANOMALY_RATE_WINDOW = 60  # readings per anomaly-rate value
+
+
+RULES_SEEDED_KEY = "monitor.default_rules_seeded"
+
+
+def seed_default_rules(warehouse: Warehouse) -> None:
+    """Give a new warehouse the default alert rules, once (a rule set the analyst emptied stays empty)."""
+    if warehouse.get_meta(RULES_SEEDED_KEY) is None:
+        with warehouse.transaction():
+            warehouse.replace_alert_rules(rules_frame(DEFAULT_RULES))
+            warehouse.set_meta(RULES_SEEDED_KEY, "1")
+
+
+def utc_now() -> datetime:
+    """Now in UTC, naive (as the warehouse stores times)."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+@dataclass
+class HostReader:
+    """System-wide psutil readings; I/O and network counters become rates per second between two readings."""
+
+    disk_path: str = "/"
+    _last_counters: tuple[float, dict[str, float]] | None = None
+
+    def read(self) -> dict[str, float]:
+        """One reading of every metric (rates appear from the second reading on)."""
+        values: dict[str, float] = {"cpu.total": psutil.cpu_percent(interval=None)}
+        for core, percent in enumerate(psutil.cpu_percent(interval=None, percpu=True)):
+            values[f"cpu.core{core}"] = percent
+        load1, load5, load15 = psutil.getloadavg()
+        values |= {"load.1m": load1, "load.5m": load5, "load.15m": load15}
+        memory = psutil.virtual_memory()
+        values |= {"memory.used_percent": memory.percent, "memory.available_gib": memory.available / 2**30}
+        values["swap.used_percent"] = psutil.swap_memory().percent
+        values["disk.used_percent"] = psutil.disk_usage(self.disk_path).percent
+        values |= self._rates()
+        return values
+
+    def _rates(self) -> dict[str, float]:
+        counters: dict[str, float] = {}
+        disk = psutil.disk_io_counters()
+        if disk is not None:
+            counters |= {"disk.read_bytes_per_s": disk.read_bytes, "disk.write_bytes_per_s": disk.write_bytes}
+        net = psutil.net_io_counters()
+        counters |= {"net.recv_bytes_per_s": net.bytes_recv, "net.sent_bytes_per_s": net.bytes_sent}
+        now = time.monotonic()
+        rates: dict[str, float] = {}
+        if self._last_counters is not None:
+            then, previous = self._last_counters
+            elapsed = max(now - then, 1e-6)
+            for name, value in counters.items():
+                if name in previous and value >= previous[name]:  # counters can wrap or reset
+                    rates[name] = (value - previous[name]) / elapsed
+        self._last_counters = (now, counters)
+        return rates
+
+
+def top_processes(limit: int = TOP_PROCESSES) -> pd.DataFrame:
+    """The busiest processes by CPU (psutil caches the processes, so CPU shares are since the previous call)."""
+    rows = []
+    for process in psutil.process_iter(["pid", "name", "username", "cpu_percent", "memory_percent"]):
+        info = process.info
+        rows.append(
+            {
+                "pid": info["pid"],
+                "name": info["name"] or "",
+                "username": info["username"] or "",
+                "cpu_percent": float(info["cpu_percent"] or 0.0),
+                "memory_percent": float(info["memory_percent"] or 0.0),
+            }
+        )
+    frame = pd.DataFrame(rows, columns=["pid", "name", "username", "cpu_percent", "memory_percent"])
+    return frame.sort_values(["cpu_percent", "memory_percent"], ascending=False).head(limit)
+
+
+@dataclass
+class SamplerStats:
+    """What the sampler has done since it started."""
+
+    readings: int = 0
+    flushes: int = 0
+    alerts_opened: int = 0
+    last_error: str = ""
+    cpu_seconds: float = 0.0
+    wall_seconds: float = 0.0
+
+
+@dataclass
+class HostSampler:
+    """Samples the host into a warehouse on a background thread until `stop()`."""
+
+    warehouse: Warehouse
+    interval: float = 1.0
+    process_every: float = 10.0
+    flush_every: float = 5.0
+    retention_every: float = 60.0
+    raw_for: timedelta = timedelta(hours=24)
+    rollups_for: timedelta = timedelta(days=30)
+    reader: HostReader = field(default_factory=HostReader)
+    stats: SamplerStats = field(default_factory=SamplerStats)
+    _stop: threading.Event = field(default_factory=threading.Event)
+    _thread: threading.Thread | None = None
+    _history: dict[str, deque] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not 0.05 <= self.interval <= 3600:
+            raise ValueError(f"interval must lie between 0.05 s and an hour, got {self.interval}")
+        seed_default_rules(self.warehouse)
+        self.engine = AlertEngine(self.warehouse)
+        self.events: deque[AlertEvent] = deque(maxlen=200)
+
+    @property
+    def running(self) -> bool:
+        """Whether the sampling thread is alive."""
+        return self._thread is not None and self._thread.is_alive()
+
+    def start(self) -> None:
+        """Start sampling (no-op when running)."""
+        if self.running:
+            return
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name="ctas-host-sampler", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop sampling after writing what is buffered."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def overhead(self) -> float:
+        """The sampler thread's CPU time as a share of one core over its wall time so far."""
+        return self.stats.cpu_seconds / self.stats.wall_seconds if self.stats.wall_seconds > 0 else 0.0
+
+    def _run(self) -> None:
+        started_cpu, started_wall = time.thread_time(), time.monotonic()
+        samples: list[tuple[datetime, str, float]] = []
+        processes: list[pd.DataFrame] = []
+        next_tick = last_processes = last_flush = last_retention = time.monotonic()
+        last_processes -= self.process_every  # first process snapshot now
+        rules = self._rules()
+        while not self._stop.is_set():
+            now_mono, now = time.monotonic(), utc_now()
+            try:
+                readings = self.reader.read()
+                readings |= self._anomaly_rates(readings)
+                samples.extend((now, name, value) for name, value in readings.items())
+                self.stats.readings += 1
+                if now_mono - last_processes >= self.process_every:
+                    processes.append(top_processes().assign(ts=now))
+                    last_processes = now_mono
+                events = self.engine.evaluate(now, readings, rules)
+                self.events.extend(events)
+                self.stats.alerts_opened += sum(e.kind == "opened" for e in events)
+                if now_mono - last_flush >= self.flush_every:
+                    self._flush(samples, processes)
+                    samples, processes, last_flush = [], [], now_mono
+                    rules = self._rules()
+                if now_mono - last_retention >= self.retention_every:
+                    self.warehouse.apply_host_retention(now, self.raw_for, self.rollups_for)
+                    last_retention = now_mono
+            except Exception as error:  # keep sampling; the page shows the last error
+                self.stats.last_error = f"{type(error).__name__}: {error}"
+                log.exception("host sampler")
+            self.stats.cpu_seconds = time.thread_time() - started_cpu
+            self.stats.wall_seconds = time.monotonic() - started_wall
+            next_tick += self.interval
+            self._stop.wait(max(0.0, next_tick - time.monotonic()))
+        self._flush(samples, processes)
+
+    def _flush(self, samples: list, processes: list[pd.DataFrame]) -> None:
+        if not samples and not processes:
+            return
+        frame = pd.DataFrame(samples, columns=["ts", "metric", "value"])
+        snapshot = pd.concat(processes, ignore_index=True) if processes else None
+        self.warehouse.append_host_samples(frame, snapshot)
+        self.stats.flushes += 1
+
+    def _rules(self) -> list[AlertRule]:
+        try:
+            return rules_from_frame(self.warehouse.alert_rules())
+        except ValueError as error:
+            self.stats.last_error = str(error)
+            return []
+
+    def _anomaly_rates(self, readings: dict[str, float]) -> dict[str, float]:
+        """Percent of the last minute's readings the robust detector flags, for a few key metrics."""
+        rates = {}
+        for metric in ANOMALY_METRICS:
+            if metric not in readings:
+                continue
+            history = self._history.setdefault(metric, deque(maxlen=ANOMALY_HISTORY))
+            history.append(readings[metric])
+            if len(history) >= ANOMALY_RATE_WINDOW:
+                scores = RobustDetector(window=ANOMALY_RATE_WINDOW * 5).score(np.fromiter(history, float))
+                rates[f"anomaly_rate.{metric}"] = 100.0 * float(anomaly_rate(scores, ANOMALY_RATE_WINDOW)[-1])
+        return rates

@@ -1,0 +1,91 @@
+"""Alert rules and the alert engine, on a real warehouse file."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import pandas as pd
+import pytest
+
+from core.monitor.alerts import DEFAULT_RULES, AlertEngine, AlertRule, AlertRuleError, rules_frame, rules_from_frame
+from core.warehouse import Warehouse
+
+T0 = datetime(2026, 11, 23, 12, 0, 0)
+
+
+def _at(seconds: float) -> datetime:
+    return T0 + timedelta(seconds=seconds)
+
+
+def test_rule_fires_after_its_duration_once_and_clears_with_hysteresis(warehouse: Warehouse) -> None:
+    rule = AlertRule("CPU busy", "cpu.total", 80, duration_s=120, hysteresis=5, severity="high", action="look")
+    engine = AlertEngine(warehouse)
+    assert engine.evaluate(_at(0), {"cpu.total": 90}, [rule]) == []
+    assert engine.evaluate(_at(60), {"cpu.total": 95}, [rule]) == []
+    opened = engine.evaluate(_at(120), {"cpu.total": 91}, [rule])
+    assert [e.kind for e in opened] == ["opened"]
+    assert engine.evaluate(_at(125), {"cpu.total": 99}, [rule]) == []  # deduplicated, peak raised
+    assert engine.evaluate(_at(130), {"cpu.total": 77}, [rule]) == []  # inside the hysteresis band
+    closed = engine.evaluate(_at(135), {"cpu.total": 74}, [rule])
+    assert [e.kind for e in closed] == ["closed"]
+    row = warehouse.alerts().iloc[0]
+    assert row.started_at == _at(0) and row.ended_at == _at(135)
+    assert row.peak == 99 and row.severity == "high" and row.action == "look"
+    assert "cpu.total > 80 for 120 s" in row.message
+
+
+def test_a_dip_restarts_the_duration(warehouse: Warehouse) -> None:
+    rule = AlertRule("r", "m", 10, duration_s=30)
+    engine = AlertEngine(warehouse)
+    for second, value in [(0, 11), (20, 9), (25, 11), (50, 12)]:
+        assert engine.evaluate(_at(second), {"m": value}, [rule]) == []
+    assert engine.evaluate(_at(55), {"m": 12}, [rule])[0].kind == "opened"
+
+
+def test_open_alerts_survive_a_restart_and_acknowledgement_is_kept(warehouse: Warehouse) -> None:
+    rule = AlertRule("disk", "disk.used_percent", 90)
+    AlertEngine(warehouse).evaluate(_at(0), {"disk.used_percent": 95}, [rule])
+    restarted = AlertEngine(warehouse)
+    assert restarted.evaluate(_at(10), {"disk.used_percent": 96}, [rule]) == []  # no duplicate after restart
+    alert_id = int(warehouse.alerts(open_only=True).id.iloc[0])
+    warehouse.acknowledge_alert(alert_id, _at(20))
+    warehouse.acknowledge_alert(alert_id, _at(30))
+    assert warehouse.alerts().acknowledged_at.iloc[0] == _at(20)
+    assert restarted.evaluate(_at(40), {"disk.used_percent": 50}, [rule])[0].kind == "closed"
+    assert warehouse.alerts(open_only=True).empty
+
+
+def test_disabled_rules_and_missing_metrics_do_nothing(warehouse: Warehouse) -> None:
+    rule = AlertRule("off", "cpu.total", 1, enabled=False)
+    engine = AlertEngine(warehouse)
+    assert engine.evaluate(_at(0), {"cpu.total": 50}, [rule]) == []
+    assert engine.evaluate(_at(0), {}, [AlertRule("on", "cpu.total", 1)]) == []
+    assert warehouse.alerts().empty
+
+
+def test_rules_round_trip_through_the_warehouse(warehouse: Warehouse) -> None:
+    warehouse.replace_alert_rules(rules_frame(DEFAULT_RULES))
+    assert rules_from_frame(warehouse.alert_rules()) == sorted(DEFAULT_RULES, key=lambda r: r.name)
+
+
+@pytest.mark.parametrize(
+    ("row", "message"),
+    [
+        ({"name": "", "metric": "m", "threshold": 1}, "name"),
+        ({"name": "a", "metric": "", "threshold": 1}, "metric"),
+        ({"name": "a", "metric": "m", "threshold": "high"}, "threshold must be a number"),
+        ({"name": "a", "metric": "m", "threshold": 1, "duration_s": -5}, "negative"),
+        ({"name": "a", "metric": "m", "threshold": 1, "severity": "panic"}, "severity"),
+    ],
+)
+def test_bad_rules_get_clear_messages(row: dict, message: str) -> None:
+    with pytest.raises(AlertRuleError, match=message):
+        rules_from_frame(pd.DataFrame([row]))
+
+
+def test_duplicate_rule_names_are_refused_and_nothing_is_saved(warehouse: Warehouse) -> None:
+    warehouse.replace_alert_rules(rules_frame(DEFAULT_RULES))
+    frame = pd.DataFrame([{"name": "x", "metric": "m", "threshold": 1}] * 2)
+    with pytest.raises(AlertRuleError, match="unique"):
+        rules_from_frame(frame)
+    assert len(warehouse.alert_rules()) == len(DEFAULT_RULES)
