@@ -9,6 +9,7 @@ from pathlib import Path
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
+from streamlit.runtime.pages_manager import PagesManager
 
 from core.report import Report, ReportError, figure_png, report_file_name, safe_csv
 from core.samples import load_samples
@@ -26,8 +27,22 @@ def _open(path: str) -> Warehouse:
     return warehouse
 
 
+def _leave_legacy_pages_mode() -> None:
+    """Rerun through app.py if Streamlit ran a page directly as a legacy `pages/` app.
+
+    Until the first `st.navigation` call in a process, Streamlit treats a `pages/` folder beside the main script as
+    its old multipage mode: a first visitor arriving on a deep link (say /host_monitor) gets the page alone, with
+    the folder's file names as navigation and without app.py's sidebar, and so does everyone after them. CTAS
+    navigates with `st.navigation` only, so the flag is cleared and the run restarted through app.py.
+    """
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
+
 def warehouse() -> Warehouse:
     """This process's warehouse; stops the page with a clear message if it cannot be opened."""
+    _leave_legacy_pages_mode()
     try:
         return _open(resolve_path())
     except WarehouseError as exc:

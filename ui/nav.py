@@ -44,7 +44,13 @@ THREAT_MAP = PageSpec(
     ":material/public:",
     "Events on H3 hexagons: Gi* hot spots, clusters, trends over time, threat scores per cell.",
 )
-PAGES = (HOME, DATA, THREAT_MAP, FBAS)
+HOST_MONITOR = PageSpec(
+    "pages/host_monitor.py",
+    "Host monitor",
+    ":material/monitor_heart:",
+    "This host's metrics live, with anomaly detection, alert rules and acknowledgement; or score a metric file.",
+)
+PAGES = (HOME, DATA, THREAT_MAP, FBAS, HOST_MONITOR)
 
 
 def navigation() -> StreamlitPage:

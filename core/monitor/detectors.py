@@ -42,17 +42,22 @@ class RobustDetector:
     window: int = 289
     floor: float = 0.2
     scale: float = 5.0
+    warmup: int = 30
     name: str = "robust"
 
     def __post_init__(self) -> None:
         if self.window < 3:
             raise ValueError(f"window must be at least 3 rows, got {self.window}")
+        if self.warmup < 0:
+            raise ValueError(f"warmup is a row count and cannot be negative, got {self.warmup}")
         _positive("floor", self.floor)
         _positive("scale", self.scale)
 
     def score(self, values: np.ndarray, step_seconds: float = 1.0) -> np.ndarray:
-        """Scores of each row; `step_seconds` is unused (the window counts rows)."""
-        return _bounded(_kernels.robust_z(_as_series(values), self.window, self.floor), self.scale)
+        """Scores of each row (0 for the first `warmup` rows); `step_seconds` is unused (the window counts rows)."""
+        scores = _bounded(_kernels.robust_z(_as_series(values), self.window, self.floor), self.scale)
+        scores[: self.warmup] = 0.0
+        return scores
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -50,10 +51,9 @@ def _wait_healthy(url: str, process: subprocess.Popen, timeout: float = 90) -> N
     raise TimeoutError(f"CTAS did not answer {url}/_stcore/health within {timeout} s")
 
 
-@pytest.fixture(scope="session")
-def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """`streamlit run app.py` on a free port with a temporary warehouse; stopped after the session."""
-    folder = tmp_path_factory.mktemp("e2e")
+@contextmanager
+def serve_app(folder: Path) -> Iterator[str]:
+    """`streamlit run app.py` on a free port with a warehouse in `folder`; stopped on exit."""
     port = _free_port()
     env = dict(os.environ, CTAS_WAREHOUSE=str(folder / "e2e.duckdb"))
     log = (folder / "streamlit.log").open("w")
@@ -75,6 +75,13 @@ def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             process.kill()
         log.close()
+
+
+@pytest.fixture(scope="session")
+def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The app served for the whole session with a temporary warehouse."""
+    with serve_app(tmp_path_factory.mktemp("e2e")) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

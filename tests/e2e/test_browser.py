@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
+from tests.e2e.conftest import serve_app
 from ui.nav import PAGES
 
 pytestmark = pytest.mark.e2e
@@ -32,6 +33,7 @@ def _assert_clean(page: Page) -> None:
 def _screenshot(page: Page, path: Path) -> None:
     """A full-page PNG: the viewport grows to the height of Streamlit's scrolling main area first."""
     page.mouse.move(1, 1)  # no hover toolbars over the content
+    page.evaluate("() => document.querySelector('[data-testid=\"stMain\"]')?.scrollTo(0, 0)")
     height = page.evaluate(
         "() => { const b = document.querySelector('[data-testid=\"stMainBlockContainer\"]');"
         " return b ? b.getBoundingClientRect().bottom + 48 : document.body.scrollHeight; }"
@@ -201,3 +203,43 @@ def test_threat_map_playback_moves_the_window(page: Page, app_url: str, artifact
     assert window.inner_text() != first
     _assert_clean(page)
     _screenshot(page, artifacts / "threat-map-playing.png")
+
+
+def test_host_monitor_updates_live_fires_an_alert_and_acknowledges_it(
+    page: Page, app_url: str, artifacts: Path
+) -> None:
+    _open(page, app_url, "pages/host_monitor.py")
+    caption = page.locator('[data-testid="stCaptionContainer"]', has_text="updated").first
+    seen = {caption.inner_text()}
+    for _ in range(60):  # the live panel refreshes itself every 2 s without a page reload
+        page.wait_for_timeout(1_000)
+        seen.add(caption.inner_text())
+        if len(seen) >= 3:
+            break
+    assert len(seen) >= 3, seen
+    expect(page.locator('[data-testid="stPlotlyChart"]').first).to_be_visible(timeout=30_000)
+    page.get_by_text("Alert rules").click()
+    form = page.locator('[data-testid="stForm"]')
+    form.get_by_label("Name").fill("CPU above -1")
+    form.get_by_label("Above").fill("-1")
+    form.get_by_role("button", name="Add rule").click()
+    expect(page.get_by_text("Rules saved")).to_be_visible()  # a toast
+    alert = page.locator('[data-testid="stMarkdownContainer"]', has_text="CPU above -1").first
+    expect(alert).to_be_visible(timeout=30_000)
+    _screenshot(page, artifacts / "host-monitor-alert.png")
+    page.get_by_role("button", name="Acknowledge").first.click()
+    expect(page.locator('[data-testid="stMarkdownContainer"]', has_text="acknowledged").first).to_be_visible(
+        timeout=30_000
+    )
+    _assert_clean(page)
+
+
+def test_a_deep_link_as_the_first_visit_gets_the_app_navigation(page: Page, tmp_path: Path) -> None:
+    """Streamlit runs a first deep link as a legacy pages/ app; CTAS must rerun it through app.py."""
+    with serve_app(tmp_path) as url:
+        page.goto(f"{url}/data")
+        _settle(page)
+        nav = page.locator('[data-testid="stSidebarNav"]')
+        expect(nav).to_contain_text("Threat map")
+        expect(nav).to_contain_text("FBAS topology")
+        expect(page.locator('[data-testid="stSidebar"]')).to_contain_text("Warehouse")  # app.py's sidebar

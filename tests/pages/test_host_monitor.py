@@ -1,0 +1,96 @@
+"""Host monitor page: live charts from the real host, an alert from a rule set below current CPU, acknowledgement,
+the rules editor's validation, and the analysis of a NAB metric file with its labelled window."""
+
+from __future__ import annotations
+
+import gc
+import json
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from core.monitor.alerts import AlertRule, rules_frame
+from core.monitor.sampler import HostSampler
+from core.warehouse import open_warehouse, resolve_path
+
+
+@pytest.fixture(autouse=True)
+def _stop_samplers() -> Iterator[None]:
+    """Each AppTest run starts a sampler for its own warehouse; stop them all afterwards."""
+    yield
+    for sampler in [o for o in gc.get_objects() if isinstance(o, HostSampler)]:
+        sampler.stop()
+
+
+def _wait(condition, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.2)
+
+
+def test_live_charts_fill_as_the_sampler_records(app) -> None:
+    at = app("pages/host_monitor.py")
+    warehouse = open_warehouse(resolve_path())
+    _wait(lambda: warehouse.host_sample_count() > 40)  # flushes every 5 s
+    at.run()
+    assert not at.exception
+    at.multiselect(key="mon_metrics").set_value(["cpu.total", "memory.used_percent"]).run()
+    charts = at.get("plotly_chart")
+    assert len(charts) == 2
+    tiles = {m.label: m.value for m in at.main.metric}
+    assert 0 <= float(tiles["Memory used (%)"].replace(",", "")) <= 100
+    assert "sampling every second" in at.caption[0].value
+    tables = [d for d in at.main.dataframe if d.key != "mon_rules"]
+    assert len(tables) == 2  # top processes and the window summary
+    assert not tables[0].value.empty
+    assert set(tables[1].value["metric"]) == {"CPU (%)", "Memory used (%)"}
+
+
+def test_rule_below_current_cpu_fires_and_can_be_acknowledged(app) -> None:
+    at = app("pages/host_monitor.py")
+    warehouse = open_warehouse(resolve_path())
+    warehouse.replace_alert_rules(rules_frame([AlertRule("CPU above -1", "cpu.total", -1.0, severity="high")]))
+    _wait(lambda: not warehouse.alerts().empty)
+    at.run()
+    assert any("CPU above -1" in md.value for md in at.main.markdown)
+    assert any(s.value.startswith("Alerts · 1 open") for s in at.subheader)
+    alert_id = int(warehouse.alerts().id.iloc[0])
+    at.button(key=f"mon_ack_{alert_id}").click().run()
+    assert not at.exception
+    assert warehouse.alerts().acknowledged_at.notna().all()
+    assert any("acknowledged" in md.value for md in at.main.markdown)
+
+
+def test_rules_editor_refuses_a_bad_rule_and_keeps_the_saved_ones(app) -> None:
+    at = app("pages/host_monitor.py")
+    warehouse = open_warehouse(resolve_path())
+    before = warehouse.alert_rules()
+    assert len(before) == 4  # the defaults: CPU, memory, disk, CPU anomaly rate
+    at.session_state["mon_rules"] = {"edited_rows": {1: {"severity": "panic"}}, "added_rows": [], "deleted_rows": []}
+    at.button(key="mon_save_rules").click().run()
+    assert any("severity must be one of" in e.value for e in at.error)
+    assert warehouse.alert_rules().equals(before)
+
+
+def test_metric_file_mode_scores_a_nab_file_with_its_window(app, shared_data: Path) -> None:
+    at = app("pages/host_monitor.py")
+    at.segmented_control(key="mon_mode").set_value("Analyse a metric file").run()
+    name = "realAWSCloudwatch/ec2_cpu_utilization_5f5533.csv"
+    windows = json.loads((shared_data / "nab" / "labels" / "combined_windows.json").read_text())[name]
+    at.file_uploader(key="mon_file").upload("cpu.csv", (shared_data / "nab" / "data" / name).read_bytes(), "text/csv")
+    at.file_uploader(key="mon_labels").upload("windows.json", json.dumps(windows).encode(), "application/json").run()
+    assert not at.exception
+    table = at.main.dataframe[0].value.set_index("detector")
+    assert set(table.index) == {"robust", "seasonal", "novelty"}
+    assert table.loc["novelty", "standard"] > 1.0  # both windows found early, few false positives
+    assert len(at.get("plotly_chart")) == 3
+
+
+def test_metric_file_without_the_columns_gets_a_clear_error(app) -> None:
+    at = app("pages/host_monitor.py")
+    at.segmented_control(key="mon_mode").set_value("Analyse a metric file").run()
+    at.file_uploader(key="mon_file").upload("x.csv", b"time,val\n1,2\n", "text/csv").run()
+    assert any("Expected the columns timestamp and value" in e.value for e in at.error)
