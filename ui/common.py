@@ -27,17 +27,24 @@ def _open(path: str) -> Warehouse:
     return warehouse
 
 
+_legacy_mode_checked = False
+
+
 def _leave_legacy_pages_mode() -> None:
     """Rerun through app.py if Streamlit ran a page directly as a legacy `pages/` app.
 
     Until the first `st.navigation` call in a process, Streamlit treats a `pages/` folder beside the main script as
     its old multipage mode: a first visitor arriving on a deep link (say /host_monitor) gets the page alone, with
     the folder's file names as navigation and without app.py's sidebar, and so does everyone after them. CTAS
-    navigates with `st.navigation` only, so the flag is cleared and the run restarted through app.py.
+    navigates with `st.navigation` only, so the flag is cleared and the run restarted through app.py. Checked once
+    per process: afterwards only `streamlit.testing` resets the flag, for each of its runs.
     """
-    if PagesManager.uses_pages_directory:
-        PagesManager.uses_pages_directory = False
-        st.rerun()
+    global _legacy_mode_checked  # noqa: PLW0603 - once per process, like the flag it clears
+    if not _legacy_mode_checked:
+        _legacy_mode_checked = True
+        if PagesManager.uses_pages_directory:
+            PagesManager.uses_pages_directory = False
+            st.rerun()
 
 
 def warehouse() -> Warehouse:
