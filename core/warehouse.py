@@ -525,22 +525,34 @@ class Warehouse:
         )
         return [r[0] for r in rows.fetchall()]
 
-    def host_series(self, metrics: list[str], since: datetime, until: datetime | None = None) -> pd.DataFrame:
-        """Samples (ts, metric, value) of some metrics since a time: raw where kept, 1-minute means before that."""
-        until = until or datetime(9999, 1, 1)
+    def host_series(
+        self, metrics: list[str], since: datetime, until: datetime | None = None, bucket_seconds: int = 1
+    ) -> pd.DataFrame:
+        """Samples (ts, metric, value) of some metrics since a time: raw where kept, 1-minute means before that;
+        averaged over `bucket_seconds` buckets when that is above 1 (charts of long windows)."""
+        if bucket_seconds < 1:
+            raise ValueError("bucket_seconds must be at least 1")
         return self.query(
             """WITH raw AS (
                    SELECT ts, metric, value FROM host_samples
                    WHERE metric IN (SELECT unnest($metrics)) AND ts >= $since AND ts <= $until),
-               first_raw AS (SELECT metric, min(ts) AS t0 FROM raw GROUP BY metric)
-               SELECT * FROM raw
-               UNION ALL
-               SELECT r.minute AS ts, r.metric, r.mean AS value FROM host_rollups r
-               LEFT JOIN first_raw f USING (metric)
-               WHERE r.metric IN (SELECT unnest($metrics)) AND r.minute >= $since AND r.minute <= $until
-                 AND (f.t0 IS NULL OR r.minute < date_trunc('minute', f.t0))
-               ORDER BY metric, ts""",
-            {"metrics": list(metrics), "since": since, "until": until},
+               first_raw AS (SELECT metric, min(ts) AS t0 FROM raw GROUP BY metric),
+               merged AS (
+                   SELECT * FROM raw
+                   UNION ALL
+                   SELECT r.minute AS ts, r.metric, r.mean AS value FROM host_rollups r
+                   LEFT JOIN first_raw f USING (metric)
+                   WHERE r.metric IN (SELECT unnest($metrics)) AND r.minute >= $since AND r.minute <= $until
+                     AND (f.t0 IS NULL OR r.minute < date_trunc('minute', f.t0)))
+               SELECT CASE WHEN $bucket = 1 THEN ts ELSE time_bucket(to_seconds($bucket), ts) END AS ts,
+                      metric, avg(value) AS value
+               FROM merged GROUP BY ALL ORDER BY metric, ts""",
+            {
+                "metrics": list(metrics),
+                "since": since,
+                "until": until or datetime(9999, 1, 1),
+                "bucket": bucket_seconds,
+            },
         )
 
     def latest_processes(self) -> pd.DataFrame:

@@ -10,6 +10,7 @@ from core.monitor.detectors import DETECTORS
 from core.monitor.sampler import HostSampler, utc_now
 from core.monitor.views import (
     MetricFileError,
+    chart_bucket_seconds,
     label,
     metric_figure,
     monitor_report,
@@ -65,9 +66,15 @@ def _live(sampler: HostSampler, warehouse: Warehouse) -> None:
 @st.fragment(run_every=REFRESH_SECONDS)
 def _live_panel(sampler: HostSampler, warehouse: Warehouse, chosen: list[str], span: timedelta, detector: str) -> None:
     now = utc_now()
-    frame = warehouse.host_series(chosen, now - span) if chosen else pd.DataFrame(columns=["ts", "metric", "value"])
+    bucket = chart_bucket_seconds(span)
+    if chosen:
+        frame = warehouse.host_series(chosen, now - span, bucket_seconds=bucket)
+    else:
+        frame = pd.DataFrame(columns=["ts", "metric", "value"])
     scored = {m: score_series(frame[frame.metric == m], detector) for m in chosen}
     status = "sampling every second" if sampler.running else "sampling stopped"
+    if bucket > 1:
+        status += f" · charts show {bucket} s means"
     st.caption(
         f"{status} · {sampler.stats.readings:,} readings this run · sampler CPU "
         f"{100 * sampler.overhead():.2f} % of a core · updated {now:%H:%M:%S} UTC"

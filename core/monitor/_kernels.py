@@ -203,14 +203,45 @@ def _louder_than_recent(values: np.ndarray, t: int, rows: int) -> bool:
 
 
 @njit(cache=True)
-def novelty(x: np.ndarray, history: int, pair_weight: float, decay: float, warmup: int, quiet: int) -> np.ndarray:
-    """How new each value is, against the last `history` rows; 0 where nothing new happens.
+def _nearest_at_phase(x: np.ndarray, t: int, period: int, days: int, slack: int) -> float:
+    """Distance from x[t] to the nearest value within `slack` rows of the same phase 1 to `days` periods earlier."""
+    best = np.inf
+    for d in range(1, days + 1):
+        for s in range(t - d * period - slack, t - d * period + slack + 1):
+            if 0 <= s < t:
+                e = abs(x[t] - x[s])
+                best = min(best, e)  # NaN rows compare false and are skipped
+    return best
 
-    Two distances: from the value to the nearest earlier value, and from the (previous, current) pair to the nearest
-    earlier pair. Each is divided by the largest such distance seen before (decaying by `decay` a row, from row
-    `warmup` on); the novelty is the larger of the two ratios, the pair's weighted by `pair_weight`. A novelty is kept
-    only where it exceeds every novelty of the previous `quiet` rows (elsewhere 0), so a lasting change is reported
-    when it starts. Rows with NaN get 0, change no state and end a pair.
+
+@njit(cache=True)
+def _relative(distance: float, peak: float, seen: int, warmup: int) -> float:
+    if seen >= warmup and distance < np.inf and peak > 0.0:
+        return distance / peak
+    return 0.0
+
+
+@njit(cache=True)
+def novelty(
+    x: np.ndarray,
+    history: int,
+    weights: np.ndarray,
+    period: int,
+    days: int,
+    slack: int,
+    decay: float,
+    warmup: int,
+    quiet: int,
+) -> np.ndarray:
+    """How new each value is; 0 where nothing new happens.
+
+    Three distances: from the value to the nearest of the last `history` values; from the (previous, current) pair
+    to the nearest of the last `history` pairs; from the value to the nearest value at the same phase (± `slack`
+    rows) 1 to `days` periods of `period` rows back. Each is divided by the largest such distance seen before
+    (decaying by `decay` a row; from its `warmup`-th finite distance on) and weighted by `weights` (value, pair,
+    phase); the novelty is the largest. It is kept only where it exceeds every novelty of the previous `quiet` rows
+    (elsewhere 0), so a lasting change is reported when it starts. Rows with NaN get 0, change no state and end a
+    pair.
     """
     n = x.shape[0]
     out = np.zeros(n)
@@ -222,31 +253,27 @@ def novelty(x: np.ndarray, history: int, pair_weight: float, decay: float, warmu
     head = 0
     n_pairs = 0
     pair_head = 0
-    peak_value = 0.0
-    peak_pair = 0.0
-    seen = 0
+    peaks = np.zeros(3)
+    seen = np.zeros(3, dtype=np.int64)
+    distances = np.empty(3)
     previous = np.nan
     for t in range(n):
         v = x[t]
         if math.isnan(v):
             previous = np.nan
             continue
-        d_value = _nearest_in_sorted(ordered, count, v)
-        d_pair = np.inf if math.isnan(previous) else _nearest_pair(pairs, n_pairs, previous, v)
+        distances[0] = _nearest_in_sorted(ordered, count, v)
+        distances[1] = np.inf if math.isnan(previous) else _nearest_pair(pairs, n_pairs, previous, v)
+        distances[2] = _nearest_at_phase(x, t, period, days, slack) if days > 0 else np.inf
         c = 0.0
-        if seen >= warmup:
-            if d_value < np.inf and peak_value > 0.0:
-                c = d_value / peak_value
-            if d_pair < np.inf and peak_pair > 0.0:
-                c = max(c, pair_weight * d_pair / peak_pair)
+        for j in range(3):
+            c = max(c, weights[j] * _relative(distances[j], peaks[j], seen[j], warmup))
+            if distances[j] < np.inf:
+                peaks[j] = max(peaks[j] * decay, distances[j])
+                seen[j] += 1
         combined[t] = c
         if c > 0.0 and _louder_than_recent(combined, t, quiet):
             out[t] = c
-        if d_value < np.inf:
-            peak_value = max(peak_value * decay, d_value)
-        if d_pair < np.inf:
-            peak_pair = max(peak_pair * decay, d_pair)
-        seen += 1
         # the pair (x[t-2], x[t-1]) becomes comparable from the next row on
         if t >= 2 and not math.isnan(x[t - 1]) and not math.isnan(x[t - 2]):
             pairs[pair_head, 0] = x[t - 2]

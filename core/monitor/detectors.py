@@ -94,14 +94,19 @@ class SeasonalDetector:
 
 @dataclass(frozen=True)
 class NoveltyDetector:
-    """How far a value, or the pair (previous, current), lies from everything in the last `history` rows, relative
-    to the largest such distance seen before; reported when it rises above the previous `quiet` rows' novelties.
+    """How far a value lies from everything in the last `history` rows, the pair (previous, current) from every
+    earlier pair, and the value from the values at the same time of day in the last `phase_days` days, each
+    relative to the largest such distance seen before; reported when it rises above the previous `quiet` rows'.
 
-    Our strongest NAB detector: a change of level or of pattern scores once, when it starts.
+    Our strongest NAB detector: a new level, a new pattern, or a daily pattern broken scores once, when it starts.
     """
 
     history: int = 4000
     pair_weight: float = 0.05
+    phase_weight: float = 0.01
+    period_seconds: float = 86_400.0
+    phase_days: int = 7
+    phase_slack: int = 3
     decay: float = 0.9999
     warmup: int = 50
     quiet: int = 80
@@ -111,16 +116,29 @@ class NoveltyDetector:
     def __post_init__(self) -> None:
         if self.history < 2:
             raise ValueError(f"history must be at least 2 rows, got {self.history}")
-        if self.warmup < 0 or self.quiet < 0:
-            raise ValueError("warmup and quiet are row counts and cannot be negative")
+        if min(self.warmup, self.quiet, self.phase_days, self.phase_slack) < 0:
+            raise ValueError("warmup, quiet, phase_days and phase_slack are counts and cannot be negative")
         if not 0 < self.decay <= 1:
             raise ValueError(f"decay must lie in (0, 1], got {self.decay}")
-        _positive("pair_weight", self.pair_weight)
-        _positive("scale", self.scale)
+        for name in ("pair_weight", "phase_weight", "period_seconds", "scale"):
+            _positive(name, getattr(self, name))
 
     def score(self, values: np.ndarray, step_seconds: float = 1.0) -> np.ndarray:
-        """Scores of each row; `step_seconds` is unused (windows count rows)."""
-        raw = _kernels.novelty(_as_series(values), self.history, self.pair_weight, self.decay, self.warmup, self.quiet)
+        """Scores of each row of samples `step_seconds` apart (the phase comparison needs the spacing)."""
+        _positive("step_seconds", step_seconds)
+        period = max(2, round(self.period_seconds / step_seconds))
+        weights = np.array([1.0, self.pair_weight, self.phase_weight])
+        raw = _kernels.novelty(
+            _as_series(values),
+            self.history,
+            weights,
+            period,
+            self.phase_days,
+            self.phase_slack,
+            self.decay,
+            self.warmup,
+            self.quiet,
+        )
         return _bounded(raw, self.scale)
 
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import io
 import json
+import math
 from dataclasses import dataclass
+from datetime import timedelta
 
 import numpy as np
 import pandas as pd
@@ -17,6 +19,7 @@ from core.monitor.detectors import ALERT_LEVEL, DETECTORS, anomaly_rate
 from core.report import Report
 
 RATE_WINDOW = 60
+MAX_CHART_POINTS = 1500
 MAX_METRIC_FILE_ROWS = 2_000_000
 LABELS = {
     "cpu.total": "CPU (%)",
@@ -33,6 +36,11 @@ LABELS = {
 
 class MetricFileError(ValueError):
     """An uploaded metric file cannot be analysed; the message says why."""
+
+
+def chart_bucket_seconds(span: timedelta, max_points: int = MAX_CHART_POINTS) -> int:
+    """The averaging bucket that keeps a chart of `span` at or under `max_points` points (1 s = raw)."""
+    return max(1, math.ceil(span.total_seconds() / max_points))
 
 
 def label(metric: str) -> str:

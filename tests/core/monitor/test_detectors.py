@@ -86,35 +86,37 @@ def seasonal_z_reference(x: list[float], period: int, alpha: float, beta: float)
     return out
 
 
-def novelty_reference(x: list[float], history: int, weight: float, decay: float, *, warmup: int, quiet: int) -> list:
+def novelty_reference(x: list[float], history: int, weights: tuple, period: int, *, days: int, warmup: int,
+                      quiet: int, decay: float = 0.9999, slack: int = 1) -> list:  # fmt: skip
     out, combined = [0.0] * len(x), [0.0] * len(x)
     kept: list[float] = []  # valid values, oldest first
     pairs: list[tuple[float, float]] = []  # pairs of consecutive valid rows, by the row they end on
-    peak_value = peak_pair = 0.0
-    seen = 0
+    peaks, seen = [0.0, 0.0, 0.0], [0, 0, 0]
     for t, v in enumerate(x):
         if math.isnan(v):
             continue
-        recent = kept[-history:]
-        d_value = min((abs(v - r) for r in recent), default=math.inf)
+        d_value = min((abs(v - r) for r in kept[-history:]), default=math.inf)
         d_pair = math.inf
         if t >= 1 and not math.isnan(x[t - 1]):
             candidates = pairs[-history:]
             d_pair = min((math.sqrt((v - b) ** 2 + (x[t - 1] - a) ** 2) for a, b in candidates), default=math.inf)
+        at_phase = [
+            abs(v - x[s])
+            for d in range(1, days + 1)
+            for s in range(t - d * period - slack, t - d * period + slack + 1)
+            if 0 <= s < t and not math.isnan(x[s])
+        ]
+        distances = (d_value, d_pair, min(at_phase, default=math.inf))
         c = 0.0
-        if seen >= warmup:
-            if d_value < math.inf and peak_value > 0:
-                c = d_value / peak_value
-            if d_pair < math.inf and peak_pair > 0:
-                c = max(c, weight * d_pair / peak_pair)
+        for j, d in enumerate(distances):
+            if seen[j] >= warmup and d < math.inf and peaks[j] > 0:
+                c = max(c, weights[j] * d / peaks[j])
+            if d < math.inf:
+                peaks[j] = max(peaks[j] * decay, d)
+                seen[j] += 1
         combined[t] = c
         if c > 0 and all(combined[s] < c for s in range(max(0, t - quiet), t)):
             out[t] = c
-        if d_value < math.inf:
-            peak_value = max(peak_value * decay, d_value)
-        if d_pair < math.inf:
-            peak_pair = max(peak_pair * decay, d_pair)
-        seen += 1
         if t >= 2 and not math.isnan(x[t - 1]) and not math.isnan(x[t - 2]):
             pairs.append((x[t - 2], x[t - 1]))
         kept.append(v)
@@ -145,10 +147,24 @@ def test_seasonal_z_matches_reference(x: list[float], period: int, alpha: float,
 
 
 @settings(max_examples=300, deadline=None)
-@given(values, st.integers(2, 10), st.sampled_from([0.05, 1.0]), st.sampled_from([1.0, 0.9]), st.integers(0, 4))
-def test_novelty_matches_reference(x: list[float], history: int, weight: float, decay: float, quiet: int) -> None:
-    got = _kernels.novelty(np.array(x, dtype=np.float64), history, weight, decay, 2, quiet)
-    _close(got, novelty_reference(x, history, weight, decay, warmup=2, quiet=quiet))
+@given(
+    values,
+    st.integers(2, 10),
+    st.sampled_from([(1.0, 0.05, 0.01), (1.0, 1.0, 1.0), (0.5, 0.0, 2.0)]),
+    st.data(),
+)
+def test_novelty_matches_reference(x: list[float], history: int, weights: tuple, data: st.DataObject) -> None:
+    period, days = data.draw(st.integers(2, 9)), data.draw(st.integers(0, 3))
+    decay, quiet, slack = (
+        data.draw(st.sampled_from([1.0, 0.9])),
+        data.draw(st.integers(0, 4)),
+        data.draw(st.integers(0, 2)),
+    )
+    got = _kernels.novelty(
+        np.array(x, dtype=np.float64), history, np.array(weights), period, days, slack, decay, 2, quiet
+    )
+    want = novelty_reference(x, history, weights, period, days=days, warmup=2, quiet=quiet, decay=decay, slack=slack)
+    _close(got, want)
 
 
 @settings(max_examples=60, deadline=None)
@@ -159,7 +175,11 @@ def test_every_detector_is_online(x: list[float], data: st.DataObject) -> None:
     cut = data.draw(st.integers(1, len(x) - 1))
     altered = series.copy()
     altered[cut:] = data.draw(st.floats(-1e6, 1e6, allow_nan=False))
-    for detector in (RobustDetector(window=9), SeasonalDetector(period_seconds=5.0), NoveltyDetector(history=20)):
+    for detector in (
+        RobustDetector(window=9),
+        SeasonalDetector(period_seconds=5.0),
+        NoveltyDetector(history=20, period_seconds=7.0),
+    ):
         before, after = detector.score(series, 1.0), detector.score(altered, 1.0)
         np.testing.assert_array_equal(before[:cut], after[:cut])
         assert np.all((before >= 0) & (before <= 1))
@@ -190,6 +210,7 @@ def test_anomaly_rate_is_the_share_of_recent_alerts() -> None:
         lambda: SeasonalDetector(period_seconds=0),
         lambda: NoveltyDetector(decay=0),
         lambda: NoveltyDetector(quiet=-1),
+        lambda: NoveltyDetector(phase_weight=0),
     ],
 )
 def test_bad_parameters_are_refused(make) -> None:

@@ -54,5 +54,7 @@ def test_retention_rolls_up_minutes_and_drops_old_raw_samples(warehouse: Warehou
     old = series[series.ts < now - timedelta(hours=24)]
     assert len(old) == 3 and list(old.value) == [29.5, 29.5, 29.5]  # three 1-minute means of 0..59
     assert len(series) == 63
+    per_minute = warehouse.host_series(["cpu.total"], now - timedelta(hours=1), bucket_seconds=60)
+    assert list(per_minute.value) == [29.5]  # the recent raw minute, averaged for a long-window chart
     warehouse.apply_host_retention(now + timedelta(days=31), timedelta(hours=24), timedelta(days=30))
     assert warehouse.host_series(["cpu.total"], now - timedelta(days=40)).empty
