@@ -104,30 +104,6 @@ def robust_z(x: np.ndarray, window: int, floor: float) -> np.ndarray:
 
 
 @njit(cache=True)
-def ewma_z(x: np.ndarray, alpha: float, warmup: int) -> np.ndarray:
-    """|x − EWMA| / EW standard deviation, both from the rows before; 0 during the first `warmup` valid rows."""
-    n = x.shape[0]
-    z = np.zeros(n)
-    mean = 0.0
-    var = 0.0
-    seen = 0
-    for i in range(n):
-        v = x[i]
-        if math.isnan(v):
-            continue
-        if seen == 0:
-            mean = v
-        else:
-            d = v - mean
-            if seen >= warmup:
-                z[i] = abs(d) / math.sqrt(var + 1e-12 * (1.0 + mean * mean))
-            mean += alpha * d
-            var = (1.0 - alpha) * (var + alpha * d * d)
-        seen += 1
-    return z
-
-
-@njit(cache=True)
 def seasonal_z(x: np.ndarray, period: int, alpha: float, beta: float) -> np.ndarray:
     """|residual| / EW residual deviation, residual = x − (level + the phase's seasonal offset), Holt–Winters style.
 
