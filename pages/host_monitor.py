@@ -76,11 +76,13 @@ def _live_panel(sampler: HostSampler, warehouse: Warehouse, chosen: list[str], s
     if bucket > 1:
         status += f" · charts show {bucket} s means"
     st.caption(
-        f"{status} · {sampler.stats.readings:,} readings this run · sampler CPU "
-        f"{100 * sampler.overhead():.2f} % of a core · updated {now:%H:%M:%S} UTC"
+        f"{status} · {sampler.stats.readings:,} readings and {sampler.stats.alerts_opened} alerts this run · "
+        f"sampler CPU {100 * sampler.overhead():.2f} % of a core · updated {now:%H:%M:%S} UTC"
     )
     if sampler.stats.last_error:
         st.warning(f"The sampler reported: {common.md_escape(sampler.stats.last_error)}", icon=":material/warning:")
+    if frame.empty:
+        st.info("The sampler is taking its first readings: charts appear within seconds.", icon=":material/timer:")
     tiles = st.columns(max(1, len(scored)))
     for tile, (metric, series) in zip(tiles, scored.items(), strict=False):
         latest = series["value"].iloc[-1] if len(series) else None

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 import psutil
 
-from core.monitor.alerts import DEFAULT_RULES, AlertEngine, AlertEvent, AlertRule, rules_frame, rules_from_frame
+from core.monitor.alerts import DEFAULT_RULES, AlertEngine, AlertRule, rules_frame, rules_from_frame
 from core.monitor.detectors import RobustDetector, anomaly_rate
 from core.warehouse import Warehouse
 
@@ -138,7 +138,6 @@ class HostSampler:
             raise ValueError(f"interval must lie between 0.05 s and an hour, got {self.interval}")
         seed_default_rules(self.warehouse)
         self.engine = AlertEngine(self.warehouse)
-        self.events: deque[AlertEvent] = deque(maxlen=200)
 
     @property
     def running(self) -> bool:
@@ -167,8 +166,10 @@ class HostSampler:
         started_cpu, started_wall = time.thread_time(), time.monotonic()
         samples: list[tuple[datetime, str, float]] = []
         processes: list[pd.DataFrame] = []
-        next_tick = last_processes = last_flush = last_retention = time.monotonic()
-        last_processes -= self.process_every  # first process snapshot now
+        next_tick = last_retention = time.monotonic()
+        top_processes()  # primes psutil's per-process CPU times: the first snapshot, one interval later, has shares
+        last_processes = next_tick - self.process_every + self.interval
+        last_flush = next_tick
         rules = self._rules()
         while not self._stop.is_set():
             now_mono, now = time.monotonic(), utc_now()
@@ -181,9 +182,8 @@ class HostSampler:
                     processes.append(top_processes().assign(ts=now))
                     last_processes = now_mono
                 events = self.engine.evaluate(now, readings, rules)
-                self.events.extend(events)
                 self.stats.alerts_opened += sum(e.kind == "opened" for e in events)
-                if now_mono - last_flush >= self.flush_every:
+                if now_mono - last_flush >= self.flush_every or self.stats.readings <= 2:  # show something at once
                     self._flush(samples, processes)
                     samples, processes, last_flush = [], [], now_mono
                     rules = self._rules()
