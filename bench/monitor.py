@@ -84,10 +84,11 @@ def panel_seconds(warehouse: Warehouse, span: timedelta, repeats: int = 5) -> fl
     times = []
     for _ in range(repeats):
         start = time.perf_counter()
-        frame = warehouse.host_series(PANEL_METRICS, utc_now() - span, bucket_seconds=chart_bucket_seconds(span))
+        bucket = chart_bucket_seconds(span)
+        frame = warehouse.host_series(PANEL_METRICS, utc_now() - span, bucket_seconds=bucket)
         for metric in PANEL_METRICS:
             for detector in DETECTORS:
-                scored = score_series(frame[frame.metric == metric], detector)
+                scored = score_series(frame[frame.metric == metric], detector, step_seconds=bucket)
             metric_figure(scored, metric).to_json()
         times.append(time.perf_counter() - start)
     return statistics.median(times)

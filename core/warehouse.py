@@ -100,6 +100,7 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
     ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
+ROLLUP_LATE = timedelta(minutes=10)
 HOST_PROCESS_COLUMNS = ("ts", "pid", "name", "username", "cpu_percent", "memory_percent")
 ALERT_RULE_COLUMNS = ("name", "metric", "threshold", "duration_s", "hysteresis", "severity", "action", "enabled")
 
@@ -568,14 +569,16 @@ class Warehouse:
 
     def apply_host_retention(self, now: datetime, raw_for: timedelta, rollups_for: timedelta) -> None:
         """Roll raw samples up into 1-minute rows, drop raw samples and process snapshots older than `raw_for`
-        and roll-ups older than `rollups_for`, in one transaction."""
+        and roll-ups older than `rollups_for`, in one transaction. Minutes from ROLLUP_LATE before the newest roll-up
+        on are rolled up again, so late batches and small clock steps are counted."""
         with self.transaction() as cur:
             cur.execute(
                 """INSERT OR REPLACE INTO host_rollups
                    SELECT date_trunc('minute', ts), metric, count(value), avg(value), min(value), max(value)
                    FROM host_samples
-                   WHERE ts >= coalesce((SELECT max(minute) FROM host_rollups), TIMESTAMP '1970-01-01')
+                   WHERE ts >= coalesce((SELECT max(minute) FROM host_rollups), TIMESTAMP '1970-01-01') - $late
                    GROUP BY ALL""",
+                {"late": ROLLUP_LATE},
             )
             cur.execute("DELETE FROM host_samples WHERE ts < ?", [now - raw_for])
             cur.execute("DELETE FROM host_processes WHERE ts < ?", [now - raw_for])
@@ -622,10 +625,12 @@ class Warehouse:
             )
 
     def alerts(self, since: datetime | None = None, open_only: bool = False) -> pd.DataFrame:
-        """Alerts started since a time (all when None), newest first; `open_only` keeps those not ended."""
+        """Alerts active at some time since `since` (all when None: still open, or ended since), newest first;
+        `open_only` keeps those not ended."""
         return self.query(
             """SELECT id, rule, metric, severity, message, action, started_at, ended_at, peak, acknowledged_at
-               FROM alerts WHERE started_at >= coalesce($since, TIMESTAMP '1970-01-01')
+               FROM alerts
+               WHERE (ended_at IS NULL OR ended_at >= coalesce($since, TIMESTAMP '1970-01-01'))
                  AND (NOT $open_only OR ended_at IS NULL)
                ORDER BY started_at DESC, id DESC""",
             {"since": since, "open_only": open_only},

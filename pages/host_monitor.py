@@ -7,7 +7,7 @@ import streamlit as st
 
 from core.monitor.alerts import SEVERITIES, AlertRuleError, rules_frame, rules_from_frame
 from core.monitor.detectors import DETECTORS
-from core.monitor.sampler import HostSampler, utc_now
+from core.monitor.sampler import HostSampler, sampler_for, utc_now
 from core.monitor.views import (
     MetricFileError,
     chart_bucket_seconds,
@@ -29,12 +29,12 @@ SEVERITY_BADGES = {"info": "blue", "warning": "orange", "high": "red", "critical
 wh = common.warehouse()
 
 
-@st.cache_resource(show_spinner=False)
-def _sampler(path: str) -> HostSampler:
-    """The process's one sampler for this warehouse, started on first use."""
-    sampler = HostSampler(wh)
-    sampler.start()
-    return sampler
+def _set_sampling(sampler: HostSampler) -> None:
+    """The Sampling toggle's callback: only this session's own change starts or stops the shared sampler."""
+    if st.session_state["mon_sampling"]:
+        sampler.start()
+    else:
+        sampler.stop()
 
 
 def _live(sampler: HostSampler, warehouse: Warehouse) -> None:
@@ -48,14 +48,14 @@ def _live(sampler: HostSampler, warehouse: Warehouse) -> None:
             key="mon_detector",
             help="robust: rolling median/MAD · seasonal: Holt–Winters · novelty: new levels and patterns (best on NAB)",
         )
-        running = st.toggle(
+        st.session_state["mon_sampling"] = sampler.running  # the shared state, whoever changed it last
+        st.toggle(
             "Sampling",
-            value=sampler.running,
             key="mon_sampling",
-            help="Records this host every second into the warehouse.",
+            on_change=_set_sampling,
+            args=(sampler,),
+            help="Records this host every second into the warehouse (for every session of this server).",
         )
-        if running != sampler.running:
-            sampler.start() if running else sampler.stop()
     recorded = [m for m in warehouse.host_metrics() if not m.startswith("cpu.core")]
     metrics = sorted(set(recorded) | set(DEFAULT_METRICS))  # the defaults even before the first batch lands
     chosen = st.multiselect("Metrics", metrics, default=DEFAULT_METRICS, format_func=label, key="mon_metrics")
@@ -71,7 +71,7 @@ def _live_panel(sampler: HostSampler, warehouse: Warehouse, chosen: list[str], s
         frame = warehouse.host_series(chosen, now - span, bucket_seconds=bucket)
     else:
         frame = pd.DataFrame(columns=["ts", "metric", "value"])
-    scored = {m: score_series(frame[frame.metric == m], detector) for m in chosen}
+    scored = {m: score_series(frame[frame.metric == m], detector, step_seconds=bucket) for m in chosen}
     status = "sampling every second" if sampler.running else "sampling stopped"
     if bucket > 1:
         status += f" · charts show {bucket} s means"
@@ -222,4 +222,4 @@ mode = st.segmented_control("Mode", ["Live host", "Analyse a metric file"], defa
 if mode == "Analyse a metric file":
     _metric_file()
 else:
-    _live(_sampler(wh.path), wh)
+    _live(sampler_for(wh), wh)

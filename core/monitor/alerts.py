@@ -78,14 +78,14 @@ def rules_from_frame(frame: pd.DataFrame) -> list[AlertRule]:
         try:
             rules.append(
                 AlertRule(
-                    name=str(row.get("name") or "").strip(),
-                    metric=str(row.get("metric") or "").strip(),
+                    name=_text(row.get("name")),
+                    metric=_text(row.get("metric")),
                     threshold=_number(row.get("threshold")),
                     duration_s=_number(row.get("duration_s"), 0.0),
                     hysteresis=_number(row.get("hysteresis"), 0.0),
-                    severity=str(row.get("severity") or "warning"),
-                    action=str(row.get("action") or ""),
-                    enabled=bool(row.get("enabled", True)),
+                    severity=_text(row.get("severity")) or "warning",
+                    action=_text(row.get("action")),
+                    enabled=True if _blank(row.get("enabled")) else bool(row.get("enabled")),
                 )
             )
         except AlertRuleError as error:
@@ -97,8 +97,17 @@ def rules_from_frame(frame: pd.DataFrame) -> list[AlertRule]:
     return rules
 
 
+def _blank(value: object) -> bool:
+    return value is None or (not isinstance(value, list | tuple) and bool(pd.isna(value)))
+
+
+def _text(value: object) -> str:
+    """A cell as stripped text; empty, None and NaN cells (new editor rows) are ''."""
+    return "" if _blank(value) else str(value).strip()
+
+
 def _number(value: object, default: float | None = None) -> float:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+    if _blank(value):
         return default if default is not None else math.nan
     try:
         return float(value)
@@ -126,8 +135,14 @@ class AlertStore(Protocol):
 @dataclass
 class _RuleState:
     above_since: datetime | None = None
+    last_reading: datetime | None = None
     alert_id: int | None = None
     peak: float = -math.inf
+
+    def restart(self) -> None:
+        """Forget a condition that has not (yet) opened an alert."""
+        self.above_since = None
+        self.peak = -math.inf
 
 
 @dataclass(frozen=True)
@@ -136,57 +151,84 @@ class AlertEvent:
 
     kind: str  # "opened" or "closed"
     alert_id: int
-    rule: AlertRule
+    rule: str
     value: float
 
 
 @dataclass
 class AlertEngine:
-    """Evaluates rules against each new set of readings; open alerts survive restarts through the store."""
+    """Evaluates rules against each new set of readings; open alerts survive restarts through the store.
+
+    A rule's duration counts only unbroken readings: a missing reading, or readings more than `max_gap_s` apart
+    (the sampler was stopped or stalled), start it again. An open alert whose rule is disabled, renamed or deleted
+    is closed.
+    """
 
     store: AlertStore
+    max_gap_s: float = 10.0
     _states: dict[str, _RuleState] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        for row in self.store.alerts(open_only=True).itertuples():
-            self._states.setdefault(row.rule, _RuleState(alert_id=int(row.id), peak=float(row.peak)))
+        for row in self.store.alerts(open_only=True).itertuples():  # newest first
+            if row.rule in self._states:  # an older duplicate (two samplers once ran): superseded by the newest
+                self.store.update_alert(int(row.id), float(row.peak), ended_at=row.started_at)
+                continue
+            self._states[row.rule] = _RuleState(alert_id=int(row.id), peak=float(row.peak))
 
     def evaluate(self, now: datetime, readings: dict[str, float], rules: list[AlertRule]) -> list[AlertEvent]:
         """Apply every enabled rule to the readings taken at `now`; returns what opened or closed."""
-        events = []
-        for rule in rules:
-            value = readings.get(rule.metric)
-            if not rule.enabled or value is None or not math.isfinite(value):
-                continue
+        active = {rule.name: rule for rule in rules if rule.enabled}
+        events = self._close_orphans(now, active)
+        for rule in active.values():
             state = self._states.setdefault(rule.name, _RuleState())
+            value = readings.get(rule.metric)
+            gap = state.last_reading is not None and (now - state.last_reading).total_seconds() > self.max_gap_s
+            if value is None or not math.isfinite(value) or gap:
+                if state.alert_id is None:  # the condition must hold again for the whole duration
+                    state.restart()
+                if value is None or not math.isfinite(value):
+                    continue
+            state.last_reading = now
             if state.alert_id is not None:
                 events.extend(self._follow(state, rule, now, value))
-                continue
-            if value <= rule.threshold:
-                state.above_since = None
-                continue
-            state.above_since = state.above_since or now
-            state.peak = max(state.peak, value)
-            if (now - state.above_since).total_seconds() >= rule.duration_s:
-                message = f"{rule.describe()}: now {value:.1f}"
-                state.alert_id = self.store.open_alert(
-                    rule=rule.name,
-                    metric=rule.metric,
-                    severity=rule.severity,
-                    message=message,
-                    action=rule.action,
-                    started_at=state.above_since,
-                    peak=state.peak,
-                )
-                events.append(AlertEvent("opened", state.alert_id, rule, value))
+            elif value <= rule.threshold:
+                state.restart()
+            else:
+                events.extend(self._hold(state, rule, now, value))
         return events
+
+    def _close_orphans(self, now: datetime, active: dict[str, AlertRule]) -> list[AlertEvent]:
+        events = []
+        for name in [n for n in self._states if n not in active]:
+            state = self._states.pop(name)
+            if state.alert_id is not None:
+                self.store.update_alert(state.alert_id, state.peak, ended_at=now)
+                events.append(AlertEvent("closed", state.alert_id, name, math.nan))
+        return events
+
+    def _hold(self, state: _RuleState, rule: AlertRule, now: datetime, value: float) -> list[AlertEvent]:
+        state.above_since = state.above_since or now
+        state.peak = max(state.peak, value)
+        if (now - state.above_since).total_seconds() < rule.duration_s:
+            return []
+        state.alert_id = self.store.open_alert(
+            rule=rule.name,
+            metric=rule.metric,
+            severity=rule.severity,
+            message=f"{rule.describe()}: now {value:.1f}",
+            action=rule.action,
+            started_at=state.above_since,
+            peak=state.peak,
+        )
+        return [AlertEvent("opened", state.alert_id, rule.name, value)]
 
     def _follow(self, state: _RuleState, rule: AlertRule, now: datetime, value: float) -> list[AlertEvent]:
         if value < rule.threshold - rule.hysteresis:
             alert_id = state.alert_id
             self.store.update_alert(alert_id, state.peak, ended_at=now)
-            self._states[rule.name] = _RuleState()
-            return [AlertEvent("closed", alert_id, rule, value)]
+            state.alert_id = None
+            state.restart()
+            return [AlertEvent("closed", alert_id, rule.name, value)]
         if value > state.peak:
             state.peak = value
             self.store.update_alert(state.alert_id, value)

@@ -87,8 +87,11 @@ class SeasonalDetector:
 
     def score(self, values: np.ndarray, step_seconds: float = 1.0) -> np.ndarray:
         """Scores of each row of samples `step_seconds` apart."""
+        series = _as_series(values)
         period = self.period_rows(step_seconds)
-        raw = _kernels.seasonal_z(_as_series(values), period, self.alpha, self.beta)
+        if 2 * period >= len(series):  # scores would start after the last row: skip the period-long state
+            return np.zeros(len(series))
+        raw = _kernels.seasonal_z(series, period, self.alpha, self.beta)
         return _bounded(raw, self.scale)
 
 

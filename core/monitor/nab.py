@@ -11,6 +11,7 @@ corpus total.
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 from collections.abc import Iterable, Mapping, Sequence
@@ -76,7 +77,7 @@ def scaled_sigmoid(y: float) -> float:
 
 def probation_rows(n_rows: int) -> int:
     """The number of leading rows NAB leaves unscored."""
-    return int(min(math.floor(PROBATION_FRACTION * n_rows), PROBATION_FRACTION * 5000))
+    return int(min(math.floor(PROBATION_FRACTION * n_rows), PROBATION_CAP_ROWS))
 
 
 def _timestamp_keys(timestamps: Iterable[object]) -> list[str]:
@@ -97,11 +98,16 @@ def window_rows(timestamps: Sequence[object], windows: Sequence[Sequence[str]]) 
 
 def scored_rows(n_rows: int, windows: Sequence[tuple[int, int]]) -> ScoredRows:
     """The sweep value and window of every scoreable row of a file with `n_rows` rows and these window rows."""
+    ordered = sorted(windows)
+    for left, right in ordered:
+        if not 0 <= left <= right < n_rows:
+            raise ValueError(f"anomaly window rows {left}–{right} do not lie within the file's {n_rows} rows")
+    if any(later[0] <= earlier[1] for earlier, later in itertools.pairwise(ordered)):
+        raise ValueError("anomaly windows overlap")
     value = np.empty(n_rows)
     window = np.full(n_rows, -1, dtype=np.int64)
     previous_right: int | None = None
     previous_width = 0.0
-    ordered = sorted(windows)
     w = 0
     i = 0
     while i < n_rows:

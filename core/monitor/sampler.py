@@ -12,6 +12,7 @@ import logging
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -28,6 +29,7 @@ TOP_PROCESSES = 15
 ANOMALY_METRICS = ("cpu.total", "memory.used_percent")
 ANOMALY_HISTORY = 900  # readings scored for the anomaly-rate metrics
 ANOMALY_RATE_WINDOW = 60  # readings per anomaly-rate value
+MAX_UNWRITTEN = 3600 * 20  # samples kept for a retry when the warehouse refuses a batch (about an hour)
 
 
 RULES_SEEDED_KEY = "monitor.default_rules_seeded"
@@ -73,7 +75,8 @@ class HostReader:
         if disk is not None:
             counters |= {"disk.read_bytes_per_s": disk.read_bytes, "disk.write_bytes_per_s": disk.write_bytes}
         net = psutil.net_io_counters()
-        counters |= {"net.recv_bytes_per_s": net.bytes_recv, "net.sent_bytes_per_s": net.bytes_sent}
+        if net is not None:  # None on a host without network interfaces
+            counters |= {"net.recv_bytes_per_s": net.bytes_recv, "net.sent_bytes_per_s": net.bytes_sent}
         now = time.monotonic()
         rates: dict[str, float] = {}
         if self._last_counters is not None:
@@ -118,7 +121,8 @@ class SamplerStats:
 
 @dataclass
 class HostSampler:
-    """Samples the host into a warehouse on a background thread until `stop()`."""
+    """Samples the host into a warehouse on a background thread until `stop()`. Use `sampler_for` to get the
+    process's one sampler of a warehouse."""
 
     warehouse: Warehouse
     interval: float = 1.0
@@ -130,6 +134,7 @@ class HostSampler:
     reader: HostReader = field(default_factory=HostReader)
     stats: SamplerStats = field(default_factory=SamplerStats)
     _stop: threading.Event = field(default_factory=threading.Event)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
     _thread: threading.Thread | None = None
     _history: dict[str, deque] = field(default_factory=dict)
 
@@ -137,7 +142,7 @@ class HostSampler:
         if not 0.05 <= self.interval <= 3600:
             raise ValueError(f"interval must lie between 0.05 s and an hour, got {self.interval}")
         seed_default_rules(self.warehouse)
-        self.engine = AlertEngine(self.warehouse)
+        self.engine = AlertEngine(self.warehouse, max_gap_s=max(10.0, 3 * self.interval))
 
     @property
     def running(self) -> bool:
@@ -146,17 +151,19 @@ class HostSampler:
 
     def start(self) -> None:
         """Start sampling (no-op when running)."""
-        if self.running:
-            return
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._run, name="ctas-host-sampler", daemon=True)
-        self._thread.start()
+        with self._lock:
+            if self.running:
+                return
+            self._stop.clear()
+            self._thread = threading.Thread(target=self._run, name="ctas-host-sampler", daemon=True)
+            self._thread.start()
 
     def stop(self, timeout: float = 10.0) -> None:
         """Stop sampling after writing what is buffered."""
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
+        with self._lock:
+            self._stop.set()
+            if self._thread is not None:
+                self._thread.join(timeout)
 
     def overhead(self) -> float:
         """The sampler thread's CPU time as a share of one core over its wall time so far."""
@@ -164,47 +171,63 @@ class HostSampler:
 
     def _run(self) -> None:
         started_cpu, started_wall = time.thread_time(), time.monotonic()
-        samples: list[tuple[datetime, str, float]] = []
-        processes: list[pd.DataFrame] = []
+        batch = _Batch()
         next_tick = last_retention = time.monotonic()
-        top_processes()  # primes psutil's per-process CPU times: the first snapshot, one interval later, has shares
-        last_processes = next_tick - self.process_every + self.interval
+        last_processes = next_tick - self.process_every + self.interval  # the first snapshot one interval in
         last_flush = next_tick
-        rules = self._rules()
+        rules: list[AlertRule] = []
+        self._guard(top_processes)  # primes psutil's per-process CPU times, so that snapshot has shares
+        self._guard(lambda: rules.extend(self._rules()))
         while not self._stop.is_set():
             now_mono, now = time.monotonic(), utc_now()
             try:
                 readings = self.reader.read()
                 readings |= self._anomaly_rates(readings)
-                samples.extend((now, name, value) for name, value in readings.items())
+                batch.samples.extend((now, name, value) for name, value in readings.items())
                 self.stats.readings += 1
                 if now_mono - last_processes >= self.process_every:
-                    processes.append(top_processes().assign(ts=now))
+                    batch.processes.append(top_processes().assign(ts=now))
                     last_processes = now_mono
                 events = self.engine.evaluate(now, readings, rules)
                 self.stats.alerts_opened += sum(e.kind == "opened" for e in events)
                 if now_mono - last_flush >= self.flush_every or self.stats.readings <= 2:  # show something at once
-                    self._flush(samples, processes)
-                    samples, processes, last_flush = [], [], now_mono
+                    last_flush = now_mono
+                    self._flush(batch)
                     rules = self._rules()
                 if now_mono - last_retention >= self.retention_every:
-                    self.warehouse.apply_host_retention(now, self.raw_for, self.rollups_for)
                     last_retention = now_mono
+                    self.warehouse.apply_host_retention(now, self.raw_for, self.rollups_for)
             except Exception as error:  # keep sampling; the page shows the last error
-                self.stats.last_error = f"{type(error).__name__}: {error}"
-                log.exception("host sampler")
+                self._failed(error)
             self.stats.cpu_seconds = time.thread_time() - started_cpu
             self.stats.wall_seconds = time.monotonic() - started_wall
-            next_tick += self.interval
+            next_tick = max(next_tick + self.interval, time.monotonic())  # after a stall, no burst to catch up
             self._stop.wait(max(0.0, next_tick - time.monotonic()))
-        self._flush(samples, processes)
+        self._guard(lambda: self._flush(batch))
 
-    def _flush(self, samples: list, processes: list[pd.DataFrame]) -> None:
-        if not samples and not processes:
+    def _guard(self, action: Callable[[], object]) -> None:
+        try:
+            action()
+        except Exception as error:
+            self._failed(error)
+
+    def _failed(self, error: Exception) -> None:
+        self.stats.last_error = f"{type(error).__name__}: {error}"
+        log.exception("host sampler")
+
+    def _flush(self, batch: _Batch) -> None:
+        """Write the batch; if writing fails, keep at most MAX_UNWRITTEN readings' worth for the next try."""
+        if not batch.samples and not batch.processes:
             return
-        frame = pd.DataFrame(samples, columns=["ts", "metric", "value"])
-        snapshot = pd.concat(processes, ignore_index=True) if processes else None
-        self.warehouse.append_host_samples(frame, snapshot)
+        frame = pd.DataFrame(batch.samples, columns=["ts", "metric", "value"])
+        snapshot = pd.concat(batch.processes, ignore_index=True) if batch.processes else None
+        try:
+            self.warehouse.append_host_samples(frame, snapshot)
+        except Exception:
+            batch.samples = batch.samples[-MAX_UNWRITTEN:]
+            batch.processes = batch.processes[-1:]
+            raise
+        batch.samples, batch.processes = [], []
         self.stats.flushes += 1
 
     def _rules(self) -> list[AlertRule]:
@@ -226,3 +249,25 @@ class HostSampler:
                 scores = RobustDetector(window=ANOMALY_RATE_WINDOW * 5).score(np.fromiter(history, float))
                 rates[f"anomaly_rate.{metric}"] = 100.0 * float(anomaly_rate(scores, ANOMALY_RATE_WINDOW)[-1])
         return rates
+
+
+@dataclass
+class _Batch:
+    samples: list[tuple[datetime, str, float]] = field(default_factory=list)
+    processes: list[pd.DataFrame] = field(default_factory=list)
+
+
+_samplers: dict[str, HostSampler] = {}
+_samplers_lock = threading.Lock()
+
+
+def sampler_for(warehouse: Warehouse) -> HostSampler:
+    """The process's one sampler of this warehouse (created and started on first use)."""
+    with _samplers_lock:
+        sampler = _samplers.get(warehouse.path)
+        if sampler is None or sampler.warehouse is not warehouse:
+            if sampler is not None:
+                sampler.stop()
+            sampler = _samplers[warehouse.path] = HostSampler(warehouse)
+            sampler.start()
+        return sampler

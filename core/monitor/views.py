@@ -4,6 +4,7 @@ and the analysis of an uploaded metric file (NAB's `timestamp,value` format)."""
 from __future__ import annotations
 
 import io
+import itertools
 import json
 import math
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ from core.monitor.detectors import ALERT_LEVEL, DETECTORS, anomaly_rate
 from core.report import Report
 
 RATE_WINDOW = 60
+STEP_ROWS = 100  # rows whose median spacing sets a metric file's sample spacing
 MAX_CHART_POINTS = 1500
 MAX_METRIC_FILE_ROWS = 2_000_000
 LABELS = {
@@ -48,11 +50,17 @@ def label(metric: str) -> str:
     return LABELS.get(metric, metric)
 
 
-def score_series(frame: pd.DataFrame, detector: str, rate_window: int = RATE_WINDOW) -> pd.DataFrame:
-    """One metric's (ts, value) with the detector's score, the anomaly bit and the anomaly rate over `rate_window`."""
-    frame = frame.sort_values("ts").reset_index(drop=True)
+def score_series(
+    frame: pd.DataFrame, detector: str, step_seconds: float | None = None, rate_window: int = RATE_WINDOW
+) -> pd.DataFrame:
+    """One metric's (ts, value) with the detector's score, the anomaly bit and the anomaly rate over `rate_window`.
+
+    `step_seconds` is the sample spacing (known for live charts); when None it is the median spacing of the first
+    STEP_ROWS rows, so later rows never change earlier scores.
+    """
+    frame = frame.sort_values("ts", kind="stable").reset_index(drop=True)
     values = frame["value"].to_numpy(dtype=np.float64)
-    step = nab.step_seconds(frame["ts"]) if len(frame) > 1 else 1.0
+    step = step_seconds or nab.step_seconds(frame["ts"].iloc[:STEP_ROWS])
     scores = DETECTORS[detector].score(values, step) if len(values) else np.zeros(0)
     return frame.assign(
         score=scores, anomaly=scores >= ALERT_LEVEL, anomaly_rate=anomaly_rate(scores, rate_window) * 100
@@ -133,9 +141,11 @@ def monitor_report(title: str, scored: dict[str, pd.DataFrame], alerts: pd.DataF
     """The window report: figures per metric, the summary table and the alerts of the window."""
     report = Report(title, subtitle=f"Anomalies by the {detector} detector (score ≥ {ALERT_LEVEL})")
     summary = window_summary(scored)
+    anomalies = int(summary["anomalies"].sum()) if len(summary) else 0
+    still_open = int(alerts["ended_at"].isna().sum()) if len(alerts) else 0
     report.add_markdown(
-        f"**{len(summary)} metrics**, {int(summary['anomalies'].sum()) if len(summary) else 0} anomalous samples, "
-        f"**{len(alerts)} alerts** ({int(alerts['ended_at'].isna().sum()) if len(alerts) else 0} still open)."
+        f"**{_count(len(summary), 'metric')}**, {_count(anomalies, 'anomalous sample')}, "
+        f"**{_count(len(alerts), 'alert')}** ({still_open} still open)."
     )
     report.add_table(summary, "Window summary")
     if len(alerts):
@@ -143,6 +153,10 @@ def monitor_report(title: str, scored: dict[str, pd.DataFrame], alerts: pd.DataF
     for metric, frame in scored.items():
         report.add_figure(metric_figure(frame, metric), label(metric))
     return report
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"
 
 
 @dataclass(frozen=True)
@@ -156,23 +170,36 @@ class MetricFile:
 
 def read_metric_file(data: bytes, windows_json: bytes | None = None) -> MetricFile:
     """Parse a `timestamp,value` CSV (NAB's format) and optional windows (a JSON list of [start, end], or NAB's
-    `combined_windows.json` holding one file's entry)."""
+    `combined_windows.json` holding one file's entry). Times with a UTC offset are converted to UTC; numeric
+    times are seconds since 1970. Rows without a readable time or a finite number are dropped and counted."""
     try:
         frame = pd.read_csv(io.BytesIO(data), nrows=MAX_METRIC_FILE_ROWS + 1)
     except (ValueError, UnicodeDecodeError) as error:
         raise MetricFileError(f"The file is not a readable CSV: {error}") from None
-    columns = {c.lower().strip(): c for c in frame.columns}
+    columns = {str(c).lower().strip(): c for c in frame.columns}
     if "timestamp" not in columns or "value" not in columns:
         raise MetricFileError(f"Expected the columns timestamp and value; the file has {', '.join(map(str, frame))}.")
     if len(frame) > MAX_METRIC_FILE_ROWS:
         raise MetricFileError(f"The file has more than {MAX_METRIC_FILE_ROWS:,} rows.")
-    ts = pd.to_datetime(frame[columns["timestamp"]], errors="coerce", format="mixed")
-    value = pd.to_numeric(frame[columns["value"]], errors="coerce")
-    good = ts.notna() & value.notna()
+    ts = _times(frame[columns["timestamp"]])
+    value = pd.to_numeric(frame[columns["value"]], errors="coerce").astype(float)
+    good = ts.notna() & np.isfinite(value)
     if good.sum() < 10:
-        raise MetricFileError("Fewer than 10 rows have both a readable timestamp and a number.")
-    clean = pd.DataFrame({"ts": ts[good], "value": value[good].astype(float)}).sort_values("ts")
+        raise MetricFileError("Fewer than 10 rows have both a readable timestamp and a finite number.")
+    clean = pd.DataFrame({"ts": ts[good], "value": value[good]}).sort_values("ts", kind="stable")
     return MetricFile(clean.reset_index(drop=True), _windows(windows_json), int((~good).sum()))
+
+
+def _times(column: pd.Series) -> pd.Series:
+    """Naive UTC times from text (any offsets) or from numbers (seconds since 1970); unreadable ones NaT."""
+    try:
+        if pd.api.types.is_numeric_dtype(column):
+            parsed = pd.to_datetime(column, unit="s", errors="coerce", utc=True)
+        else:
+            parsed = pd.to_datetime(column.astype(str), errors="coerce", format="mixed", utc=True)
+    except (ValueError, OverflowError) as error:
+        raise MetricFileError(f"The timestamps cannot be read: {error}") from None
+    return parsed.dt.tz_localize(None)
 
 
 def _windows(data: bytes | None) -> list[tuple[pd.Timestamp, pd.Timestamp]]:
@@ -180,16 +207,22 @@ def _windows(data: bytes | None) -> list[tuple[pd.Timestamp, pd.Timestamp]]:
         return []
     try:
         parsed = json.loads(data)
-    except (ValueError, UnicodeDecodeError) as error:
-        raise MetricFileError(f"The windows file is not JSON: {error}") from None
+    except (ValueError, UnicodeDecodeError, RecursionError) as error:
+        raise MetricFileError(f"The windows file is not JSON: {str(error)[:200]}") from None
     if isinstance(parsed, dict):
         if len(parsed) != 1:
             raise MetricFileError("The windows file holds several files' windows: keep only this file's entry.")
         parsed = next(iter(parsed.values()))
     try:
-        return [(pd.Timestamp(str(a)[:19]), pd.Timestamp(str(b)[:19])) for a, b in parsed]
+        windows = [(pd.Timestamp(str(a)[:19]), pd.Timestamp(str(b)[:19])) for a, b in parsed]
     except (TypeError, ValueError):
         raise MetricFileError("Windows must be a list of [start, end] timestamps.") from None
+    if any(pd.isna(a) or pd.isna(b) or a > b for a, b in windows):
+        raise MetricFileError("Each window needs a start and an end, the start not after the end.")
+    windows.sort()
+    if any(later[0] <= earlier[1] for earlier, later in itertools.pairwise(windows)):
+        raise MetricFileError("Anomaly windows must not overlap.")
+    return windows
 
 
 def nab_scores(metric: MetricFile, scores: dict[str, np.ndarray]) -> pd.DataFrame:

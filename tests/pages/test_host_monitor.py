@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from core.monitor.alerts import AlertRule, rules_frame
-from core.monitor.sampler import HostSampler
+from core.monitor.sampler import HostSampler, sampler_for
 from core.warehouse import open_warehouse, resolve_path
 
 
@@ -94,3 +94,13 @@ def test_metric_file_without_the_columns_gets_a_clear_error(app) -> None:
     at.segmented_control(key="mon_mode").set_value("Analyse a metric file").run()
     at.file_uploader(key="mon_file").upload("x.csv", b"time,val\n1,2\n", "text/csv").run()
     assert any("Expected the columns timestamp and value" in e.value for e in at.error)
+
+
+def test_sampling_toggle_stops_and_restarts_the_shared_sampler(app) -> None:
+    at = app("pages/host_monitor.py")
+    sampler = sampler_for(open_warehouse(resolve_path()))
+    assert sampler.running
+    at.toggle(key="mon_sampling").set_value(False).run()
+    assert not sampler.running and "sampling stopped" in at.caption[0].value
+    at.toggle(key="mon_sampling").set_value(True).run()
+    assert sampler.running and at.toggle(key="mon_sampling").value

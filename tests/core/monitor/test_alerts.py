@@ -19,7 +19,7 @@ def _at(seconds: float) -> datetime:
 
 def test_rule_fires_after_its_duration_once_and_clears_with_hysteresis(warehouse: Warehouse) -> None:
     rule = AlertRule("CPU busy", "cpu.total", 80, duration_s=120, hysteresis=5, severity="high", action="look")
-    engine = AlertEngine(warehouse)
+    engine = AlertEngine(warehouse, max_gap_s=300)
     assert engine.evaluate(_at(0), {"cpu.total": 90}, [rule]) == []
     assert engine.evaluate(_at(60), {"cpu.total": 95}, [rule]) == []
     opened = engine.evaluate(_at(120), {"cpu.total": 91}, [rule])
@@ -36,7 +36,7 @@ def test_rule_fires_after_its_duration_once_and_clears_with_hysteresis(warehouse
 
 def test_a_dip_restarts_the_duration(warehouse: Warehouse) -> None:
     rule = AlertRule("r", "m", 10, duration_s=30)
-    engine = AlertEngine(warehouse)
+    engine = AlertEngine(warehouse, max_gap_s=60)
     for second, value in [(0, 11), (20, 9), (25, 11), (50, 12)]:
         assert engine.evaluate(_at(second), {"m": value}, [rule]) == []
     assert engine.evaluate(_at(55), {"m": 12}, [rule])[0].kind == "opened"
@@ -87,5 +87,63 @@ def test_duplicate_rule_names_are_refused_and_nothing_is_saved(warehouse: Wareho
     warehouse.replace_alert_rules(rules_frame(DEFAULT_RULES))
     frame = pd.DataFrame([{"name": "x", "metric": "m", "threshold": 1}] * 2)
     with pytest.raises(AlertRuleError, match="unique"):
-        rules_from_frame(frame)
+        warehouse.replace_alert_rules(rules_frame(rules_from_frame(frame)))  # the page's save path
     assert len(warehouse.alert_rules()) == len(DEFAULT_RULES)
+
+
+def test_blank_cells_of_a_new_editor_row_are_refused_not_read_as_nan(warehouse: Warehouse) -> None:
+    warehouse.replace_alert_rules(rules_frame(DEFAULT_RULES))
+    frame = warehouse.alert_rules().astype({"enabled": object})
+    frame.loc[len(frame)] = [None, None, 5.0, 0.0, 0.0, "info", None, None]
+    with pytest.raises(AlertRuleError, match=r"Row 5: .*name"):
+        rules_from_frame(frame)
+    frame.loc[len(frame) - 1, ["name", "metric"]] = ["new", "cpu.total"]
+    new = rules_from_frame(frame)[-1]
+    assert new.action == "" and new.enabled
+
+
+def test_disabling_renaming_or_deleting_a_rule_closes_its_open_alert(warehouse: Warehouse) -> None:
+    engine = AlertEngine(warehouse)
+    rule = AlertRule("d", "m", 5)
+    engine.evaluate(_at(0), {"m": 10}, [rule])
+    closed = engine.evaluate(_at(1), {"m": 10}, [AlertRule("d", "m", 5, enabled=False)])
+    assert [e.kind for e in closed] == ["closed"] and warehouse.alerts(open_only=True).empty
+    engine.evaluate(_at(2), {"m": 10}, [rule])
+    renamed = engine.evaluate(_at(3), {"m": 10}, [AlertRule("d2", "m", 5)])
+    assert sorted(e.kind for e in renamed) == ["closed", "opened"]
+    assert list(warehouse.alerts(open_only=True).rule) == ["d2"]
+    engine.evaluate(_at(4), {"m": 10}, [])
+    assert warehouse.alerts(open_only=True).empty
+
+
+def test_missing_readings_and_gaps_restart_the_duration_and_the_peak(warehouse: Warehouse) -> None:
+    rule = AlertRule("r", "m", 10, duration_s=10)
+    engine = AlertEngine(warehouse, max_gap_s=5)
+    engine.evaluate(_at(0), {"m": 100}, [rule])
+    engine.evaluate(_at(3), {}, [rule])  # the metric is missing: start again
+    assert engine.evaluate(_at(6), {"m": 20}, [rule]) == []
+    assert engine.evaluate(_at(12), {"m": 20}, [rule]) == []  # 6 s apart: a gap, start again
+    assert engine.evaluate(_at(16), {"m": 20}, [rule]) == []
+    assert engine.evaluate(_at(20), {"m": 30}, [rule]) == []
+    opened = engine.evaluate(_at(22), {"m": 25}, [rule])
+    assert [e.kind for e in opened] == ["opened"]
+    row = warehouse.alerts().iloc[0]
+    assert row.started_at == _at(12) and row.peak == 30  # the early spike of 100 is not this alert's peak
+
+
+def test_an_alert_open_for_hours_shows_in_a_short_window(warehouse: Warehouse) -> None:
+    engine = AlertEngine(warehouse)
+    engine.evaluate(_at(0), {"disk": 95}, [AlertRule("disk", "disk", 90)])
+    assert len(warehouse.alerts(since=_at(7200))) == 1
+    engine.evaluate(_at(7201), {"disk": 50}, [AlertRule("disk", "disk", 90)])  # a 2 s gap: fine, it closes
+    assert len(warehouse.alerts(since=_at(7200))) == 1 and warehouse.alerts(since=_at(7300)).empty
+
+
+def test_duplicate_open_alerts_of_one_rule_are_reduced_to_the_newest_on_restart(warehouse: Warehouse) -> None:
+    for second in (0, 5):
+        warehouse.open_alert(rule="x", metric="m", severity="info", message="", action="", started_at=_at(second),
+                             peak=1.0)  # fmt: skip
+    engine = AlertEngine(warehouse)
+    assert len(warehouse.alerts(open_only=True)) == 1
+    assert engine.evaluate(_at(6), {"m": 0}, [AlertRule("x", "m", 0.5)])[0].kind == "closed"
+    assert warehouse.alerts(open_only=True).empty

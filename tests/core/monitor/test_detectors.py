@@ -6,6 +6,7 @@ import math
 import statistics
 
 import numpy as np
+import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -197,3 +198,24 @@ def test_bad_parameters_are_refused(make) -> None:
 def test_two_dimensional_input_is_refused() -> None:
     with pytest.raises(ValueError, match="1-D"):
         DETECTORS["robust"].score(np.zeros((3, 3)))
+
+
+def test_scores_of_a_file_do_not_change_when_rows_are_added() -> None:
+    """The sample spacing comes from the first rows, so a change of spacing later cannot reach back."""
+    from core.monitor.views import score_series
+
+    start = pd.Timestamp("2024-01-01")
+    early = start + pd.to_timedelta(np.arange(3000) * 300, unit="s")
+    late = early[-1] + pd.to_timedelta(np.arange(1, 4001) * 60, unit="s")
+    rng = np.random.default_rng(3)
+    values = 50 + 10 * np.sin(np.arange(7000) / 40) + rng.normal(0, 1, 7000)
+    whole = pd.DataFrame({"ts": early.append(late), "value": values})
+    for detector in DETECTORS:
+        before = score_series(whole.iloc[:3000], detector)["score"].to_numpy()
+        after = score_series(whole, detector)["score"].to_numpy()[:3000]
+        np.testing.assert_array_equal(before, after)
+
+
+def test_a_period_longer_than_the_series_allocates_nothing_and_scores_zero() -> None:
+    scores = SeasonalDetector().score(np.arange(500.0), step_seconds=0.001)  # a day is 86.4M rows here
+    assert not scores.any()
