@@ -174,6 +174,16 @@ if edits:
     st.dataframe(diff_frame(then, now), hide_index=True, width="stretch")
 
 result = after["results"][merge]
+history = result["history_critical_set"]
+if history["size"] is None:
+    st.caption(f"History-critical set: not computed ({history['reason']}).")
+else:
+    names = common.md_escape(", ".join(node_label(current, k) for k in history["nodes"]))
+    st.caption(
+        f"History-critical set: {history['size']} validator(s) with working history archives ({names}) that, with "
+        f"the {len(history['quorum']) - history['size']} whose archives report errors, form a quorum: if their "
+        "archives failed too, the network could lose history."
+    )
 disjoint = result["disjoint_quorums"]
 if disjoint:
     sides = [", ".join(node_label(current, k) if merge == "node" else k for k in side) for side in disjoint]
@@ -188,6 +198,7 @@ choices = {
     "a minimal quorum": result["minimal_quorums"]["sets"],
     "a minimal blocking set": result["minimal_blocking_sets"]["sets"],
     "a minimal splitting set": result["minimal_splitting_sets"]["sets"],
+    **({"the history-critical set": [result["history_critical_set"]["groups"]]} if history["size"] else {}),
 }
 pick = st.columns([2, 1, 3])
 kind = pick[0].selectbox("Highlight on the graph", list(choices), key="fbas_highlight")

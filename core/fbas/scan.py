@@ -21,12 +21,12 @@ from core.fbas.analysis import (
     symmetric_top_tier,
     top_tier,
 )
+from core.fbas.history import HistoryCritical, archive_errors, history_critical_set
 from core.fbas.model import Fbas
 from core.fbas.sizes import has_quorum_intersection, smallest_blocking_set, smallest_splitting_set
 from core.fbas.splitting import minimal_splitting_sets
 
 MERGES = ("node", "organization", "country", "isp")
-NOT_YET = ("history_critical_set",)  # reported as null until core.fbas computes it
 
 
 def faulty_nodes(fbas: Fbas, spec: str) -> frozenset[str]:
@@ -78,6 +78,7 @@ def scan(
     tier = top_tier(minimal)
     symmetric = _timed(clock, "symmetric_top_tier", lambda: symmetric_top_tier(fbas, tier, compiled.removed))
     splitting = _timed(clock, "minimal_splitting_sets", lambda: minimal_splitting_sets(compiled))
+    history = _timed(clock, "history_critical_set", lambda: _history(fbas, compiled))
     results = {}
     for merge in merges:
 
@@ -93,7 +94,7 @@ def scan(
             "symmetric_top_tier": symmetric.to_json() if symmetric is not None and merge == "node" else None,
             "minimal_blocking_sets": _summary(_merged(blocking, merge, group), max_sets),
             "minimal_splitting_sets": _summary(_merged(splitting, merge, group), max_sets),
-            **dict.fromkeys(NOT_YET),
+            "history_critical_set": _history_json(history, group),
         }
     clock["total"] = time.perf_counter() - began
     return _report(fbas, compiled, faulty, enumeration="complete", results=results, clock=clock)
@@ -126,11 +127,19 @@ def _smallest_only(
             return None
         return {"count": None, "min": len(found), "max": None, "mean": None, "sets": [sorted(found)]}
 
+    history = _timed(clock, "history_critical_set", lambda: _history(fbas, compiled))
     empty = dict.fromkeys(
         ["disjoint_quorums", "minimal_quorums", "top_tier", "symmetric_top_tier", "minimal_blocking_sets",
-         "minimal_splitting_sets", *NOT_YET]
+         "minimal_splitting_sets"]
     )  # fmt: skip
-    results = {merge: {"quorum_intersection": intersects, **empty} for merge in merges}
+    results = {
+        merge: {
+            "quorum_intersection": intersects,
+            **empty,
+            "history_critical_set": _history_json(history, lambda key, merge=merge: fbas.group_of(key, merge) or key),
+        }
+        for merge in merges
+    }
     if "node" in results:
         results["node"]["minimal_blocking_sets"] = smallest(blocking)
         results["node"]["minimal_splitting_sets"] = smallest(splitting)
@@ -157,9 +166,29 @@ def _report(
         "removed_self_quorums": list(compiled.removed),
         "warnings": [{"code": w.code, "node": w.node, "message": w.message} for w in fbas.warnings],
         "enumeration": enumeration,
-        "not_yet_computed": list(NOT_YET),
         "results": results,
         "elapsed_ms": {name: round(seconds * 1000, 1) for name, seconds in clock.items()},
+    }
+
+
+def _history(fbas: Fbas, compiled: CompiledFbas) -> HistoryCritical | str:
+    """The smallest history-critical set, or why there is none."""
+    errors = archive_errors(fbas)
+    if errors is None:
+        return "the data does not report history-archive errors"
+    return history_critical_set(compiled, errors) or "the network has no quorum"
+
+
+def _history_json(history: HistoryCritical | str, group: Callable[[str], str]) -> dict[str, Any]:
+    """Node-level by definition; the groups of its nodes are listed for the grouping."""
+    if isinstance(history, str):
+        return {"size": None, "nodes": [], "groups": [], "quorum": [], "reason": history}
+    return {
+        "size": len(history.critical),
+        "nodes": sorted(history.critical),
+        "groups": sorted({group(k) for k in history.critical}),
+        "quorum": sorted(history.quorum),
+        "reason": None,
     }
 
 

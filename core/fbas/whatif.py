@@ -21,6 +21,7 @@ HEADLINES = (
     ("min_blocking", "Smallest blocking set"),
     ("min_splitting", "Smallest splitting set"),
     ("symmetric_top_tier", "Symmetric top tier"),
+    ("history_critical", "History-critical set"),
 )
 
 
@@ -176,6 +177,9 @@ def headline(scan_result: dict[str, Any], merge: str) -> dict[str, Any]:
         "min_blocking": result["minimal_blocking_sets"]["min"] if result["minimal_blocking_sets"]["count"] else "—",
         "min_splitting": result["minimal_splitting_sets"]["min"] if result["minimal_splitting_sets"]["count"] else "—",
         "symmetric_top_tier": "yes" if result["symmetric_top_tier"] else "no",
+        "history_critical": "—"
+        if result["history_critical_set"]["size"] is None
+        else result["history_critical_set"]["size"],
     }
 
 

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 import os
+from pathlib import Path
 
 import pytest
 
+from core.fbas.model import loads
+from core.fbas.scan import scan
 from core.fbas.synthetic import almost_symmetric
 from core.warehouse import open_warehouse, resolve_path
 
@@ -18,7 +21,16 @@ def _figures(at) -> dict[str, tuple[str, str]]:
     return {m.label: (m.value, m.delta) for m in at.main.metric}
 
 
-def test_load_edit_diff_undo_on_the_2025_network(app) -> None:
+def _history_size(shared_data: Path) -> int:
+    """The smallest history-critical set of the shipped 2025 snapshot, from core, as the page reads it."""
+    folder = shared_data / "fbas" / "python-fbas"
+    fbas = loads(
+        (folder / "network-2025-01-03.json").read_text(), (folder / "organizations-2025-01-03.json").read_text()
+    )
+    return scan(fbas, stellarbeat_parity=True)["results"]["node"]["history_critical_set"]["size"]
+
+
+def test_load_edit_diff_undo_on_the_2025_network(app, shared_data: Path) -> None:
     at = app("pages/fbas.py")
     figures = _figures(at)
     assert figures["Quorum intersection"][0] == "yes"
@@ -27,6 +39,10 @@ def test_load_edit_diff_undo_on_the_2025_network(app) -> None:
     assert figures["Smallest blocking set"][0] == "6"
     assert figures["Smallest splitting set"][0] == "3"
     assert "missing-qset × 94" in at.expander[0].label
+    history = _history_size(shared_data)
+    assert figures["History-critical set"][0] == str(history) and history > 0
+    assert any(c.value.startswith(f"History-critical set: {history} validator(s)") for c in at.main.caption)
+    assert "the history-critical set" in at.selectbox(key="fbas_highlight").options
 
     at.multiselect(key="fbas_off_orgs").set_value([SDF]).run()
     at.button(key="fbas_apply_offline").click().run()

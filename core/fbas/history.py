@@ -1,0 +1,86 @@
+"""History-critical sets: the fewest validators whose history archives the network's history depends on.
+
+A set S of validators with working history archives is history-critical when S, together with the validators
+whose archives have errors, contains a quorum: should the validators of that quorum lose or stop publishing their
+archives, the network could lose history while still closing ledgers (python-fbas's definition). A validator's
+archive has an error when stellarbeat's `historyArchiveHasError` is true or missing, as python-fbas reads it; data
+without that field anywhere gives no answer. Missing quorum sets read as unsatisfiable, as elsewhere in core.fbas.
+
+The smallest such S is found exactly with MaxSAT (python-sat's RC2): choose a non-empty quorum Q, minimising the
+validators in Q without an archive error.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pysat.card import CardEnc, EncType
+from pysat.examples.rc2 import RC2
+from pysat.formula import WCNF, IDPool
+
+from core.fbas.analysis import CompiledFbas
+from core.fbas.model import Fbas
+
+ERROR_FIELD = "historyArchiveHasError"
+
+
+@dataclass(frozen=True)
+class HistoryCritical:
+    """The smallest history-critical set and the quorum it completes."""
+
+    critical: frozenset[str]
+    quorum: frozenset[str]
+
+
+def archive_errors(fbas: Fbas) -> frozenset[str] | None:
+    """Nodes whose history archive has an error (the field true or missing); None if no node reports the field."""
+    if not any(ERROR_FIELD in node.attrs for node in fbas.nodes.values()):
+        return None
+    return frozenset(key for key, node in fbas.nodes.items() if node.attrs.get(ERROR_FIELD, True) is not False)
+
+
+def history_critical_set(compiled: CompiledFbas, errors: frozenset[str]) -> HistoryCritical | None:
+    """The smallest history-critical set given the nodes with archive errors; None when there is no quorum.
+
+    Nodes named in quorum sets but absent from the data have no quorum set, so they are never in a quorum.
+    """
+    pool = IDPool()
+    formula = WCNF()
+    size = len(compiled.keys)
+
+    def member(v: int) -> int:
+        return pool.id(("in", v))
+
+    for q in range(len(compiled.thresholds)):
+        _satisfaction(compiled, q, pool, formula)
+    for v in range(size):
+        root = int(compiled.node_qset[v])
+        formula.append([-member(v), pool.id(("qset", root))] if root >= 0 else [-member(v)])
+    formula.append([member(v) for v in range(size)])  # the quorum is not empty
+    known = set(compiled.keys) - errors
+    for v, key in enumerate(compiled.keys):
+        if key in known:
+            formula.append([-member(v)], weight=1)  # each working archive in the quorum costs one
+    with RC2(formula) as solver:
+        model = solver.compute()
+    if model is None:
+        return None
+    chosen = {literal for literal in model if literal > 0}
+    quorum = frozenset(key for v, key in enumerate(compiled.keys) if member(v) in chosen)
+    return HistoryCritical(frozenset(quorum & known), quorum)
+
+
+def _satisfaction(compiled: CompiledFbas, q: int, pool: IDPool, formula: WCNF) -> None:
+    """("qset", q) implies at least threshold(q) of its validators and inner sets are in the quorum or satisfied."""
+    satisfied = pool.id(("qset", q))
+    inputs = [pool.id(("in", int(v))) for v in compiled.val_idx[compiled.val_ptr[q] : compiled.val_ptr[q + 1]]]
+    inputs += [pool.id(("qset", int(c))) for c in compiled.child_idx[compiled.child_ptr[q] : compiled.child_ptr[q + 1]]]
+    threshold = int(compiled.thresholds[q])
+    if threshold <= 0:
+        return
+    if threshold > len(inputs):
+        formula.append([-satisfied])
+        return
+    at_least = CardEnc.atleast(lits=inputs, bound=threshold, vpool=pool, encoding=EncType.seqcounter)
+    for clause in at_least.clauses:
+        formula.append([-satisfied, *clause])
