@@ -16,6 +16,7 @@ from core.fbas.whatif import (
     diff_frame,
     headline,
     node_label,
+    offline_nodes,
     scenario_from_payload,
     sets_frame,
     to_stellarbeat_json,
@@ -212,7 +213,10 @@ positions = {**ring_layout(current, tier), **positions}  # nodes added by an edi
 title = f"Trust graph: top tier of {len(tier)} on the inner ring" + (
     f"; {kind} ({len(chosen)} by {merge_label.lower()}) ringed red" if chosen else ""
 )
-figure = topology_figure(current, tier, highlight=highlight, positions=positions, title=title)
+offline = offline_nodes(edits)
+if offline:
+    title += f"; {len(offline)} offline node(s) crossed out"
+figure = topology_figure(current, tier, highlight=highlight, positions=positions, title=title, offline=offline)
 st.plotly_chart(figure, width="stretch", key="fbas_graph")
 
 what_if_panel(base, current, wh)

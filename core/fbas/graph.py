@@ -18,6 +18,8 @@ PALETTE = (
     "#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22", "#393b79", "#637939",
     "#8c6d31", "#7b4173", "#3182bd", "#e6550d", "#31a354", "#756bb1", "#843c39", "#6b6ecf", "#b5cf6b", "#e7ba52",
 )  # fmt: skip
+OFFLINE = "#9aa3ad"
+OFFLINE_GROUP = "offline (what-if)"
 OTHER = "#b8c2cf"
 HIGHLIGHT = "#d62728"
 MAX_LEGEND = 12
@@ -56,8 +58,10 @@ def topology_figure(
     highlight: frozenset[str] = frozenset(),
     positions: dict[str, tuple[float, float]] | None = None,
     title: str = "",
+    offline: frozenset[str] = frozenset(),
 ) -> go.Figure:
-    """The trust graph: one colour per top-tier organization, other validators grey, `highlight` ringed in red."""
+    """The trust graph: one colour per top-tier organization, other validators grey, `highlight` ringed in red,
+    `offline` nodes (a what-if) pale and crossed out."""
     graph = trust_graph(fbas)
     positions = positions or ring_layout(fbas, top_tier)
     shown = [k for k in graph.nodes if k in positions]
@@ -82,7 +86,8 @@ def topology_figure(
     groups: dict[str, list[str]] = {}
     for key in shown:
         org = _organization(fbas, key)
-        groups.setdefault(org if org in colours else "other validators", []).append(key)
+        group = OFFLINE_GROUP if key in offline else org if org in colours else "other validators"
+        groups.setdefault(group, []).append(key)
     for name in [*tier_orgs, "other validators"]:
         keys = groups.get(name, [])
         if not keys:
@@ -106,6 +111,22 @@ def topology_figure(
                     },
                 },
                 hovertext=[f"{node_label(fbas, k)}<br>{k}<br>{_organization(fbas, k)}" for k in keys],
+                hoverinfo="text",
+            )
+        )
+    if groups.get(OFFLINE_GROUP):
+        keys = groups[OFFLINE_GROUP]
+        fig.add_trace(
+            go.Scatter(
+                x=[positions[k][0] for k in keys],
+                y=[positions[k][1] for k in keys],
+                mode="markers+text",
+                text=[node_label(fbas, k) if k in highlight else "" for k in keys],
+                textposition=["middle right" if positions[k][0] >= 0 else "middle left" for k in keys],
+                textfont={"size": 10, "color": OFFLINE},
+                name=OFFLINE_GROUP,
+                marker={"size": 11, "color": OFFLINE, "symbol": "x-thin-open", "line": {"width": 2, "color": OFFLINE}},
+                hovertext=[f"{node_label(fbas, k)} (offline)<br>{k}<br>{_organization(fbas, k)}" for k in keys],
                 hoverinfo="text",
             )
         )

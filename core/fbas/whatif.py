@@ -97,6 +97,19 @@ def apply_edits(fbas: Fbas, edits: list[Edit]) -> Fbas:
     return Fbas(nodes=nodes, organizations=organizations, warnings=fbas.warnings)
 
 
+def offline_nodes(edits: list[Edit]) -> frozenset[str]:
+    """Nodes an edit took offline and no later edit brought back (a new quorum set) or removed."""
+    offline: set[str] = set()
+    for edit in edits:
+        if isinstance(edit, Offline):
+            offline |= set(edit.keys)
+        elif isinstance(edit, RemoveNodes):
+            offline -= set(edit.keys)
+        else:
+            offline.discard(edit.key)
+    return frozenset(offline)
+
+
 def scenario_payload(base: Fbas, edits: list[Edit], source: str) -> str:
     """A saved scenario: the unedited FBAS (stellarbeat JSON, organizations) and the edits, replayable later."""
     encoded = [_encode(e) for e in edits]

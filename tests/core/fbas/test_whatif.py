@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from core.fbas.model import FbasFormatError, QuorumSet, loads
+from core.fbas.graph import topology_figure
+from core.fbas.model import Fbas, FbasFormatError, Node, QuorumSet, loads
 from core.fbas.scan import scan
 from core.fbas.whatif import (
     AddNode,
@@ -16,6 +17,7 @@ from core.fbas.whatif import (
     apply_edits,
     diff_frame,
     headline,
+    offline_nodes,
     qset_from_json,
     scenario_from_payload,
     scenario_payload,
@@ -98,3 +100,19 @@ def test_nodes_can_be_removed_and_added(stellar_2019) -> None:
     edits = [RemoveNodes(sdf), AddNode("NEW", copy_of, "New Org"), Offline(("NEW",))]
     _, restored, _ = scenario_from_payload(scenario_payload(stellar_2019, edits, "2019"))
     assert restored == edits
+
+
+def test_offline_nodes_are_those_not_brought_back() -> None:
+    qset = QuorumSet(1, ("a",))
+    edits = [Offline(("a", "b", "c")), SetQuorumSet("b", qset), RemoveNodes(("c",)), Offline(("d",))]
+    assert offline_nodes(edits) == {"a", "d"}
+    assert offline_nodes([]) == frozenset()
+
+
+def test_offline_nodes_are_drawn_apart_on_the_graph() -> None:
+    fbas = Fbas(nodes={k: Node(k, QuorumSet(2, ("a", "b", "c"))) for k in "abc"})
+    figure = topology_figure(fbas, frozenset("ab"), offline=frozenset("c"))
+    offline = [t for t in figure.data if t.name == "offline (what-if)"]
+    assert len(offline) == 1 and len(offline[0].x) == 1 and offline[0].marker.symbol == "x-thin-open"
+    drawn = [t for t in figure.data if t.mode == "markers+text" and t.name != "offline (what-if)"]
+    assert sum(len(t.x) for t in drawn) == 2  # a and b, each once; c only among the offline
