@@ -5,7 +5,7 @@ import json
 
 import streamlit as st
 
-from core.fbas.model import Fbas, FbasFormatError
+from core.fbas.model import Fbas, FbasFormatError, QuorumSet
 from core.fbas.whatif import (
     AddNode,
     Offline,
@@ -13,6 +13,7 @@ from core.fbas.whatif import (
     SetQuorumSet,
     apply_edits,
     node_label,
+    organization_inner_set,
     organization_members,
     qset_from_json,
     scenario_payload,
@@ -96,33 +97,44 @@ def what_if_panel(fbas: Fbas, current: Fbas, wh: Warehouse) -> None:
                 )
 
 
-def _qset_form(fbas: Fbas, current: Fbas, edits: list, key: str, qset) -> None:
-    """Threshold and validators of the top level as a form; inner quorum sets are kept as they are."""
+def _qset_form(fbas: Fbas, current: Fbas, edits: list, key: str, qset: QuorumSet | None) -> None:
+    """The quorum set as a form: top-level validators, each inner set (threshold, validators, or dropped), inner
+    sets added per organization, and the top threshold. Sets nested deeper than one level are kept as they are."""
     token = f"{key}_{len(edits)}"
-    left, right = st.columns([1, 4])
+    choices = list(dict.fromkeys([*validators_of(current), *(qset.members() if qset else ())]))
+
+    def label(k: str) -> str:
+        return node_label(fbas, k)
+
     named = list(dict.fromkeys(qset.validators)) if qset else []
-    members = right.multiselect(
-        "Validators (top level)",
-        list(dict.fromkeys([*validators_of(current), *named])),  # members that are offline or unknown stay listed
-        default=named,
-        format_func=lambda k: node_label(fbas, k),
-        key=f"fbas_q_members_{token}",
-    )
-    inner = len(qset.inner) if qset else 0
-    threshold = left.number_input(
-        "Threshold",
+    members = st.multiselect("Validators (top level)", choices, default=named, format_func=label,
+                             key=f"fbas_q_members_{token}")  # fmt: skip
+    inner: list[dict] = []
+    for i, child in enumerate(qset.inner if qset else ()):
+        row = st.columns([1, 5, 1], vertical_alignment="bottom")
+        chosen = row[1].multiselect(f"Inner set {i + 1}: validators", choices, default=list(child.validators),
+                                    format_func=label, key=f"fbas_q_inner_members_{token}_{i}")  # fmt: skip
+        most = max(len(chosen) + len(child.inner), 1)
+        threshold = row[0].number_input(f"Inner set {i + 1}: threshold", 1, most, min(max(child.threshold, 1), most),
+                                        key=f"fbas_q_inner_threshold_{token}_{i}_{most}")  # fmt: skip
+        if not row[2].checkbox("Drop", key=f"fbas_q_inner_drop_{token}_{i}"):
+            nested = [c.to_json() for c in child.inner]
+            inner.append({"threshold": int(threshold), "validators": chosen, "innerQuorumSets": nested})
+    organizations = organization_members(current)
+    added = st.multiselect("Add an inner set per organization (a majority of its nodes)", sorted(organizations),
+                           key=f"fbas_q_inner_add_{token}")  # fmt: skip
+    inner += [organization_inner_set(organizations[org]).to_json() for org in added]
+    most = max(len(members) + len(inner), 1)
+    threshold = st.number_input(
+        "Threshold (top level)",
         1,
-        max(len(members) + inner, 1),
-        min(qset.threshold, max(len(members) + inner, 1)) if qset else 1,
-        key=f"fbas_q_threshold_{token}",
-        help=f"Out of {len(members)} validators and {inner} inner set(s).",
+        most,
+        min(qset.threshold, most) if qset else 1,
+        key=f"fbas_q_threshold_{token}_{most}",
+        help=f"Out of {len(members)} validators and {len(inner)} inner set(s).",
     )
     if st.button("Apply form", icon=":material/tune:", key="fbas_apply_form"):
-        raw = {
-            "threshold": int(threshold),
-            "validators": members,
-            "innerQuorumSets": [c.to_json() for c in qset.inner] if qset else [],
-        }
+        raw = {"threshold": int(threshold), "validators": members, "innerQuorumSets": inner}
         try:
             st.session_state["fbas_edits"] = [*edits, SetQuorumSet(key, qset_from_json(json.dumps(raw)))]
         except FbasFormatError as exc:

@@ -208,6 +208,13 @@ def diff_frame(before: dict[str, Any], after: dict[str, Any]) -> pd.DataFrame:
     )
 
 
+def organization_inner_set(members: list[str]) -> QuorumSet:
+    """An inner quorum set of an organization's nodes needing a simple majority of them (stellar-core's habit)."""
+    if not members:
+        raise FbasFormatError("An organization's inner set needs at least one node.")
+    return QuorumSet(len(members) // 2 + 1, tuple(sorted(members)))
+
+
 def organization_members(fbas: Fbas) -> dict[str, list[str]]:
     """Organization name -> its nodes in this FBAS."""
     members: dict[str, list[str]] = {}

@@ -182,3 +182,19 @@ def test_quorum_set_form_and_other_field_grouping(app) -> None:
     assert _figures(at)["Top tier size"][0] != ""
     at.text_input(key="fbas_field").set_value("bad field!").run()
     assert "letters, digits and underscores" in at.error[0].value
+
+
+def test_inner_quorum_sets_are_edited_dropped_and_added_in_the_form(app) -> None:
+    at = app("pages/fbas.py")
+    at.selectbox(key="fbas_q_node").set_value(SDF_1).run()
+    token = f"{SDF_1}_0"
+    at.checkbox(key=f"fbas_q_inner_drop_{token}_0").check().run()  # drop the first organization's inner set
+    at.number_input(key=f"fbas_q_inner_threshold_{token}_5_5").set_value(5).run()  # the 5-node org: all of them
+    at.multiselect(key=f"fbas_q_inner_add_{token}").set_value([SDF]).run()
+    at.button(key="fbas_apply_form").click().run()
+    assert not at.exception
+    edit = at.session_state["fbas_edits"][-1]
+    assert edit.key == SDF_1 and len(edit.qset.inner) == 7  # 7 - 1 dropped + 1 added
+    assert [c.threshold for c in edit.qset.inner][4] == 5
+    assert edit.qset.inner[-1].threshold == 2 and len(edit.qset.inner[-1].validators) == 3  # SDF's majority
+    assert _figures(at)["Minimal quorums"][1] == "was 13608"  # the analysis reran on the edited set
