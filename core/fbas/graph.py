@@ -20,6 +20,7 @@ PALETTE = (
 )  # fmt: skip
 OFFLINE = "#9aa3ad"
 OFFLINE_GROUP = "offline (what-if)"
+MAX_OFFLINE_LABELS = 30
 OTHER = "#b8c2cf"
 HIGHLIGHT = "#d62728"
 MAX_LEGEND = 12
@@ -64,7 +65,7 @@ def topology_figure(
     `offline` nodes (a what-if) pale and crossed out."""
     graph = trust_graph(fbas)
     positions = positions or ring_layout(fbas, top_tier)
-    shown = [k for k in graph.nodes if k in positions]
+    shown = [k for k in [*graph.nodes, *sorted(offline - set(graph.nodes))] if k in positions]
     edge_x: list[float | None] = []
     edge_y: list[float | None] = []
     for source, target in graph.edges:
@@ -121,7 +122,7 @@ def topology_figure(
                 x=[positions[k][0] for k in keys],
                 y=[positions[k][1] for k in keys],
                 mode="markers+text",
-                text=[node_label(fbas, k) if k in highlight else "" for k in keys],
+                text=[f"{node_label(fbas, k)} (offline)" if len(keys) <= MAX_OFFLINE_LABELS else "" for k in keys],
                 textposition=["middle right" if positions[k][0] >= 0 else "middle left" for k in keys],
                 textfont={"size": 10, "color": OFFLINE},
                 name=OFFLINE_GROUP,

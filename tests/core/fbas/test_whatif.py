@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from core.fbas.graph import topology_figure
+from core.fbas.graph import ring_layout, topology_figure
 from core.fbas.model import Fbas, FbasFormatError, Node, QuorumSet, loads
 from core.fbas.scan import scan
 from core.fbas.whatif import (
@@ -110,8 +110,10 @@ def test_offline_nodes_are_those_not_brought_back() -> None:
 
 
 def test_offline_nodes_are_drawn_apart_on_the_graph() -> None:
-    fbas = Fbas(nodes={k: Node(k, QuorumSet(2, ("a", "b", "c"))) for k in "abc"})
-    figure = topology_figure(fbas, frozenset("ab"), offline=frozenset("c"))
+    base = Fbas(nodes={k: Node(k, QuorumSet(2, ("a", "b", "c"))) for k in "abc"})
+    fbas = apply_edits(base, [Offline(("c",))])  # c keeps its entry but has no quorum set any more
+    positions = ring_layout(base, frozenset("abc"))  # the page places nodes from the unedited network
+    figure = topology_figure(fbas, frozenset("ab"), positions=positions, offline=frozenset("c"))
     offline = [t for t in figure.data if t.name == "offline (what-if)"]
     assert len(offline) == 1 and len(offline[0].x) == 1 and offline[0].marker.symbol == "x-thin-open"
     drawn = [t for t in figure.data if t.mode == "markers+text" and t.name != "offline (what-if)"]
