@@ -1,5 +1,6 @@
 """FBAS topology: is a Stellar-style network safe and live, whom does it depend on, and what if something changes?"""
 
+import hashlib
 import json
 import re
 
@@ -8,7 +9,6 @@ import streamlit as st
 from core.fbas.analysis import SearchLimitError
 from core.fbas.graph import ring_layout, topology_figure
 from core.fbas.model import Fbas, FbasFormatError, loads
-from core.fbas.scan import faulty_nodes, scan
 from core.fbas.snapshots import SNAPSHOTS
 from core.fbas.whatif import (
     HEADLINES,
@@ -23,27 +23,13 @@ from core.fbas.whatif import (
 )
 from core.report import Report
 from ui import common
+from ui.background import run_cancellable
+from ui.fbas_analysis import MERGES, scan_for_page
 from ui.fbas_whatif import what_if_panel
 
-MERGES = {"Node": "node", "Organization": "organization", "Country": "country", "ISP": "isp"}
 SHOWN_SETS = 200  # rows shown in the set tables; the CSV downloads hold every set
-STEP_BUDGET = 10_000_000  # a few seconds of enumeration: the page's time limit
+PAGE_SECONDS = 60  # the page's time limit for one analysis (each enumeration also has a step budget)
 wh = common.warehouse()
-
-
-@st.cache_data(max_entries=24, show_spinner=False)
-def _scan(nodes_json: str, organizations: str, parity: bool, field: str) -> dict:
-    """Every analysis for every grouping (and `field`), cached per FBAS content (edits included)."""
-    fbas = loads(nodes_json)
-    fbas.organizations.update(json.loads(organizations))
-    return scan(
-        fbas,
-        merges=list(dict.fromkeys([*MERGES.values(), field])),
-        faulty=faulty_nodes(fbas, "auto"),
-        stellarbeat_parity=parity,
-        max_sets=1_000_000,
-        max_steps=STEP_BUDGET,
-    )
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
@@ -146,23 +132,30 @@ parity = controls[1].toggle(
 )
 organizations = json.dumps(sorted(base.organizations.items()))
 current_organizations = json.dumps(sorted(current.organizations.items()))
-with st.status("Analysing…", expanded=False) as status:
-    try:
-        before = _scan(to_stellarbeat_json(base), organizations, parity, field)
-        after = _scan(to_stellarbeat_json(current), current_organizations, parity, field) if edits else before
-    except FbasFormatError as exc:
-        status.update(label="Analysis failed", state="error")
-        st.error(common.md_escape(exc))
-        st.stop()
-    except SearchLimitError as exc:
-        status.update(label="Analysis stopped at the page's time limit", state="error")
-        st.error(
-            f"**This network has too many sets to list on the page.** {common.md_escape(exc)} Run "
-            "`python -m core.fbas analyze FILE --timeout 600 --json` for a longer search.",
-            icon=":material/timer_off:",
-        )
-        st.stop()
-    status.update(label=f"Analysed in {after['elapsed_ms']['total']:,.0f} ms", state="complete")
+inputs = (to_stellarbeat_json(base), organizations, parity, field)
+edited = (to_stellarbeat_json(current), current_organizations, parity, field) if edits else inputs
+signature = hashlib.sha256(json.dumps([inputs, edited]).encode()).hexdigest()
+try:
+    scans = run_cancellable(
+        "fbas_scan",
+        signature,
+        lambda: (scan_for_page(*inputs), scan_for_page(*edited)),
+        label="Analysing…",
+        limit_s=PAGE_SECONDS,
+    )
+except FbasFormatError as exc:
+    st.error(common.md_escape(exc))
+    st.stop()
+except SearchLimitError as exc:
+    st.error(
+        f"**This network has too many sets to list on the page.** {common.md_escape(exc)} Run "
+        "`python -m core.fbas analyze FILE --timeout 600 --json` for a longer search.",
+        icon=":material/timer_off:",
+    )
+    st.stop()
+if scans is None:
+    st.stop()
+before, after = scans
 
 now, then = headline(after, merge), headline(before, merge)
 metrics = st.columns(len(HEADLINES))

@@ -80,13 +80,14 @@ def _branch_node(selected, reach, node_qset, thresholds, val_ptr, val_idx, child
     return -1
 
 
-@njit(cache=True)
-def minimal_quorums(universe, node_qset, thresholds, val_ptr, val_idx, child_ptr, child_idx, max_steps):
+@njit(cache=True, nogil=True)
+def minimal_quorums(universe, node_qset, thresholds, val_ptr, val_idx, child_ptr, child_idx, max_steps, stop):
     """Every minimal quorum inside `universe`, as rows of a uint8 matrix, and whether the search finished.
 
     Depth-first branch and bound: each step either adds a node to the selection or excludes it; a branch ends when
     no quorum within the allowed nodes contains the selection, or when the selection is a quorum (then it is
-    reported if minimal). Each minimal quorum lies on exactly one branch. `max_steps` bounds the work.
+    reported if minimal). Each minimal quorum lies on exactly one branch. `max_steps` bounds the work; a non-zero
+    `stop[0]` (set by another thread) ends it early, also as unfinished.
     """
     n = universe.shape[0]
     stack_selected = np.zeros((2 * n + 2, n), np.uint8)
@@ -97,7 +98,7 @@ def minimal_quorums(universe, node_qset, thresholds, val_ptr, val_idx, child_ptr
     steps = 0
     while top > 0:
         steps += 1
-        if steps > max_steps:
+        if steps > max_steps or ((steps & 1023) == 0 and stop[0] != 0):
             return found[:count], False
         top -= 1
         selected = stack_selected[top].copy()
@@ -209,8 +210,8 @@ def _branch64(selected, reach, n, node_qset, vmask, child_ptr, child_idx, sat, p
     return -1
 
 
-@njit(cache=True)
-def minimal_quorums64(universe, n, node_qset, thresholds, vmask, child_ptr, child_idx, max_steps):
+@njit(cache=True, nogil=True)
+def minimal_quorums64(universe, n, node_qset, thresholds, vmask, child_ptr, child_idx, max_steps, stop):
     """Every minimal quorum inside the bit mask `universe` (n <= 64 nodes) and whether the search finished.
 
     The same branch and bound as `minimal_quorums`, with each stack entry carrying `reach`, the largest quorum
@@ -231,7 +232,7 @@ def minimal_quorums64(universe, n, node_qset, thresholds, vmask, child_ptr, chil
     steps = 0
     while top > 0:
         steps += 1
-        if steps > max_steps:
+        if steps > max_steps or ((steps & 1023) == 0 and stop[0] != 0):
             return found[:count], False
         top -= 1
         selected = stack[top, 0]
@@ -303,8 +304,8 @@ def _append64(found, count, value):
     return found
 
 
-@njit(cache=True)
-def minimal_blocking_sets64(family, n, node_qset, thresholds, vmask, child_ptr, child_idx, max_steps):
+@njit(cache=True, nogil=True)
+def minimal_blocking_sets64(family, n, node_qset, thresholds, vmask, child_ptr, child_idx, max_steps, stop):
     """Every minimal blocking set of the n-node (n <= 64) FBAS as bit masks, and whether the search finished.
 
     `family` holds the minimal quorums to hit (those without a faulty node), smallest first. Branching as in
@@ -322,7 +323,7 @@ def minimal_blocking_sets64(family, n, node_qset, thresholds, vmask, child_ptr, 
     steps = 0
     while top > 0:
         steps += 1
-        if steps > max_steps:
+        if steps > max_steps or ((steps & 1023) == 0 and stop[0] != 0):
             return found[:count], False
         top -= 1
         chosen = stack[top, 0]

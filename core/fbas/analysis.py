@@ -16,6 +16,7 @@ import networkx as nx
 import numpy as np
 
 from core.fbas import _kernels
+from core.fbas.cancel import check, stop_flag
 from core.fbas.model import Fbas, QuorumSet
 
 MissingQset = Literal["unsatisfiable", "unconstrained"]
@@ -145,13 +146,14 @@ def minimal_quorums(
         part = restrict(compiled, compiled.keys_of(component))
         if len(part.keys) <= word_bits:
             bits, finished = _kernels.minimal_quorums64(
-                np.uint64(2 ** len(part.keys) - 1), len(part.keys), *_bit_arrays(part), max_steps
+                np.uint64(2 ** len(part.keys) - 1), len(part.keys), *_bit_arrays(part), max_steps, stop_flag()
             )
             found.extend(frozenset(part.keys[i] for i in range(len(part.keys)) if int(b) >> i & 1) for b in bits)
         else:
-            rows, finished = _kernels.minimal_quorums(part.mask(), *part.arrays, max_steps)
+            rows, finished = _kernels.minimal_quorums(part.mask(), *part.arrays, max_steps, stop_flag())
             found.extend(part.keys_of(row) for row in rows)
         if not finished:
+            check()
             raise SearchLimitError(
                 f"Stopped after {max_steps:,} search steps with {len(found):,} minimal quorums found."
             )
@@ -332,8 +334,11 @@ def minimal_blocking_sets(
     position = {k: i for i, k in enumerate(part.keys)}
     masks = {sum(1 << position[k] for k in q) for q in family_sets}
     family = np.asarray(sorted(masks, key=lambda m: (m.bit_count(), m)), np.uint64)
-    found, finished = _kernels.minimal_blocking_sets64(family, len(part.keys), *_bit_arrays(part), max_steps)
+    found, finished = _kernels.minimal_blocking_sets64(
+        family, len(part.keys), *_bit_arrays(part), max_steps, stop_flag()
+    )
     if not finished:
+        check()
         raise SearchLimitError(f"Stopped after {max_steps:,} search steps with {len(found):,} blocking sets found.")
     sets = [frozenset(k for k, i in position.items() if int(mask) >> i & 1) for mask in found]
     return sorted(sets, key=lambda s: (len(s), sorted(s)))
@@ -344,6 +349,7 @@ def _hitting_sets_reference(family: list[frozenset[str]]) -> list[frozenset[str]
     results: set[frozenset[str]] = set()
 
     def grow(chosen: frozenset[str], excluded: frozenset[str]) -> None:
+        check()
         unhit = next((s for s in family if not s & chosen), None)
         if unhit is None:
             if all(any(s & chosen == {c} for s in family) for c in chosen):

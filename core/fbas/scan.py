@@ -21,6 +21,7 @@ from core.fbas.analysis import (
     symmetric_top_tier,
     top_tier,
 )
+from core.fbas.cancel import check
 from core.fbas.history import HistoryCritical, archive_errors, history_critical_set
 from core.fbas.model import Fbas
 from core.fbas.sizes import has_quorum_intersection, smallest_blocking_set, smallest_splitting_set
@@ -198,6 +199,7 @@ def _merged(sets: list[frozenset[str]], merge: str, group: Callable[[str], str])
 
 
 def _timed(clock: dict[str, float], name: str, work: Callable[[], Any]) -> Any:
+    check()  # a cancelled analysis stops between stages too
     began = time.perf_counter()
     result = work()
     clock[name] = time.perf_counter() - began

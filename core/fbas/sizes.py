@@ -19,6 +19,7 @@ from pysat.solvers import Solver
 
 from core.fbas import _kernels
 from core.fbas.analysis import CompiledFbas, SearchLimitError, minimal_quorum_inside, quorum_clusters, restrict
+from core.fbas.cancel import check
 from core.fbas.splitting import SOLVER, _Encoding
 
 INTERRUPTIBLE_SOLVER = "glucose4"  # pysat's CaDiCaL cannot be interrupted at a deadline
@@ -82,10 +83,12 @@ def smallest_blocking_set(
     ):
         k = 1
         while True:
+            check()
             for quorum in found:
                 quorums.append([chosen[i] for i in np.flatnonzero(quorum)])
                 solver.add_clause(quorums[-1])  # every quorum found must be met
             while not _solve_before(solver, [-count.rhs[k]] if k < len(chosen) else [], deadline):
+                check()
                 k += 1  # no set of k nodes meets them all: the answer is larger
             model = set(solver.get_model())
             blockers = np.asarray([1 if chosen[i] in model else 0 for i in range(len(chosen))], np.uint8)

@@ -18,6 +18,7 @@ from pysat.formula import IDPool
 from pysat.solvers import Solver
 
 from core.fbas.analysis import CompiledFbas, SearchLimitError, quorum_clusters, restrict
+from core.fbas.cancel import check
 
 SOLVER = "cadical153"
 
@@ -34,6 +35,7 @@ def minimal_splitting_sets(compiled: CompiledFbas, *, max_sets: int = 100_000) -
     found: list[frozenset[str]] = []
     with Solver(name=SOLVER, bootstrap_with=encoding.clauses) as solver:
         while solver.solve():
+            check()
             byzantine = _shrink(solver, encoding, encoding.byzantine(solver.get_model()))
             found.append(frozenset(part.keys[i] for i in byzantine))
             if not byzantine:  # the empty set splits: it is the only minimal splitting set

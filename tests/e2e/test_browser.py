@@ -3,12 +3,14 @@ report it exports renders offline. Full-page screenshots land in artifacts/e2e/.
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
+from core.fbas.synthetic import almost_symmetric
 from tests.e2e.conftest import serve_app
 from ui.nav import PAGES
 
@@ -242,3 +244,24 @@ def test_a_deep_link_as_the_first_visit_gets_the_app_navigation(page: Page, tmp_
         expect(nav).to_contain_text("Threat map")
         expect(nav).to_contain_text("FBAS topology")
         expect(page.locator('[data-testid="stSidebar"]')).to_contain_text("Warehouse")  # app.py's sidebar
+
+
+def test_a_long_fbas_analysis_can_be_cancelled(page: Page, app_url: str, tmp_path: Path) -> None:
+    big = tmp_path / "big.json"
+    big.write_text(json.dumps(almost_symmetric(organizations=14, seed=3)))  # enumerates for many seconds
+    _open(page, app_url, "pages/fbas.py")
+    page.get_by_text("Upload", exact=True).click()
+    _settle(page)
+    page.locator('[data-testid="stFileUploaderDropzoneInput"]').nth(0).set_input_files(str(big))
+    cancel = page.get_by_role("button", name=re.compile("Cancel"))
+    expect(cancel).to_be_visible(timeout=20_000)
+    expect(page.get_by_text(re.compile(r"Running for \d+\.\d s"))).to_be_visible()
+    cancel.click()
+    expect(page.get_by_text("Analysis cancelled.")).to_be_visible(timeout=10_000)
+    _settle(page)
+    _assert_clean(page)
+    page.get_by_role("button", name="Run the analysis again").click()
+    expect(page.get_by_role("button", name=re.compile("Cancel"))).to_be_visible(timeout=20_000)  # it runs again
+    page.get_by_text("Shipped snapshot", exact=True).click()  # any other input stops it too
+    expect(page.get_by_text("13608", exact=True)).to_be_visible(timeout=60_000)
+    _assert_clean(page)

@@ -1,0 +1,28 @@
+"""The FBAS page's analysis: one scan per FBAS content, cached for the process (it runs on a worker thread, where
+Streamlit's own caches do not apply)."""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+
+from core.fbas.model import loads
+from core.fbas.scan import faulty_nodes, scan
+
+MERGES = {"Node": "node", "Organization": "organization", "Country": "country", "ISP": "isp"}
+STEP_BUDGET = 10_000_000  # a few seconds of enumeration
+
+
+@lru_cache(maxsize=24)
+def scan_for_page(nodes_json: str, organizations: str, parity: bool, field: str) -> dict:
+    """Every analysis for every grouping (and `field`) of a stellarbeat nodes JSON with organizations."""
+    fbas = loads(nodes_json)
+    fbas.organizations.update(json.loads(organizations))
+    return scan(
+        fbas,
+        merges=list(dict.fromkeys([*MERGES.values(), field])),
+        faulty=faulty_nodes(fbas, "auto"),
+        stellarbeat_parity=parity,
+        max_sets=1_000_000,
+        max_steps=STEP_BUDGET,
+    )
