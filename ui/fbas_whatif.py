@@ -129,7 +129,7 @@ def _qset_form(fbas: Fbas, current: Fbas, edits: list, key: str, qset: QuorumSet
         "Threshold (top level)",
         1,
         most,
-        min(qset.threshold, most) if qset else 1,
+        min(max(qset.threshold, 1), most) if qset else 1,
         key=f"fbas_q_threshold_{token}_{most}",
         help=f"Out of {len(members)} validators and {len(inner)} inner set(s).",
     )

@@ -148,9 +148,13 @@ def minimal_quorums(
             bits, finished = _kernels.minimal_quorums64(
                 np.uint64(2 ** len(part.keys) - 1), len(part.keys), *_bit_arrays(part), max_steps, stop_flag()
             )
+            if not finished:
+                check()  # cancelled: stop before converting what was found
             found.extend(frozenset(part.keys[i] for i in range(len(part.keys)) if int(b) >> i & 1) for b in bits)
         else:
             rows, finished = _kernels.minimal_quorums(part.mask(), *part.arrays, max_steps, stop_flag())
+            if not finished:
+                check()
             found.extend(part.keys_of(row) for row in rows)
         if not finished:
             check()

@@ -121,7 +121,6 @@ def _smallest_only(
         )
     except SearchLimitError:
         blocking = None
-    clock["total"] = time.perf_counter() - began
 
     def smallest(found: frozenset[str] | None) -> dict[str, Any] | None:
         if found is None:
@@ -129,6 +128,7 @@ def _smallest_only(
         return {"count": None, "min": len(found), "max": None, "mean": None, "sets": [sorted(found)]}
 
     history = _timed(clock, "history_critical_set", lambda: _history(fbas, compiled))
+    clock["total"] = time.perf_counter() - began
     empty = dict.fromkeys(
         ["disjoint_quorums", "minimal_quorums", "top_tier", "symmetric_top_tier", "minimal_blocking_sets",
          "minimal_splitting_sets"]

@@ -87,7 +87,10 @@ def apply_edits(fbas: Fbas, edits: list[Edit]) -> Fbas:
         elif isinstance(edit, AddNode):
             if edit.key in nodes:
                 raise FbasFormatError(f"A node {edit.key!r} exists already.")
-            nodes[edit.key] = Node(edit.key, edit.qset, edit.key, {"isValidating": True})
+            # a node the analyst adds is taken to validate and to publish a working history archive
+            nodes[edit.key] = Node(
+                edit.key, edit.qset, edit.key, {"isValidating": True, "historyArchiveHasError": False}
+            )
             if edit.organization:
                 organizations[edit.key] = edit.organization
         else:
