@@ -68,6 +68,19 @@ def _insert_sorted(b: np.ndarray, n: int, new: float) -> None:
 
 
 @njit(cache=True)
+def _push(ordered: np.ndarray, ring: np.ndarray, count: int, head: int, v: float) -> tuple[int, int]:
+    """Add v to a sliding window kept twice: sorted in `ordered[:count]` and in arrival order in the ring buffer
+    `ring` (its length is the window); the oldest value leaves once the window is full. Returns (count, head)."""
+    if count == ring.shape[0]:
+        _replace_sorted(ordered, count, ring[head], v)
+    else:
+        _insert_sorted(ordered, count, v)
+        count += 1
+    ring[head] = v
+    return count, (head + 1) % ring.shape[0]
+
+
+@njit(cache=True)
 def robust_z(x: np.ndarray, window: int, floor: float) -> np.ndarray:
     """|x − median| / (1.4826·MAD) over the last `window` valid values before each row.
 
@@ -93,13 +106,7 @@ def robust_z(x: np.ndarray, window: int, floor: float) -> np.ndarray:
             if spread <= 0.0:
                 spread = abs(centre) if centre != 0.0 else 1.0
             z[i] = abs(v - centre) / max(MAD_TO_SIGMA * mad, floor * spread)
-        if count == window:
-            _replace_sorted(ordered, count, ring[head], v)
-        else:
-            _insert_sorted(ordered, count, v)
-            count += 1
-        ring[head] = v
-        head = (head + 1) % window
+        count, head = _push(ordered, ring, count, head, v)
     return z
 
 
@@ -256,12 +263,6 @@ def novelty(
             pairs[pair_head, 1] = x[t - 1]
             pair_head = (pair_head + 1) % history
             n_pairs = min(n_pairs + 1, history)
-        if count == history:
-            _replace_sorted(ordered, count, ring[head], v)
-        else:
-            _insert_sorted(ordered, count, v)
-            count += 1
-        ring[head] = v
-        head = (head + 1) % history
+        count, head = _push(ordered, ring, count, head, v)
         previous = v
     return out
