@@ -409,6 +409,20 @@ def symmetric_top_tier(
     return shared
 
 
+def merge_qset(qset: QuorumSet, group_of: Callable[[str], str]) -> QuorumSet:
+    """A quorum set over groups (organizations, countries, ...): every validator becomes its group, and an inner set
+    whose validators all belong to one group (an organization's own set) becomes that group."""
+    validators = [group_of(v) for v in qset.validators]
+    inner = []
+    for child in qset.inner:
+        merged = merge_qset(child, group_of)
+        if not merged.inner and len(set(merged.validators)) == 1 and merged.threshold >= 1:
+            validators.append(merged.validators[0])
+        else:
+            inner.append(merged)
+    return canonical(QuorumSet(qset.threshold, tuple(validators), tuple(inner)))
+
+
 def canonical(qset: QuorumSet) -> QuorumSet:
     """The quorum set with validators and inner sets in a fixed order, so equal sets compare equal."""
     inner = sorted((canonical(c) for c in qset.inner), key=repr)

@@ -43,6 +43,9 @@ def test_load_edit_diff_undo_on_the_2025_network(app, shared_data: Path) -> None
     assert figures["History-critical set"][0] == str(history) and history > 0
     assert any(c.value.startswith(f"History-critical set: {history} validator(s)") for c in at.main.caption)
     assert "the history-critical set" in at.selectbox(key="fbas_highlight").options
+    at.radio(key="fbas_merge").set_value("Organization").run()
+    assert _figures(at)["Top tier size"][0] == "7" and _figures(at)["Symmetric top tier"][0] == "yes"
+    at.radio(key="fbas_merge").set_value("Node").run()
 
     at.multiselect(key="fbas_off_orgs").set_value([SDF]).run()
     at.button(key="fbas_apply_offline").click().run()

@@ -255,3 +255,16 @@ def tiny_fbas(draw: st.DrawFn) -> Fbas:
 @given(fbas=st.one_of(tiny_fbas(), majority_fbas()))
 def test_splitting_sets_equal_brute_force(fbas: Fbas) -> None:
     assert minimal_splitting_sets(compile_fbas(fbas)) == _reference_splitting_sets(fbas)
+
+
+def test_merged_quorum_sets_read_over_groups() -> None:
+    from core.fbas.analysis import merge_qset
+
+    groups = {"a1": "A", "a2": "A", "b1": "B", "b2": "B", "c1": "C"}
+    qset = QuorumSet(2, ("c1",), (QuorumSet(1, ("a1", "a2")), QuorumSet(2, ("b1", "b2", "a1"))))
+    merged = merge_qset(qset, groups.__getitem__)
+    assert merged.to_json() == {  # A's own set becomes A; the mixed set stays a set, duplicates counted
+        "threshold": 2,
+        "validators": ["A", "C"],
+        "innerQuorumSets": [{"threshold": 2, "validators": ["A", "B", "B"], "innerQuorumSets": []}],
+    }

@@ -57,6 +57,11 @@ def test_analyze_prints_the_json_contract(shared_data: Path) -> None:
     assert (organization["minimal_quorums"]["count"], organization["minimal_quorums"]["min"]) == (5, 4)
     assert (organization["minimal_blocking_sets"]["count"], organization["minimal_blocking_sets"]["max"]) == (10, 2)
     assert country["top_tier"] == ["Finland", "Germany", "United States"]
+    assert organization["symmetric_top_tier"] == {  # "4 of the 5 organizations", each inner set one organization
+        "threshold": 4,
+        "validators": organization["top_tier"],
+        "innerQuorumSets": [],
+    }
     assert (node["minimal_splitting_sets"]["count"], node["minimal_splitting_sets"]["min"]) == (378, 3)
     assert (organization["minimal_splitting_sets"]["count"], organization["minimal_splitting_sets"]["min"]) == (10, 3)
     history = node["history_critical_set"]  # 2019 exports carry no historyArchiveHasError field
