@@ -29,6 +29,7 @@ from core.fbas.sizes import has_quorum_intersection, smallest_blocking_set, smal
 from core.fbas.splitting import minimal_splitting_sets
 
 MERGES = ("node", "organization", "country", "isp")
+STEPS_PER_SAT_CALL = 1_000  # the splitting enumeration's share of the step budget: one SAT call counts as this many
 
 
 def faulty_nodes(fbas: Fbas, spec: str) -> frozenset[str]:
@@ -54,9 +55,10 @@ def scan(
 ) -> dict[str, Any]:
     """Every analysis for every grouping in `merges`; node-level results are computed once and merged.
 
-    `max_steps` bounds each enumeration: beyond it, SearchLimitError, or with `smallest_only_on_limit` the smallest
-    answers found without enumeration (intersection, smallest splitting and blocking sets; the blocking search
-    gives up after `smallest_seconds`), with "enumeration" saying why the lists are missing.
+    `max_steps` bounds each enumeration (the splitting sets' SAT calls count STEPS_PER_SAT_CALL each): beyond it,
+    SearchLimitError, or with `smallest_only_on_limit` the smallest answers found without enumeration
+    (intersection, smallest splitting and blocking sets; the blocking search gives up after `smallest_seconds`),
+    with "enumeration" saying why the lists are missing.
     """
     merges = list(merges)
     unknown = [m for m in merges if m not in MERGES and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]{0,63}", m)]
@@ -69,17 +71,23 @@ def scan(
     compiled = compile_fbas(fbas, missing_qset=missing_qset, stellarbeat_parity=stellarbeat_parity)
     try:
         minimal = _timed(clock, "minimal_quorums", lambda: minimal_quorums(compiled, max_steps=max_steps))
+        intersection = _timed(clock, "quorum_intersection", lambda: quorum_intersection(compiled, minimal))
+        blocking = _timed(
+            clock,
+            "minimal_blocking_sets",
+            lambda: minimal_blocking_sets(compiled, minimal, faulty, max_steps=max_steps),
+        )
+        tier = top_tier(minimal)
+        symmetric = _timed(clock, "symmetric_top_tier", lambda: symmetric_top_tier(fbas, tier, compiled.removed))
+        splitting = _timed(
+            clock,
+            "minimal_splitting_sets",
+            lambda: minimal_splitting_sets(compiled, max_solves=max(1, max_steps // STEPS_PER_SAT_CALL)),
+        )
     except SearchLimitError as exc:
         if not smallest_only_on_limit:
             raise
         return _smallest_only(fbas, compiled, merges, faulty, seconds=smallest_seconds, reason=str(exc), began=began)
-    intersection = _timed(clock, "quorum_intersection", lambda: quorum_intersection(compiled, minimal))
-    blocking = _timed(
-        clock, "minimal_blocking_sets", lambda: minimal_blocking_sets(compiled, minimal, faulty, max_steps=max_steps)
-    )
-    tier = top_tier(minimal)
-    symmetric = _timed(clock, "symmetric_top_tier", lambda: symmetric_top_tier(fbas, tier, compiled.removed))
-    splitting = _timed(clock, "minimal_splitting_sets", lambda: minimal_splitting_sets(compiled))
     history = _timed(clock, "history_critical_set", lambda: _history(fbas, compiled))
     results = {}
     for merge in merges:

@@ -23,8 +23,13 @@ from core.fbas.cancel import check
 SOLVER = "cadical153"
 
 
-def minimal_splitting_sets(compiled: CompiledFbas, *, max_sets: int = 100_000) -> list[frozenset[str]]:
-    """Every minimal splitting set, smallest first; [frozenset()] when quorums already fail to intersect."""
+def minimal_splitting_sets(
+    compiled: CompiledFbas, *, max_sets: int = 100_000, max_solves: int | None = None
+) -> list[frozenset[str]]:
+    """Every minimal splitting set, smallest first; [frozenset()] when quorums already fail to intersect.
+
+    `max_solves` bounds the SAT calls (one per set found plus those that shrink it): beyond it, SearchLimitError.
+    """
     clusters = quorum_clusters(compiled)
     if not clusters:
         return []
@@ -33,10 +38,11 @@ def minimal_splitting_sets(compiled: CompiledFbas, *, max_sets: int = 100_000) -
     part = restrict(compiled, compiled.keys_of(clusters[0]))
     encoding = _Encoding(part)
     found: list[frozenset[str]] = []
+    budget = _SolveBudget(max_solves)
     with Solver(name=SOLVER, bootstrap_with=encoding.clauses) as solver:
-        while solver.solve():
+        while budget.spend(len(found)) and solver.solve():
             check()
-            byzantine = _shrink(solver, encoding, encoding.byzantine(solver.get_model()))
+            byzantine = _shrink(solver, encoding, encoding.byzantine(solver.get_model()), budget, len(found))
             found.append(frozenset(part.keys[i] for i in byzantine))
             if not byzantine:  # the empty set splits: it is the only minimal splitting set
                 break
@@ -46,13 +52,29 @@ def minimal_splitting_sets(compiled: CompiledFbas, *, max_sets: int = 100_000) -
     return sorted(found, key=lambda s: (len(s), sorted(s)))
 
 
-def _shrink(solver: Solver, encoding: _Encoding, byzantine: set[int]) -> set[int]:
+class _SolveBudget:
+    """Counts SAT calls against a limit (None: unlimited)."""
+
+    def __init__(self, limit: int | None) -> None:
+        self.limit = limit
+        self.used = 0
+
+    def spend(self, found: int) -> bool:
+        self.used += 1
+        if self.limit is not None and self.used > self.limit:
+            raise SearchLimitError(
+                f"Stopped after {self.limit:,} SAT calls with {found:,} minimal splitting sets found."
+            )
+        return True
+
+
+def _shrink(solver: Solver, encoding: _Encoding, byzantine: set[int], budget: _SolveBudget, found: int) -> set[int]:
     """A minimal splitting set inside `byzantine`: drop nodes while the rest still splits."""
     for node in sorted(byzantine):
         if node not in byzantine:
             continue
         outside = [-encoding.s(i) for i in range(encoding.size) if i not in byzantine or i == node]
-        if solver.solve(assumptions=outside):
+        if budget.spend(found) and solver.solve(assumptions=outside):
             byzantine = encoding.byzantine(solver.get_model())
     return byzantine
 

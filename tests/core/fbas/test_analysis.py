@@ -268,3 +268,18 @@ def test_merged_quorum_sets_read_over_groups() -> None:
         "validators": ["A", "C"],
         "innerQuorumSets": [{"threshold": 2, "validators": ["A", "B", "B"], "innerQuorumSets": []}],
     }
+
+
+def test_splitting_enumeration_stops_at_its_sat_call_budget(shared_data: Path) -> None:
+    from core.fbas.analysis import SearchLimitError
+    from core.fbas.scan import scan
+    from core.fbas.splitting import minimal_splitting_sets
+
+    fbas = _load("fbas_analyzer/stellarbeat_nodes_2019-09-17.json")  # 378 minimal splitting sets
+    compiled = compile_fbas(fbas, stellarbeat_parity=True)
+    with pytest.raises(SearchLimitError, match="Stopped after 50 SAT calls"):
+        minimal_splitting_sets(compiled, max_solves=50)
+    assert len(minimal_splitting_sets(compiled, max_solves=100_000)) == 378
+    report = scan(fbas, stellarbeat_parity=True, max_steps=200_000, smallest_only_on_limit=True)  # 200 SAT calls
+    assert "SAT calls" in report["enumeration"]
+    assert report["results"]["node"]["minimal_splitting_sets"]["min"] == 3  # the smallest, found without listing
