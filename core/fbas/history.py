@@ -14,12 +14,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pysat.card import CardEnc, EncType
 from pysat.examples.rc2 import RC2
 from pysat.formula import WCNF, IDPool
 
 from core.fbas.analysis import CompiledFbas
 from core.fbas.model import Fbas
+from core.fbas.splitting import at_least_if
 
 ERROR_FIELD = "historyArchiveHasError"
 
@@ -75,12 +75,5 @@ def _satisfaction(compiled: CompiledFbas, q: int, pool: IDPool, formula: WCNF) -
     satisfied = pool.id(("qset", q))
     inputs = [pool.id(("in", int(v))) for v in compiled.val_idx[compiled.val_ptr[q] : compiled.val_ptr[q + 1]]]
     inputs += [pool.id(("qset", int(c))) for c in compiled.child_idx[compiled.child_ptr[q] : compiled.child_ptr[q + 1]]]
-    threshold = int(compiled.thresholds[q])
-    if threshold <= 0:
-        return
-    if threshold > len(inputs):
-        formula.append([-satisfied])
-        return
-    at_least = CardEnc.atleast(lits=inputs, bound=threshold, vpool=pool, encoding=EncType.seqcounter)
-    for clause in at_least.clauses:
-        formula.append([-satisfied, *clause])
+    for clause in at_least_if(satisfied, inputs, int(compiled.thresholds[q]), pool):
+        formula.append(clause)

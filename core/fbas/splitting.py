@@ -68,6 +68,16 @@ class _SolveBudget:
         return True
 
 
+def at_least_if(guard: int, lits: list[int], bound: int, pool: IDPool) -> list[list[int]]:
+    """Clauses saying: if `guard` is true, at least `bound` of `lits` are true (a quorum set's threshold)."""
+    if bound <= 0:
+        return []
+    if bound > len(lits):
+        return [[-guard]]
+    at_least = CardEnc.atleast(lits=lits, bound=bound, vpool=pool, encoding=EncType.seqcounter)
+    return [[-guard, *clause] for clause in at_least.clauses]
+
+
 def _shrink(solver: Solver, encoding: _Encoding, byzantine: set[int], budget: _SolveBudget, found: int) -> set[int]:
     """A minimal splitting set inside `byzantine`: drop nodes while the rest still splits."""
     for node in sorted(byzantine):
@@ -119,11 +129,4 @@ class _Encoding:
         inputs += [
             self.pool.id((side, "qset", int(c))) for c in part.child_idx[part.child_ptr[q] : part.child_ptr[q + 1]]
         ]
-        threshold = int(part.thresholds[q])
-        if threshold <= 0:
-            return
-        if threshold > len(inputs):
-            self.clauses.append([-satisfied])
-            return
-        at_least = CardEnc.atleast(lits=inputs, bound=threshold, vpool=self.pool, encoding=EncType.seqcounter)
-        self.clauses += [[-satisfied, *clause] for clause in at_least.clauses]
+        self.clauses += at_least_if(satisfied, inputs, int(part.thresholds[q]), self.pool)
