@@ -30,21 +30,28 @@ SAMPLES = (
         file_name="honeypot_events_2013.csv",
         description="21,059 real attacks on 9 AWS honeypots, March–June 2013, with GeoIP source locations",
     ),
+    Sample(
+        name="german_credit_risk",
+        file_name="german_credit_risk.csv",
+        description="1,000 real credit applicants (UCI Statlog German credit), good or bad risk: for AutoML",
+    ),
 )
 
 
 def load_samples(warehouse: Warehouse) -> list[str]:
-    """Ingest every sample into a warehouse that has never had them; return the names loaded now.
+    """Ingest every sample this warehouse has never had; return the names loaded now.
 
-    Runs once per warehouse (recorded in `meta`), so a sample the analyst deletes does not come back.
+    Each sample is loaded once per warehouse (the names are recorded in `meta`), so a sample the analyst deletes
+    does not come back, and a sample added in a later CTAS version arrives in existing warehouses too.
     """
-    if warehouse.get_meta(LOADED_KEY) is not None:
-        return []
+    recorded = warehouse.get_meta(LOADED_KEY)
+    done = set(recorded.split(",")) if recorded else set()
     existing = {d.name for d in warehouse.list_datasets()}
     loaded = []
     for sample in SAMPLES:
-        if sample.name not in existing:
+        if sample.name not in done and sample.name not in existing:
             warehouse.ingest_csv(sample.path, sample.name, original_filename=sample.file_name)
             loaded.append(sample.name)
-    warehouse.set_meta(LOADED_KEY, ",".join(s.name for s in SAMPLES))
+    if done != {s.name for s in SAMPLES}:
+        warehouse.set_meta(LOADED_KEY, ",".join(sorted(done | {s.name for s in SAMPLES})))
     return loaded

@@ -50,7 +50,13 @@ HOST_MONITOR = PageSpec(
     ":material/monitor_heart:",
     "This host's metrics live, with anomaly detection, alert rules and acknowledgement; or score a metric file.",
 )
-PAGES = (HOME, DATA, THREAT_MAP, FBAS, HOST_MONITOR)
+AUTOML = PageSpec(
+    "pages/automl.py",
+    "AutoML",
+    ":material/model_training:",
+    "Time-boxed model search on a data set: leaderboard, diagnostics, model registry and batch prediction.",
+)
+PAGES = (HOME, DATA, THREAT_MAP, FBAS, HOST_MONITOR, AUTOML)
 
 
 def navigation() -> StreamlitPage:

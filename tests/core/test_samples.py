@@ -31,3 +31,18 @@ def test_honeypot_sample_is_every_twelfth_row_of_the_shared_events(warehouse: Wa
     assert sample["srcstr"].tolist() == expected["srcstr"].tolist()
     assert sample["datetime"].tolist() == expected["datetime"].tolist()
     assert sample["latitude"].notna().sum() == 20_878
+
+
+def test_a_sample_added_later_reaches_an_existing_warehouse(warehouse: Warehouse) -> None:
+    warehouse.ingest_csv(SAMPLES[0].path, SAMPLES[0].name, original_filename=SAMPLES[0].file_name)
+    warehouse.set_meta("samples_loaded", SAMPLES[0].name)  # a warehouse from before the later samples
+    assert load_samples(warehouse) == [s.name for s in SAMPLES[1:]]
+    assert load_samples(warehouse) == []
+
+
+def test_credit_sample_is_the_shared_credit_g_set(warehouse: Warehouse, shared_data: Path) -> None:
+    load_samples(warehouse)
+    sample = warehouse.read_dataset("german_credit_risk")
+    assert (shared_data / "automl" / "credit_g.csv").read_bytes() == SAMPLES[1].path.read_bytes()
+    assert len(sample) == 1000
+    assert sample["class"].value_counts().to_dict() == {True: 700, False: 300}  # DuckDB reads yes/no as booleans

@@ -265,3 +265,58 @@ def test_a_long_fbas_analysis_can_be_cancelled(page: Page, app_url: str, tmp_pat
     page.get_by_text("Shipped snapshot", exact=True).click()  # any other input stops it too
     expect(page.get_by_text("13608", exact=True)).to_be_visible(timeout=60_000)
     _assert_clean(page)
+
+
+def test_automl_upload_run_leaderboard_register_and_predict(
+    page: Page, app_url: str, artifacts: Path, shared_data: Path
+) -> None:
+    source = shared_data / "automl" / "diabetes_reg.csv"
+    _open(page, app_url, "pages/automl.py")
+    page.get_by_text("Upload a CSV file as a new data set").click()
+    page.locator('[data-testid="stFileUploaderDropzoneInput"]').first.set_input_files(str(source))
+    _settle(page)
+    page.get_by_role("button", name=re.compile("Add to the warehouse")).click()
+    _settle(page)
+    expect(page.get_by_text(re.compile(r"Stored 442 rows as diabetes_reg"))).to_be_visible()
+    expect(page.get_by_text(re.compile("metric: R²"))).to_be_visible()
+
+    page.get_by_text("Settings", exact=True).click()
+    budget = page.locator('[data-testid="stSlider"]', has_text="Time budget").get_by_role("slider")
+    budget.focus()
+    page.keyboard.press("ArrowLeft")  # 30 s
+    page.keyboard.press("ArrowLeft")  # 20 s
+    _settle(page)
+    expect(page.locator('[data-testid="stSlider"]', has_text="Time budget")).to_contain_text("20")
+    page.get_by_role("button", name=re.compile("Start the run")).click()
+    expect(page.get_by_text(re.compile(r"Searching: \d+ of 20 s"))).to_be_visible(timeout=20_000)
+    page.wait_for_timeout(8_000)
+    _screenshot(page, artifacts / "automl-running.png")
+    expect(page.get_by_text(re.compile(r"Experiment #\d+: diabetes_reg → target"))).to_be_visible(timeout=60_000)
+    _settle(page)
+    _assert_clean(page)
+    tiles = page.locator('[data-testid="stMetric"]')
+    expect(tiles.filter(has_text="Test R²")).to_be_visible()
+    r2 = float(tiles.filter(has_text="Test R²").locator('[data-testid="stMetricValue"]').inner_text())
+    assert 0.2 < r2 < 0.8  # linear models reach about 0.4-0.5 on diabetes; anything outside is broken
+    used = tiles.filter(has_text="Time used").locator('[data-testid="stMetricValue"]').inner_text()
+    assert float(used.split()[0]) <= 22.0  # budget + 10 %
+    expect(page.locator('[data-testid="stDataFrame"]').nth(1)).to_be_visible()  # the leaderboard
+    _screenshot(page, artifacts / "automl-results.png")
+
+    page.get_by_label("Model name").fill("diabetes progression")
+    page.get_by_role("button", name="Register").click()
+    expect(page.get_by_text("Registered diabetes progression version 1")).to_be_visible()
+
+    page.get_by_role("tab", name="Registry and prediction").click()
+    _settle(page)
+    page.locator('[data-testid="stFileUploaderDropzoneInput"]').last.set_input_files(str(source))
+    _settle(page)
+    expect(page.get_by_text("Predicted 442 rows with diabetes progression v1.")).to_be_visible()
+    _assert_clean(page)
+    _screenshot(page, artifacts / "automl-predict.png")
+    with page.expect_download() as download_info:
+        page.get_by_role("button", name=re.compile("Download predictions CSV")).click()
+    predictions = artifacts / "automl-predictions.csv"
+    download_info.value.save_as(predictions)
+    lines = predictions.read_text(encoding="utf-8").splitlines()
+    assert len(lines) == 443 and lines[0].endswith(",predicted target")
