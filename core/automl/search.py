@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import optuna
 import pandas as pd
+from sklearn.feature_selection import SelectPercentile, f_classif, f_regression
 from sklearn.model_selection import KFold, StratifiedKFold
 from sklearn.pipeline import Pipeline
 
@@ -25,7 +26,7 @@ from core.automl.data import Prepared, date_parts
 from core.automl.metrics import baseline_score, primary_metric, score
 from core.automl.model import Member, TrainedModel, single_threaded_native_code
 from core.automl.preprocess import native_categories, preprocessor
-from core.automl.zoo import BY_NAME, CORES, FAMILIES, HGB_STRONG, Family
+from core.automl.zoo import BY_NAME, CORES, FAMILIES, FEATURE_PERCENT, HGB_STRONG, Family
 
 # Large training parts get fewer folds, so a 60 s budget still sees several families.
 FOLDS_SMALL, FOLDS_LARGE, LARGE_ROWS = 5, 4, 10_000
@@ -43,6 +44,8 @@ PROBE_ROWS = 200
 MAX_BLOCKED = 5
 # No trial may take more than this share of the budget, except the first ESSENTIAL_DEFAULTS defaults.
 MAX_TRIAL_SHARE, ESSENTIAL_DEFAULTS = 0.15, 3
+# After the defaults, TPE tunes only the families whose default came this close to the best default's score.
+FAMILY_MARGIN = 0.02
 
 
 @dataclass(frozen=True)
@@ -167,6 +170,7 @@ class Search:
             )
             self.pool = pool
             blocked = 0
+            searched: list[str] = []
             while not self._done():
                 trial = study.ask()
                 essential = len(self.trials) < ESSENTIAL_DEFAULTS and bool(defaults)
@@ -175,7 +179,8 @@ class Search:
                     trial.set_user_attr("family", family.name)
                     prune = False
                 else:
-                    name = trial.suggest_categorical("family", [f.name for f in self.families])
+                    searched = searched or self._promising_families()
+                    name = trial.suggest_categorical("family", searched)
                     family = BY_NAME[name]
                     params = family.suggest(trial, self.task)
                     prune = True
@@ -318,13 +323,7 @@ class Search:
     def _fit_fold(self, family: Family, params: dict, train: np.ndarray, test: np.ndarray) -> tuple:
         table = self.table
         x_train = table.iloc[train]
-        cats = native_categories(table, self.categorical) if family.style == "native" else []
-        pipeline = Pipeline(
-            [
-                ("columns", preprocessor(table, self.categorical, family.style)),
-                ("model", family.build(params, self.task, self.settings.seed, cats)),
-            ]
-        )
+        pipeline = self._pipeline(family, params)
         began = time.monotonic()
         with single_threaded_native_code():
             pipeline.fit(x_train, self.y[train])
@@ -337,6 +336,29 @@ class Search:
                 prediction = np.zeros((len(test), len(self.prior)))
                 prediction[:, pipeline.classes_] = pipeline.predict_proba(x_test)
         return prediction, pipeline, fitted_at - began, time.monotonic() - fitted_at
+
+    def _pipeline(self, family: Family, params: dict) -> Pipeline:
+        """Preprocessing, the optional feature selection (`feature_percent`) and the model, unfitted."""
+        cats = native_categories(self.table, self.categorical) if family.style == "native" else []
+        steps: list[tuple[str, object]] = [("columns", preprocessor(self.table, self.categorical, family.style))]
+        percent = params.get(FEATURE_PERCENT, 100)
+        if percent < 100:
+            test = f_regression if self.task == "regression" else f_classif
+            steps.append(("select", SelectPercentile(test, percentile=percent)))
+        model_params = {k: v for k, v in params.items() if k != FEATURE_PERCENT}
+        steps.append(("model", family.build(model_params, self.task, self.settings.seed, cats)))
+        return Pipeline(steps)
+
+    def _promising_families(self) -> list[str]:
+        """Families worth tuning: those whose default came within FAMILY_MARGIN of the best default's score."""
+        scores: dict[str, float] = {}
+        for t in self.trials:
+            if t.state == "complete":
+                scores[t.family] = max(scores.get(t.family, float("-inf")), t.cv_score)
+        if not scores:
+            return [f.name for f in self.families]
+        best = max(scores.values())
+        return [f.name for f in self.families if scores.get(f.name, float("-inf")) >= best - FAMILY_MARGIN]
 
     def _keep(self, kept: _Kept) -> None:
         self.kept.append(kept)
@@ -385,14 +407,7 @@ class Search:
             if self.stop.is_set() or time.monotonic() + cost > hard_stop:
                 members.append(member)
                 continue
-            family = BY_NAME[member.family]
-            cats = native_categories(self.table, self.categorical) if family.style == "native" else []
-            pipeline = Pipeline(
-                [
-                    ("columns", preprocessor(self.table, self.categorical, family.style)),
-                    ("model", family.build(member.params, self.task, self.settings.seed, cats)),
-                ]
-            )
+            pipeline = self._pipeline(BY_NAME[member.family], member.params)
             try:
                 with single_threaded_native_code():
                     pipeline.fit(self.table, self.y)
@@ -440,14 +455,9 @@ class Search:
         return {i: c / best_counts.sum() for i, c in enumerate(best_counts) if c}
 
     def _fallback_model(self) -> TrainedModel:
-        """No trial finished in time: the class shares (or the mean), fitted on everything, with a note."""
+        """No trial finished in time: the default linear model, fitted on every search row, with a note."""
         family = BY_NAME["linear"]
-        pipeline = Pipeline(
-            [
-                ("columns", preprocessor(self.table, self.categorical, "linear")),
-                ("model", family.build(family.default(self.task), self.task, self.settings.seed, [])),
-            ]
-        )
+        pipeline = self._pipeline(family, family.default(self.task))
         pipeline.fit(self.table, self.y)
         member = Member(-1, "linear", family.default(self.task), 1.0, [pipeline])
         model = TrainedModel(self.prepared.schema, [member], self.prior, float("nan"))

@@ -30,6 +30,9 @@ Params = dict[str, object]
 CORES = os.cpu_count() or 1
 # Every model fits on one thread: the search runs one fold per core instead (see search.PARALLEL_FOLDS).
 FOREST_TREES = 300
+# Optional feature selection for the distance-based families: keep this percentage of the columns, ranked by an
+# ANOVA F-test against the target (a search parameter, not a model parameter).
+FEATURE_PERCENT = "feature_percent"
 
 
 @dataclass(frozen=True)
@@ -149,6 +152,7 @@ def _knn_suggest(trial: optuna.Trial, _task: Task) -> Params:
         "n_neighbors": trial.suggest_int("knn.n_neighbors", 1, 100, log=True),
         "weights": trial.suggest_categorical("knn.weights", ["uniform", "distance"]),
         "p": trial.suggest_categorical("knn.p", [1, 2]),
+        FEATURE_PERCENT: trial.suggest_categorical("knn.feature_percent", [100, 50, 25]),
     }
 
 
@@ -165,6 +169,7 @@ def _svm_suggest(trial: optuna.Trial, _task: Task) -> Params:
     return {
         "C": trial.suggest_float("svm.C", 1e-2, 1e3, log=True),
         "gamma": trial.suggest_float("svm.gamma", 1e-4, 1.0, log=True),
+        FEATURE_PERCENT: trial.suggest_categorical("svm.feature_percent", [100, 50, 25]),
     }
 
 

@@ -13,6 +13,7 @@ from core.automl.data import prepare
 from core.automl.metrics import score
 from core.automl.runner import run_experiment, split, subset
 from core.automl.search import Search, SearchSettings, trials_frame
+from core.automl.zoo import BY_NAME, FEATURE_PERCENT
 
 
 def test_car_defaults_score_near_perfect(car: pd.DataFrame) -> None:
@@ -97,3 +98,26 @@ def test_families_can_be_restricted(breast_cancer: pd.DataFrame) -> None:
     experiment = run_experiment(breast_cancer, "target", settings=SearchSettings(budget_s=3.0, families=("linear",)))
     assert {t.family for t in experiment.result.trials} == {"linear"}
     assert experiment.test_score > 0.97
+
+
+def test_feature_selection_keeps_the_requested_share(breast_cancer: pd.DataFrame) -> None:
+    prepared = prepare(breast_cancer, "target")
+    search = Search(prepared, SearchSettings(budget_s=10.0))
+    params = {**BY_NAME["knn"].default("binary"), FEATURE_PERCENT: 25}
+    pipeline = search._pipeline(BY_NAME["knn"], params).fit(search.table, search.y)
+    kept = pipeline.named_steps["select"].get_support().sum()
+    assert 7 <= kept <= 8  # a quarter of 30 columns
+    assert pipeline.named_steps["model"].n_features_in_ == kept
+    assert "select" not in search._pipeline(BY_NAME["knn"], BY_NAME["knn"].default("binary")).named_steps
+
+
+def test_tuning_keeps_to_the_families_near_the_best_default(car: pd.DataFrame) -> None:
+    prepared = prepare(car, "class")
+    train, _ = split(prepared, 0.25, 0)
+    search = Search(subset(prepared, train), SearchSettings(budget_s=300.0, max_trials=12))
+    result = search.run()
+    defaults = result.trials[:8]
+    assert [t.family for t in defaults][:3] == ["linear", "hgb", "hgb"]
+    promising = search._promising_families()
+    assert "hgb" in promising and "linear" not in promising  # linear trails boosting by 0.1 balanced accuracy on car
+    assert {t.family for t in result.trials[8:]} <= set(promising)
