@@ -9,10 +9,10 @@ from core.warehouse import CsvProblem, Warehouse
 
 def test_catalogue_frame_and_completeness_on_the_sample(warehouse: Warehouse) -> None:
     load_samples(warehouse)
-    frame = catalogue_frame(warehouse.list_datasets())
-    assert frame.loc[0, "dataset"] == "honeypot_events_2013"
-    assert frame.loc[0, "rows"] == 21_059
-    assert frame.loc[0, "delimiter"] == "comma"
+    frame = catalogue_frame(warehouse.list_datasets()).set_index("dataset")
+    assert frame.loc["honeypot_events_2013", "rows"] == 21_059
+    assert frame.loc["honeypot_events_2013", "delimiter"] == "comma"
+    assert frame.loc["german_credit_risk", "rows"] == 1_000
     profile = warehouse.profile_dataset("honeypot_events_2013")
     fig = completeness_figure(profile, 21_059, "honeypot_events_2013")
     share = dict(zip(fig.data[0].y, fig.data[0].x, strict=True))

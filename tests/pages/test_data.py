@@ -36,7 +36,11 @@ def test_upload_preview_ingest_inspect_and_delete(app, shared_data: Path) -> Non
     assert "Stored **1,000** rows of credit\\_g.csv as **credit_g**." in at.success[0].value
     assert at.selectbox(key="data_selected").value == "credit_g"
     assert len(at.file_uploader) == 1 and at.file_uploader[0].value is None  # a fresh uploader
-    assert {d.name for d in open_warehouse(resolve_path()).list_datasets()} == {"credit_g", "honeypot_events_2013"}
+    assert {d.name for d in open_warehouse(resolve_path()).list_datasets()} == {
+        "credit_g",
+        "german_credit_risk",
+        "honeypot_events_2013",
+    }
 
     at.button(key="data_delete").click().run()
     assert "cannot be undone" in at.warning[0].value
@@ -46,7 +50,7 @@ def test_upload_preview_ingest_inspect_and_delete(app, shared_data: Path) -> Non
     at.button(key="data_delete_yes").click().run()
     assert not at.exception
     assert at.success[0].value == "Deleted **credit_g**."
-    assert at.selectbox(key="data_selected").options == ["honeypot_events_2013"]
+    assert at.selectbox(key="data_selected").options == ["german_credit_risk", "honeypot_events_2013"]
 
 
 def test_binary_upload_gets_a_clear_error_and_no_ingest_button(app) -> None:

@@ -16,17 +16,17 @@ def test_home_introduces_ctas_and_links_every_page(app) -> None:
     at = app("pages/home.py")
     assert at.title[0].value == "CTAS — Convergent Threat Analysis System"
     links = {link.proto.page for link in at.get("page_link")}
-    assert links == {"data", "fbas", "threat_map", "host_monitor"}  # links carry the pages' URL paths
-    assert len(PAGES) == 5
+    assert links == {"data", "fbas", "threat_map", "host_monitor", "automl"}  # links carry the pages' URL paths
+    assert len(PAGES) == 6
     metrics = {m.label: m.value for m in at.main.metric}
-    assert metrics["Datasets"] == "1"  # the shipped sample, loaded on first run
-    assert metrics["Rows"] == "21,059"
+    assert metrics["Datasets"] == "2"  # the shipped samples, loaded on first run
+    assert metrics["Rows"] == "22,059"
 
 
 def test_sidebar_shows_the_warehouse(app) -> None:
     at = app("pages/home.py")
     sidebar = {m.label: m.value for m in at.sidebar.metric}
-    assert sidebar["Datasets"] == "1"
+    assert sidebar["Datasets"] == "2"
     assert sidebar["Size"].endswith("MiB")
     assert any("app.duckdb" in md.value for md in at.sidebar.markdown)
 

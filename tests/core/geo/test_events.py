@@ -31,7 +31,7 @@ def sample_warehouse():
 
 
 def sample_mapping(warehouse: Warehouse) -> tuple[str, ColumnMapping]:
-    dataset = warehouse.list_datasets()[0]
+    dataset = warehouse.dataset("honeypot_events_2013")
     mapping = detect_mapping([c.name for c in dataset.columns])
     assert mapping is not None
     return dataset.name, mapping

@@ -18,7 +18,7 @@ from core.warehouse import Warehouse
 def sample():
     warehouse = Warehouse(":memory:")
     load_samples(warehouse)
-    dataset = warehouse.list_datasets()[0]
+    dataset = warehouse.dataset("honeypot_events_2013")
     mapping = detect_mapping([c.name for c in dataset.columns])
     yield warehouse, dataset.name, mapping
     warehouse.close()
