@@ -58,6 +58,14 @@ def page(browser: Browser) -> Page:
     assert not errors, f"JavaScript errors in the page: {errors}"
 
 
+def _download(page: Page, button: str, path: Path) -> str:
+    """Click a download button, keep the file at `path` and return its text."""
+    with page.expect_download() as download_info:
+        page.get_by_role("button", name=re.compile(button)).click()
+    download_info.value.save_as(path)
+    return path.read_text(encoding="utf-8")
+
+
 def _open(page: Page, app_url: str, page_file: str) -> None:
     url_path = "" if page_file == "pages/home.py" else Path(page_file).stem
     page.goto(f"{app_url}/{url_path}")
@@ -92,11 +100,7 @@ def test_upload_ingest_and_report(page: Page, app_url: str, artifacts: Path, sha
     _assert_clean(page)
     _screenshot(page, artifacts / "data-ingested.png")
 
-    with page.expect_download() as download_info:
-        page.get_by_role("button", name=re.compile("Download report")).click()
-    report = artifacts / "data-report.html"
-    download_info.value.save_as(report)
-    html = report.read_text(encoding="utf-8")
+    html = _download(page, "Download report", artifacts / "data-report.html")
     assert "credit_g" in html
     assert not re.search(r"<script[^>]+src=", html), "the report must not load scripts from anywhere"
 
@@ -314,9 +318,5 @@ def test_automl_upload_run_leaderboard_register_and_predict(
     expect(page.get_by_text("Predicted 442 rows with diabetes progression v1.")).to_be_visible()
     _assert_clean(page)
     _screenshot(page, artifacts / "automl-predict.png")
-    with page.expect_download() as download_info:
-        page.get_by_role("button", name=re.compile("Download predictions CSV")).click()
-    predictions = artifacts / "automl-predictions.csv"
-    download_info.value.save_as(predictions)
-    lines = predictions.read_text(encoding="utf-8").splitlines()
+    lines = _download(page, "Download predictions CSV", artifacts / "automl-predictions.csv").splitlines()
     assert len(lines) == 443 and lines[0].endswith(",predicted target")

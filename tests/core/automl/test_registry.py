@@ -16,6 +16,7 @@ from core.automl.data import AutoMLInputError
 from core.automl.predict import predict_table
 from core.automl.runner import Experiment, run_experiment
 from core.automl.search import SearchSettings
+from core.automl.views import experiment_report, importance_frame
 from core.warehouse import Warehouse
 
 REPO = Path(__file__).resolve().parents[3]
@@ -140,3 +141,15 @@ def test_cli_bad_input_is_a_message_not_a_traceback(shared_data: Path, args: lis
     assert done.returncode == 2
     assert message in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_importance_and_report_on_car(car_experiment: Experiment) -> None:
+    importance = importance_frame(car_experiment)
+    ranked = importance["column"].tolist()
+    assert ranked[0] == "safety"  # an unsafe car is unacceptable whatever else it offers
+    assert ranked[-1] == "doors"  # the number of doors matters least
+    assert (importance["importance"] > 0).all()  # in balanced accuracy every column counts for the rare classes
+    html = experiment_report(car_experiment, "car defaults", "car", importance).to_html()
+    assert "AutoML experiment: car defaults" in html
+    assert "Confusion matrix on the test rows" in html
+    assert "Permutation importance" in html
