@@ -60,7 +60,7 @@ class TrainedModel:
         with single_threaded_native_code():
             for member in self.members:
                 for pipeline in member.folds:
-                    part = member.weight / len(member.folds) * _predict(pipeline, table, self.task, len(self.prior))
+                    part = member.weight / len(member.folds) * predict_raw(pipeline, table, self.task, len(self.prior))
                     total = part if total is None else total + part
         return total
 
@@ -79,7 +79,8 @@ class TrainedModel:
         return pd.DataFrame(self.raw_predictions(features), columns=list(self.schema.classes))
 
 
-def _predict(pipeline: Pipeline, table: pd.DataFrame, task: str, classes: int) -> np.ndarray:
+def predict_raw(pipeline: Pipeline, table: pd.DataFrame, task: str, classes: int) -> np.ndarray:
+    """One fitted pipeline's values, or its probabilities with a column for every class (unseen ones at 0)."""
     if task == "regression":
         return np.asarray(pipeline.predict(table), dtype=float)
     proba = pipeline.predict_proba(table)

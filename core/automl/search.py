@@ -24,7 +24,7 @@ from sklearn.pipeline import Pipeline
 
 from core.automl.data import Prepared, date_parts
 from core.automl.metrics import baseline_score, primary_metric, score
-from core.automl.model import Member, TrainedModel, single_threaded_native_code
+from core.automl.model import Member, TrainedModel, predict_raw, single_threaded_native_code
 from core.automl.preprocess import native_categories, preprocessor
 from core.automl.zoo import BY_NAME, CORES, FAMILIES, FEATURE_PERCENT, HGB_STRONG, Family
 
@@ -330,11 +330,7 @@ class Search:
         fitted_at = time.monotonic()
         x_test = table.iloc[test]
         with single_threaded_native_code():
-            if self.task == "regression":
-                prediction = pipeline.predict(x_test)
-            else:
-                prediction = np.zeros((len(test), len(self.prior)))
-                prediction[:, pipeline.classes_] = pipeline.predict_proba(x_test)
+            prediction = predict_raw(pipeline, x_test, self.task, len(self.prior))
         return prediction, pipeline, fitted_at - began, time.monotonic() - fitted_at
 
     def _pipeline(self, family: Family, params: dict) -> Pipeline:
