@@ -7,16 +7,12 @@ uploads are never loaded: the page offers no way to, and `load` only takes a reg
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
-import uuid
 from dataclasses import asdict
 from datetime import UTC, datetime
-from pathlib import Path
 
-import joblib
-
+from core import artifacts
 from core.automl.model import TrainedModel
 from core.automl.runner import Experiment
 from core.warehouse import Warehouse, WarehouseError
@@ -45,14 +41,7 @@ def register(warehouse: Warehouse, name: str, experiment: Experiment, experiment
     folder = warehouse.models_folder
 
     def write_file(version: int) -> tuple[str, str]:
-        file = f"{re.sub(r'[^A-Za-z0-9_.-]', '_', name)}-v{version}-{uuid.uuid4().hex[:8]}.joblib"
-        staging = folder / f".{file}.part"
-        try:
-            joblib.dump(model, staging, compress=3)
-            staging.replace(folder / file)
-        finally:
-            staging.unlink(missing_ok=True)
-        return file, _sha256(folder / file)
+        return artifacts.write(folder, f"{name}-v{version}", model)
 
     entry = {
         "name": name,
@@ -68,30 +57,17 @@ def register(warehouse: Warehouse, name: str, experiment: Experiment, experiment
     }
     try:
         return warehouse.register_model(entry, write_file)
-    except OSError as exc:
-        raise RegistryError(f"The model file could not be written: {exc}") from exc
+    except artifacts.ArtifactError as exc:
+        raise RegistryError(f"Model {name!r}: {exc}") from exc
 
 
 def load(warehouse: Warehouse, name: str, version: int) -> TrainedModel:
     """A registered model, after checking its file is the one registered (sha256)."""
     entry = warehouse.registered_model(name, version)
-    folder = warehouse.models_folder.resolve()
-    path = (folder / entry["file"]).resolve()
-    if path.parent != folder:
-        raise RegistryError(f"Model {name!r} v{version} points outside the registry folder; refused.")
-    if not path.is_file():
-        raise RegistryError(f"The file of model {name!r} v{version} is missing from {folder}.")
-    if _sha256(path) != entry["sha256"]:
-        raise RegistryError(f"The file of model {name!r} v{version} has changed since it was registered; refused.")
-    model = joblib.load(path)
+    try:
+        model = artifacts.read(warehouse.models_folder, entry["file"], entry["sha256"], f"model {name!r} v{version}")
+    except artifacts.ArtifactError as exc:
+        raise RegistryError(str(exc)) from exc
     if not isinstance(model, TrainedModel):
         raise RegistryError(f"The file of model {name!r} v{version} does not hold a CTAS model.")
     return model
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()

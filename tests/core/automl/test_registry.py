@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from core import artifacts
 from core.automl import registry, tracking
 from core.automl.data import AutoMLInputError
 from core.automl.predict import predict_table
@@ -67,7 +68,7 @@ def test_a_changed_model_file_is_refused(warehouse: Warehouse, car_experiment: E
     entry = warehouse.registered_model("m", 1)
     path = warehouse.models_folder / entry["file"]
     path.write_bytes(path.read_bytes() + b"\0")
-    with pytest.raises(registry.RegistryError, match="has changed since it was registered"):
+    with pytest.raises(registry.RegistryError, match="has changed since it was saved"):
         registry.load(warehouse, "m", 1)
 
 
@@ -80,7 +81,7 @@ def test_bad_names_and_failed_writes_register_nothing(
     def fail(*_args: object, **_kwargs: object) -> None:
         raise OSError("disk full")
 
-    monkeypatch.setattr(registry.joblib, "dump", fail)
+    monkeypatch.setattr(artifacts.joblib, "dump", fail)
     with pytest.raises(registry.RegistryError, match="disk full"):
         registry.register(warehouse, "m", car_experiment, None)
     assert warehouse.registered_models().empty
