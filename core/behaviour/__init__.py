@@ -1,0 +1,1 @@
+"""Behaviour monitoring: keystroke, mouse and app-usage dynamics, enrolment and continuous verification."""

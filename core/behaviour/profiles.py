@@ -1,0 +1,134 @@
+"""Enrolment: from each user's events to a profile per modality, and window-by-window scoring against a profile."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import numpy as np
+import pandas as pd
+
+from core.behaviour import keystroke, mouse
+from core.behaviour.apps import AppProfile
+from core.behaviour.events import EventLog
+from core.behaviour.models import Calibration, EnrolmentError, Verifier
+from core.behaviour.windows import DEFAULT_WINDOWS, WindowSpec
+
+MODALITIES = ("keystroke", "mouse", "app")
+LEARNERS = {"keystroke": "extra_trees", "mouse": "boosting"}
+"""Two-class learner per modality, chosen on the dev data (bench/behaviour.py): boosting wins on mouse windows,
+extremely randomised trees on the few, gappy keystroke rows."""
+
+
+def modality_rows(log: EventLog, spec: WindowSpec = DEFAULT_WINDOWS, **bounds: int) -> dict[str, tuple]:
+    """Per modality (keystroke, mouse): window end times and feature rows of the windows with enough input."""
+    strokes = keystroke.keystrokes(log.keys)
+    key_ends, key_rows = keystroke.window_features(strokes, spec, **bounds)
+    keep = key_rows[:, 0] >= keystroke.MIN_WINDOW_KEYS
+    mouse_ends, mouse_rows = mouse.verify_rows(log.mouse, spec, **bounds)
+    moving = mouse.enough_movement(mouse_rows, spec)
+    return {"keystroke": (key_ends[keep], key_rows[keep]), "mouse": (mouse_ends[moving], mouse_rows[moving])}
+
+
+@dataclass
+class UserProfile:
+    """What CTAS knows of one user: a verifier per modality with enough enrolment data, and their app profile."""
+
+    user: str
+    spec: WindowSpec
+    method: str
+    verifiers: dict[str, Verifier]
+    apps: AppProfile | None = None
+    app_calibration: Calibration | None = None
+    windows: dict[str, int] = field(default_factory=dict)
+    reference: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict, repr=False)
+    enrolled_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+    @property
+    def modalities(self) -> tuple[str, ...]:
+        return (*self.verifiers, *(("app",) if self.apps is not None else ()))
+
+    def score(self, log: EventLog, **bounds: int) -> pd.DataFrame:
+        """Calibrated scores (0–100) per window end (µs) and modality; NaN where a window lacks input."""
+        rows = modality_rows(log, self.spec, **bounds)
+        frames = []
+        for modality, verifier in self.verifiers.items():
+            ends, features = rows[modality]
+            if len(ends):
+                frames.append(pd.Series(verifier.score(features), index=ends, name=modality))
+        if self.apps is not None and self.app_calibration is not None and len(log.apps):
+            ends, raw = self.apps.window_scores(log.apps, self.spec, **bounds)
+            known = np.isfinite(raw)
+            frames.append(pd.Series(self.app_calibration(raw[known]), index=ends[known], name="app"))
+        table = pd.concat(frames, axis=1) if frames else pd.DataFrame()
+        return table.reindex(columns=list(MODALITIES)).sort_index().rename_axis("window_end_us")
+
+    def drift(self, log: EventLog, **bounds: int) -> pd.DataFrame:
+        """Per feature: how far the recent windows' mean moved from enrolment, in enrolment standard deviations."""
+        rows = modality_rows(log, self.spec, **bounds)
+        names = {"keystroke": keystroke.KEYSTROKE_FEATURES, "mouse": mouse.VERIFY_FEATURES}
+        out = []
+        for modality, (mean, std) in self.reference.items():
+            recent = rows[modality][1]
+            if not len(recent):
+                continue
+            with np.errstate(invalid="ignore", divide="ignore"):
+                shift = (_mean_and_std(recent)[0] - mean) / np.where(std > 0, std, np.nan)
+            out.append(pd.DataFrame({"modality": modality, "feature": names[modality], "shift_sd": shift}))
+        if not out:
+            return pd.DataFrame(columns=["modality", "feature", "shift_sd"])
+        return pd.concat(out, ignore_index=True).dropna()
+
+
+def enrol(
+    logs: dict[str, EventLog], *, spec: WindowSpec = DEFAULT_WINDOWS, method: str = "auto", random_state: int = 0
+) -> dict[str, UserProfile]:
+    """One profile per user from their enrolment events. `method` auto: two-class when another user is enrolled.
+
+    A modality a user gave too little input for is left out of their profile (reported in `windows`); a user with no
+    usable modality at all is refused with EnrolmentError.
+    """
+    rows = {user: modality_rows(log, spec) for user, log in logs.items()}
+    profiles = {}
+    for user, log in logs.items():
+        verifiers, windows, reference = {}, {}, {}
+        for modality in ("keystroke", "mouse"):
+            own = rows[user][modality][1]
+            windows[modality] = len(own)
+            others = [rows[o][modality][1] for o in logs if o != user]
+            others = np.vstack(others) if others else np.empty((0, own.shape[1]))
+            chosen = method if method != "auto" else ("two_class" if len(others) >= 5 else "one_class")
+            try:
+                verifiers[modality] = Verifier(chosen, LEARNERS[modality], random_state).fit(own, others)
+            except EnrolmentError:
+                continue
+            reference[modality] = _mean_and_std(own)
+        apps, calibration = _app_profile(log, spec)
+        windows["app"] = len(log.apps)
+        if not verifiers and apps is None:
+            raise EnrolmentError(f"{user}: not enough keystroke, mouse or app activity to enrol")
+        profiles[user] = UserProfile(user, spec, method, verifiers, apps, calibration, windows, reference)
+    return profiles
+
+
+def _mean_and_std(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per-feature mean and standard deviation over the finite values (NaN for a feature never seen)."""
+    finite = np.isfinite(rows)
+    count = finite.sum(axis=0)
+    values = np.where(finite, rows, 0.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = values.sum(axis=0) / count
+        std = np.sqrt(np.where(finite, (values - mean) ** 2, 0.0).sum(axis=0) / count)
+    return mean, std
+
+
+def _app_profile(log: EventLog, spec: WindowSpec) -> tuple[AppProfile | None, Calibration | None]:
+    """The user's app profile, calibrated on their own windows (needs focus events in at least 5 windows)."""
+    if len(log.apps) < 5:
+        return None, None
+    profile = AppProfile().fit(log.apps)
+    _, raw = profile.window_scores(log.apps, spec)
+    raw = raw[np.isfinite(raw)]
+    if len(raw) < 5:
+        return None, None
+    return profile, Calibration.genuine_tail(raw)
