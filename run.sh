@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # CTAS quick start (see README.md):
 #   ./run.sh app    set up .venv and serve the app on http://localhost:8501 (embedded warehouse, sample data)
-#   ./run.sh test   set up .venv with the test tools, install Debian's chromium if missing, lint, run every test
+#   ./run.sh test   set up .venv with the test tools, install Debian's chromium and redis-server if missing,
+#                   lint, run every test
 set -euo pipefail
 cd "$(dirname "$0")"
 VENV="${CTAS_VENV:-.venv}"
@@ -59,6 +60,13 @@ chromium() {
     as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
 }
 
+redis() {  # the behaviour monitor's Redis feed is tested against a real server (tests start their own)
+    command -v redis-server >/dev/null && return
+    say "installing Debian's redis-server for the behaviour feed tests"
+    as_root apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null
+}
+
 fbas_oracle() {  # the stellarbeat WASM scanner, a test oracle only (tests/fbas_oracle)
     if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
         say "installing Debian's nodejs and npm for the FBAS test oracle"
@@ -82,6 +90,7 @@ case "${1:-}" in
     test)
         install requirements-test.txt
         chromium
+        redis
         fbas_oracle
         say "ruff"
         "$VENV/bin/ruff" check .

@@ -151,9 +151,52 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             PRIMARY KEY (name, version)
         )""",
     ),
+    (
+        """CREATE TABLE behaviour_profiles (
+            "user" VARCHAR NOT NULL,
+            version INTEGER NOT NULL,
+            enrolled_at TIMESTAMP NOT NULL,
+            method VARCHAR NOT NULL,
+            modalities VARCHAR[] NOT NULL,
+            windows JSON NOT NULL,
+            file VARCHAR NOT NULL,
+            sha256 VARCHAR NOT NULL,
+            PRIMARY KEY ("user", version)
+        )""",
+        """CREATE TABLE behaviour_scores (
+            "user" VARCHAR NOT NULL,
+            ts TIMESTAMP NOT NULL,
+            keystroke DOUBLE,
+            mouse DOUBLE,
+            app DOUBLE,
+            fused DOUBLE,
+            state VARCHAR NOT NULL,
+            source VARCHAR NOT NULL
+        )""",
+        "CREATE SEQUENCE behaviour_alert_ids",
+        """CREATE TABLE behaviour_alerts (
+            id BIGINT PRIMARY KEY DEFAULT nextval('behaviour_alert_ids'),
+            "user" VARCHAR NOT NULL,
+            ts TIMESTAMP NOT NULL,
+            from_state VARCHAR NOT NULL,
+            to_state VARCHAR NOT NULL,
+            severity VARCHAR NOT NULL,
+            score DOUBLE NOT NULL,
+            recommendation VARCHAR NOT NULL,
+            source VARCHAR NOT NULL
+        )""",
+        """CREATE TABLE behaviour_feed (
+            source VARCHAR PRIMARY KEY,
+            updated_at TIMESTAMP NOT NULL,
+            accepted BIGINT NOT NULL,
+            rejected JSON NOT NULL
+        )""",
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 ROLLUP_LATE = timedelta(minutes=10)
+BEHAVIOUR_SCORE_COLUMNS = ("user", "ts", "keystroke", "mouse", "app", "fused", "state", "source")
+BEHAVIOUR_ALERT_COLUMNS = ("user", "ts", "from_state", "to_state", "severity", "score", "recommendation", "source")
 HOST_PROCESS_COLUMNS = ("ts", "pid", "name", "username", "cpu_percent", "memory_percent")
 ALERT_RULE_COLUMNS = ("name", "metric", "threshold", "duration_s", "hysteresis", "severity", "action", "enabled")
 EXPERIMENT_COLUMNS = (
@@ -811,6 +854,76 @@ class Warehouse:
         if found.empty:
             raise WarehouseError(f"No model {name!r} version {version} is registered.")
         return found.iloc[0].to_dict()
+
+    # -- Behaviour monitoring --------------------------------------------------------------------------------
+    def save_behaviour_profile(self, entry: dict, write_file: Callable[[int], tuple[str, str]]) -> int:
+        """Add the next profile version of `entry["user"]` (the newest is the active one); returns the version."""
+        with self.transaction() as cur:
+            (latest,) = cur.execute(
+                'SELECT coalesce(max(version), 0) FROM behaviour_profiles WHERE "user" = ?', [entry["user"]]
+            ).fetchone()
+            version = int(latest) + 1
+            file, sha256 = write_file(version)
+            cur.execute(
+                'INSERT INTO behaviour_profiles ("user", version, enrolled_at, method, modalities, windows, file, '
+                "sha256) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [entry["user"], version, entry["enrolled_at"], entry["method"], entry["modalities"],
+                 entry["windows"], file, sha256],
+            )  # fmt: skip
+        return version
+
+    def behaviour_profiles(self) -> pd.DataFrame:
+        """The active (newest) profile of every enrolled user, with how many versions they have."""
+        return self.query(
+            """SELECT "user", version, enrolled_at, method, modalities, windows, file, sha256,
+                      count(*) OVER (PARTITION BY "user") AS versions
+               FROM behaviour_profiles QUALIFY version = max(version) OVER (PARTITION BY "user") ORDER BY "user" """
+        )
+
+    def append_behaviour(self, scores: pd.DataFrame, alerts: pd.DataFrame, feed: dict | None = None) -> None:
+        """Store window scores, state alerts and the feed's event counters in one transaction."""
+        with self.transaction() as cur:
+            if len(scores):
+                columns = ", ".join(map(quote_identifier, BEHAVIOUR_SCORE_COLUMNS))
+                cur.register("_scores", scores[list(BEHAVIOUR_SCORE_COLUMNS)])
+                cur.execute(f"INSERT INTO behaviour_scores ({columns}) SELECT {columns} FROM _scores")
+                cur.unregister("_scores")
+            if len(alerts):
+                columns = ", ".join(map(quote_identifier, BEHAVIOUR_ALERT_COLUMNS))
+                cur.register("_alerts", alerts[list(BEHAVIOUR_ALERT_COLUMNS)])
+                cur.execute(f"INSERT INTO behaviour_alerts ({columns}) SELECT {columns} FROM _alerts")
+                cur.unregister("_alerts")
+            if feed is not None:
+                cur.execute(
+                    "INSERT OR REPLACE INTO behaviour_feed VALUES (?, ?, ?, ?)",
+                    [feed["source"], feed["updated_at"], feed["accepted"], feed["rejected"]],
+                )
+
+    def behaviour_scores(self, user: str | None = None, since: datetime | None = None) -> pd.DataFrame:
+        """Window scores in time order, for one user or all."""
+        return self.query(
+            f"""SELECT {", ".join(map(quote_identifier, BEHAVIOUR_SCORE_COLUMNS))} FROM behaviour_scores
+                WHERE ($user IS NULL OR "user" = $user) AND ($since IS NULL OR ts >= $since) ORDER BY ts, "user" """,
+            {"user": user, "since": since},
+        )
+
+    def behaviour_alerts(self, user: str | None = None) -> pd.DataFrame:
+        """State-change alerts, newest first."""
+        return self.query(
+            f"""SELECT id, {", ".join(map(quote_identifier, BEHAVIOUR_ALERT_COLUMNS))} FROM behaviour_alerts
+                WHERE $user IS NULL OR "user" = $user ORDER BY ts DESC, id DESC""",
+            {"user": user},
+        )
+
+    def behaviour_feeds(self) -> pd.DataFrame:
+        """Per event source: events accepted and rejected (by reason)."""
+        return self.query("SELECT source, updated_at, accepted, rejected FROM behaviour_feed ORDER BY source")
+
+    def clear_behaviour_scores(self, source: str) -> None:
+        """Forget the scores, alerts and counters of one source (a replay run again starts clean)."""
+        with self.transaction() as cur:
+            for table in ("behaviour_scores", "behaviour_alerts", "behaviour_feed"):
+                cur.execute(f"DELETE FROM {table} WHERE source = ?", [source])
 
     # -- CSV -------------------------------------------------------------------------------------------------
     def preview_csv(
