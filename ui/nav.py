@@ -56,7 +56,13 @@ AUTOML = PageSpec(
     ":material/model_training:",
     "Time-boxed model search on a data set: leaderboard, diagnostics, model registry and batch prediction.",
 )
-PAGES = (HOME, DATA, THREAT_MAP, FBAS, HOST_MONITOR, AUTOML)
+BEHAVIOUR = PageSpec(
+    "pages/behaviour.py",
+    "Behaviour",
+    ":material/fingerprint:",
+    "Keystroke, mouse and app-usage dynamics: enrolment, continuous verification, alerts, evaluation.",
+)
+PAGES = (HOME, DATA, THREAT_MAP, FBAS, HOST_MONITOR, AUTOML, BEHAVIOUR)
 
 
 def navigation() -> StreamlitPage:

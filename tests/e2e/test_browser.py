@@ -320,3 +320,34 @@ def test_automl_upload_run_leaderboard_register_and_predict(
     _screenshot(page, artifacts / "automl-predict.png")
     lines = _download(page, "Download predictions CSV", artifacts / "automl-predictions.csv").splitlines()
     assert len(lines) == 443 and lines[0].endswith(",predicted target")
+
+
+def _choose(page: Page, label: str, option: str) -> None:
+    """Pick an option of a Streamlit selectbox by its label."""
+    page.get_by_label(label).first.click()
+    page.get_by_role("option", name=option).click()
+    _settle(page)
+
+
+def test_behaviour_enrol_replay_takeover_and_evaluation(page: Page, app_url: str, artifacts: Path) -> None:
+    _open(page, app_url, "pages/behaviour.py")
+    page.get_by_role("button", name="Enrol alice, bob and carol from the sample").click()
+    expect(page.get_by_text("Enrolled").first).to_be_visible(timeout=180_000)
+    _settle(page)
+    _choose(page, "Speed", "as fast as possible")
+    page.get_by_role("button", name="Start").click()
+    charts = page.locator('[data-testid="stPlotlyChart"]')
+    expect(page.get_by_text("alice: trust scores per 30 s window").first).to_be_visible(timeout=120_000)
+    expect(page.locator('[data-testid="stMetricValue"]', has_text="NORMAL").first).to_be_visible()
+    expect(page.get_by_text("Feed stopped").first).to_be_visible(timeout=120_000)  # the whole session replayed
+    _assert_clean(page)
+    _screenshot(page, artifacts / "behaviour-live.png")
+    report = _download(page, "Download report", artifacts / "behaviour-report.html")
+    assert "alice: trust scores" in report and "Require MFA re-authentication" in report
+    page.get_by_role("tab", name="Session replay").click()
+    expect(page.get_by_text("Mouse path").first).to_be_visible()
+    page.get_by_role("tab", name="Evaluation").click()
+    expect(page.locator('[data-testid="stMetricValue"]', has_text="1.000").first).to_be_visible(timeout=60_000)
+    assert charts.count() >= 4
+    _assert_clean(page)
+    _screenshot(page, artifacts / "behaviour-evaluation.png")
