@@ -899,20 +899,21 @@ class Warehouse:
                     [feed["source"], feed["updated_at"], feed["accepted"], feed["rejected"]],
                 )
 
-    def behaviour_scores(self, user: str | None = None, since: datetime | None = None) -> pd.DataFrame:
-        """Window scores in time order, for one user or all."""
+    def behaviour_scores(self, user: str | None = None, last: timedelta | None = None) -> pd.DataFrame:
+        """Window scores in time order, for one user or all; `last`: only that span before the newest window."""
         return self.query(
             f"""SELECT {", ".join(map(quote_identifier, BEHAVIOUR_SCORE_COLUMNS))} FROM behaviour_scores
-                WHERE ($user IS NULL OR "user" = $user) AND ($since IS NULL OR ts >= $since) ORDER BY ts, "user" """,
-            {"user": user, "since": since},
+                WHERE ($user IS NULL OR "user" = $user)
+                  AND ($span IS NULL OR ts >= (SELECT max(ts) FROM behaviour_scores) - to_microseconds($span))
+                ORDER BY ts, "user" """,
+            {"user": user, "span": None if last is None else round(last.total_seconds() * 1e6)},
         )
 
-    def behaviour_alerts(self, user: str | None = None) -> pd.DataFrame:
+    def behaviour_alerts(self) -> pd.DataFrame:
         """State-change alerts, newest first."""
         return self.query(
             f"""SELECT id, {", ".join(map(quote_identifier, BEHAVIOUR_ALERT_COLUMNS))} FROM behaviour_alerts
-                WHERE $user IS NULL OR "user" = $user ORDER BY ts DESC, id DESC""",
-            {"user": user},
+                ORDER BY ts DESC, id DESC"""
         )
 
     def behaviour_feeds(self) -> pd.DataFrame:

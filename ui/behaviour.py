@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 import pandas as pd
 import streamlit as st
 
 from core.behaviour import sample, store
-from core.behaviour.events import EventLog
+from core.behaviour.events import EventLog, group_events
 from core.behaviour.models import EnrolmentError
 from core.behaviour.profiles import UserProfile, enrol
 from core.behaviour.runner import FeedRunner
@@ -18,7 +19,6 @@ from core.behaviour.views import (
     behaviour_report,
     det_figure,
     drift_figure,
-    group_events,
     keystroke_strip_figure,
     mouse_path_figure,
     read_event_file,
@@ -33,6 +33,7 @@ from core.warehouse import Warehouse
 from ui import common
 
 REFRESH_SECONDS = 2
+TIMELINE_SPAN = timedelta(hours=1)  # the live panel shows the last hour of windows (of event time)
 SPEEDS = {"real time (1×)": 1.0, "10× faster": 10.0, "60× faster": 60.0, "as fast as possible": 0.0}
 STATE_BADGES = {"NORMAL": "green", "MONITORING": "orange", "RESTRICTED": "red", "LOCKED": "violet"}
 SAMPLE_SOURCE = "Shipped sample (live session)"
@@ -49,12 +50,15 @@ def _profiles(_wh: Warehouse, stamp: str) -> dict[str, UserProfile]:
     return store.load_all(_wh)
 
 
+def _profile_stamp(wh: Warehouse) -> str:
+    """Which profile versions are active: caches keyed on it refresh after an enrolment."""
+    return ",".join(f"{r.user}:{r.version}" for r in wh.behaviour_profiles().itertuples(index=False))
+
+
 def profiles(wh: Warehouse) -> dict[str, UserProfile]:
     """The active profiles (reloaded when an enrolment adds a version)."""
-    table = wh.behaviour_profiles()
-    stamp = ",".join(f"{r.user}:{r.version}" for r in table.itertuples(index=False))
     try:
-        return _profiles(wh, stamp)
+        return _profiles(wh, _profile_stamp(wh))
     except ProfileStoreError as exc:
         st.error(f"**The profiles cannot be loaded.** {common.md_escape(exc)}", icon=":material/error:")
         return {}
@@ -80,7 +84,7 @@ def enrol_panel(wh: Warehouse) -> None:
         )
         if uploaded is not None and right.button("Enrol from this file", key="beh_enrol_file"):
             try:
-                logs, rejected = group_events(read_event_file(uploaded.getvalue()), "user")
+                logs, rejected = _uploaded_logs(uploaded.getvalue())
             except EventFileError as exc:
                 st.error(f"**Nothing enrolled.** {common.md_escape(exc)}", icon=":material/error:")
                 return
@@ -96,7 +100,7 @@ def _enrol(wh: Warehouse, logs: dict[str, EventLog], origin: str) -> None:
         try:
             st.write("Extracting features and training keystroke, mouse and app-usage models…")
             built = enrol(logs)
-            versions = {user: store.save(wh, profile) for user, profile in built.items()}
+            versions = store.save_all(wh, built)
         except (EnrolmentError, ProfileStoreError) as exc:
             status.update(label="Enrolment failed", state="error")
             st.error(f"**Nothing enrolled.** {common.md_escape(exc)}", icon=":material/error:")
@@ -152,11 +156,11 @@ def _start(start) -> None:
 @st.fragment(run_every=REFRESH_SECONDS)
 def live_panel(wh: Warehouse, runner: FeedRunner) -> None:
     status = runner.status
-    scores, alerts = wh.behaviour_scores(), wh.behaviour_alerts()
+    scores, alerts = wh.behaviour_scores(last=TIMELINE_SPAN), wh.behaviour_alerts()
     users = users_frame(wh.behaviour_profiles(), scores, alerts)
     feeds = wh.behaviour_feeds()
     state = "running" if runner.running else "stopped"
-    note = f"Feed {state}" + (f" · {status.source} · {status.events:,} events replayed" if status.source else "")
+    note = f"Feed {state}" + (f" · {status.source}" if status.source else "")
     for row in feeds.itertuples(index=False):
         rejected = json.loads(row.rejected)
         reasons = ", ".join(f"{count:,} {reason.replace('_', ' ')}" for reason, count in rejected.items())
@@ -201,6 +205,17 @@ def _sample_logs() -> dict[str, EventLog]:
     return logs
 
 
+@st.cache_data(max_entries=2, show_spinner="Reading the event file…")
+def _uploaded_logs(data: bytes) -> tuple[dict[str, EventLog], int]:
+    """An uploaded event file's events per user (parsed once per file, not on every rerun)."""
+    return group_events(read_event_file(data), "user")
+
+
+@st.cache_data(max_entries=2, show_spinner="Scoring sessions…")
+def _scored_upload(events_file: bytes, labels_file: bytes, _profiles: dict, stamp: str) -> pd.DataFrame:
+    return score_sessions(read_event_file(events_file), read_labels(labels_file), _profiles)
+
+
 def _session_logs(key: str) -> dict[str, EventLog] | None:
     source = st.radio("Events", [SAMPLE_SOURCE, "Upload an event file"], horizontal=True, key=f"{key}_source")
     if source == SAMPLE_SOURCE:
@@ -213,7 +228,7 @@ def _session_logs(key: str) -> dict[str, EventLog] | None:
     if uploaded is None:
         return None
     try:
-        logs, rejected = group_events(read_event_file(uploaded.getvalue()), "user")
+        logs, rejected = _uploaded_logs(uploaded.getvalue())
     except EventFileError as exc:
         st.error(common.md_escape(exc), icon=":material/error:")
         return None
@@ -264,6 +279,12 @@ def drift_panel(wh: Warehouse) -> None:
     )
 
 
+@st.cache_data(max_entries=2, show_spinner="Scoring the sample's sessions…")
+def _scored_sample(_profiles: dict, stamp: str) -> pd.DataFrame:
+    events, labels = sample.labelled_sessions()
+    return score_sessions(events, labels, _profiles)
+
+
 # -- evaluation --------------------------------------------------------------------------------------------------
 def evaluation_panel(wh: Warehouse) -> None:
     known = profiles(wh)
@@ -276,8 +297,9 @@ def evaluation_panel(wh: Warehouse) -> None:
         horizontal=True,
         key="beh_eval_source",
     )
+    stamp = _profile_stamp(wh)
     if choice.startswith("The sample"):
-        events, labels = sample.labelled_sessions()
+        scored = _scored_sample(known, stamp)
     else:
         left, right = st.columns(2)
         event_file = left.file_uploader(
@@ -289,12 +311,10 @@ def evaluation_panel(wh: Warehouse) -> None:
         if event_file is None or label_file is None:
             return
         try:
-            events, labels = read_event_file(event_file.getvalue()), read_labels(label_file.getvalue())
+            scored = _scored_upload(event_file.getvalue(), label_file.getvalue(), known, stamp)
         except EventFileError as exc:
             st.error(common.md_escape(exc), icon=":material/error:")
             return
-    with st.spinner("Scoring sessions…"):
-        scored = score_sessions(events, labels, known)
     try:
         result = session_verification(scored)
     except EventFileError as exc:

@@ -18,9 +18,9 @@ DAY_US = 24 * HOUR_US
 MIN_WINDOW_FOCUS = 1
 
 
-def hours(ts: np.ndarray, utc_offset_h: float = 0.0) -> np.ndarray:
-    """Hour of day (0–23) of µs time stamps."""
-    return (((ts + round(utc_offset_h * HOUR_US)) % DAY_US) // HOUR_US).astype(np.int64)
+def hours(ts: np.ndarray) -> np.ndarray:
+    """Hour of day (0–23, UTC) of µs time stamps."""
+    return ((ts % DAY_US) // HOUR_US).astype(np.int64)
 
 
 @dataclass

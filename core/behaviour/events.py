@@ -27,7 +27,18 @@ LATEST_TS = 4_102_444_800_000_000  # 2100-01-01 in µs: a later time stamp is a 
 FLOOD_LIMITS = {"keystroke": 200, "mouse": 1000, "app": 20}
 """Most events per second per modality a person can make (a held key repeats at ~30/s; mice poll at up to 1 kHz)."""
 
-REASONS = ("malformed", "missing_field", "wrong_type", "unknown_event", "time_backwards", "flood")
+MAX_APP_NAMES = 1000
+OTHER_APPS = "(other apps)"
+REASONS = (
+    "malformed",
+    "missing_field",
+    "wrong_type",
+    "unknown_event",
+    "time_backwards",
+    "flood",
+    "time_ahead",
+    "unknown_user",
+)  # the last two: the live monitor's checks
 
 
 @dataclass(frozen=True)
@@ -112,6 +123,17 @@ class _Columns:
     app: list[int] = field(default_factory=list)
 
 
+def decode(line: str | bytes) -> dict | None:
+    """One JSON object from a line, or None for anything else (too long, not JSON, nested too deep, not an object)."""
+    if len(line) > MAX_LINE_BYTES:
+        return None
+    try:
+        event = json.loads(line)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        return None
+    return event if isinstance(event, dict) else None
+
+
 class RejectedEventError(ValueError):
     """An event that cannot be used; `reason` is one of REASONS."""
 
@@ -126,9 +148,12 @@ def _number(event: dict, name: str, *, required: bool = True, default: float = 0
             raise RejectedEventError("missing_field", f"no {name!r}")
         return default
     value = event[name]
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise RejectedEventError("wrong_type", f"{name!r} is not a finite number")
-    return float(value)
+    try:
+        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+            raise RejectedEventError("wrong_type", f"{name!r} is not a finite number")
+        return float(value)
+    except OverflowError:  # an integer too large for a float
+        raise RejectedEventError("wrong_type", f"{name!r} is out of range") from None
 
 
 def _text(event: dict, name: str, *, required: bool = True) -> str:
@@ -153,12 +178,8 @@ class EventValidator:
 
     def add_line(self, line: str | bytes) -> str | None:
         """Parse and add one JSON line; returns the modality, or None when the line was rejected."""
-        if len(line) > MAX_LINE_BYTES:
-            self.rejected["malformed"] += 1
-            return None
-        try:
-            event = json.loads(line)
-        except (ValueError, UnicodeDecodeError):
+        event = decode(line)
+        if event is None:
             self.rejected["malformed"] += 1
             return None
         return self.add(event)
@@ -205,13 +226,21 @@ class EventValidator:
         elif kind == "app":
             if action != "focus":
                 raise RejectedEventError("unknown_event", f"app event {action!r}")
-            name = _text(event, "app_name") or _text(event, "window_class", required=False) or "unknown"
+            name = _text(event, "app_name", required=False) or _text(event, "window_class", required=False)
+            if not name:
+                raise RejectedEventError("missing_field", "no 'app_name' or 'window_class'")
             self._clock(kind, ts)
             c.app_ts.append(ts)
-            c.app.append(self._app_names.setdefault(name[:200], len(self._app_names)))
+            c.app.append(self._app_code(name[:200]))
         else:
             raise RejectedEventError("unknown_event", f"event type {kind!r}")
         return kind
+
+    def _app_code(self, name: str) -> int:
+        """The app's index; beyond MAX_APP_NAMES − 1 distinct names, new ones share one last index (other apps)."""
+        if name not in self._app_names and len(self._app_names) >= MAX_APP_NAMES - 1:
+            name = OTHER_APPS
+        return self._app_names.setdefault(name, len(self._app_names))
 
     def _clock(self, modality: str, ts: int) -> None:
         """Refuse time going backwards and more events per second than FLOOD_LIMITS allows."""
@@ -245,3 +274,26 @@ def parse_jsonl(lines: Iterable[str | bytes]) -> EventLog:
         if line.strip():
             validator.add_line(line)
     return validator.take()
+
+
+def group_events(events: Iterable[dict], field_name: str) -> tuple[dict[str, EventLog], int]:
+    """Events grouped by a text field (user, session), each group validated; also how many events were rejected
+    (including those without the field)."""
+    validators: dict[str, EventValidator] = {}
+    missing = 0
+    for event in events:
+        key = event.get(field_name)
+        if isinstance(key, bool) or not isinstance(key, str | int):
+            missing += 1
+            continue
+        validators.setdefault(str(key), EventValidator()).add(event)
+    logs = {key: v.take() for key, v in validators.items()}
+    return logs, missing + sum(sum(log.rejected.values()) for log in logs.values())
+
+
+def since(batch: KeyEvents | MouseEvents | AppEvents, start_us: int):
+    """The events of a batch after `start_us`."""
+    keep = batch.ts > start_us
+    if isinstance(batch, AppEvents):
+        return AppEvents(batch.ts[keep], batch.app[keep], batch.names)
+    return type(batch)(**{name: getattr(batch, name)[keep] for name in batch.__dataclass_fields__})

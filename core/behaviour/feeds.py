@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 
 import redis
 
@@ -28,7 +28,6 @@ def replay(
     *,
     speed: float = 1.0,
     stop: threading.Event | None = None,
-    progress: Callable[[int], None] | None = None,
 ) -> int:
     """Feed recorded events at `speed` × real time (0 = as fast as possible); returns how many were fed.
 
@@ -54,8 +53,6 @@ def replay(
         if time.monotonic() - last_flush >= FLUSH_EVERY_S:
             _flush(monitor, warehouse)
             last_flush = time.monotonic()
-            if progress is not None:
-                progress(count)
     _flush(monitor, warehouse)
     return count
 

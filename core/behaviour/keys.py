@@ -147,4 +147,3 @@ def js_key_name(keycode: int) -> str:
     if 65 <= keycode <= 90 or 48 <= keycode <= 57:
         return chr(keycode).lower()
     return _JS_KEYCODES.get(keycode, "unknown")
-

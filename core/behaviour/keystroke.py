@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from core.behaviour import _kernels
+from core.behaviour import _kernels, keys
 from core.behaviour.events import KeyEvents
 from core.behaviour.keys import KEY_CLASS, KEY_CODES, KEY_NAMES, key_code
 from core.behaviour.windows import DEFAULT_WINDOWS, WindowSpec, window_bounds
@@ -33,6 +33,8 @@ KEYSTROKE_FEATURES = (
     *(f"pp_{d.replace(' ', '␣')}" for d in DIGRAPHS),
 )
 assert len(KEYSTROKE_BASE_FEATURES) == _kernels.N_KEY_BASE
+_CLASSES = ("LETTER", "DIGIT", "SPACE", "BACKSPACE", "MODIFIER", "PUNCTUATION")
+assert all(getattr(_kernels, c) == getattr(keys, c) for c in _CLASSES)
 
 N_KEYS = len(KEY_NAMES)
 UNIGRAM_SLOT = np.full(N_KEYS, -1, np.int64)

@@ -30,10 +30,6 @@ CV_FOLDS = 3
 LOW_PERCENTILE = 5.0
 
 
-ONE_THREAD = """Gradient boosting runs on one OpenMP thread: its binning otherwise polls worker threads (46 of 54 s
-of a 3-user enrolment were spent sleeping), and on two busy cores OpenMP barriers stall."""
-
-
 class EnrolmentError(ValueError):
     """Enrolment cannot proceed (too few rows, an unknown method); the message says why."""
 
@@ -122,7 +118,8 @@ class TwoClass(_Imputed):
         labels = np.r_[np.ones(len(rows)), np.zeros(len(others))]
         self.fit_medians(both)
         if self.learner == "boosting":
-            with threadpool_limits(1, user_api="openmp"):  # see ONE_THREAD
+            # One OpenMP thread: two-core OpenMP barriers stall beside any other busy process.
+            with threadpool_limits(1, user_api="openmp"):
                 self.model_ = HistGradientBoostingClassifier(max_iter=200, random_state=self.random_state).fit(
                     both, labels
                 )  # native missing values; no class weights (weighted binning is 50× slower), Platt rebalances
@@ -160,7 +157,8 @@ class Calibration:
 
     @classmethod
     def genuine_tail(cls, genuine: np.ndarray) -> Calibration:
-        """A logistic through (median → 90) and (5th percentile → 35) of the user's own cross-validated scores."""
+        """A logistic through (median → 90) and (5th percentile → 35) of the user's own scores (cross-validated for
+        the verifiers, in-sample for the app profile)."""
         finite = genuine[np.isfinite(genuine)]
         low, mid = np.percentile(finite, [LOW_PERCENTILE, 50]) if len(finite) else (0.0, 1.0)
         logit = lambda p: np.log(p / (1 - p))  # noqa: E731
@@ -189,8 +187,10 @@ class Verifier:
         others = np.empty((0, rows.shape[1])) if others is None else clean_rows(others)
         if len(rows) < MIN_ENROL_ROWS:
             raise EnrolmentError(f"enrolment needs at least {MIN_ENROL_ROWS} windows of this user; got {len(rows)}")
-        if self.method == "two_class" and len(others) < MIN_ENROL_ROWS:
-            raise EnrolmentError("a two-class model needs other enrolled users' windows; use one_class or manhattan")
+        if len(others) < MIN_ENROL_ROWS:
+            if self.method == "two_class":
+                raise EnrolmentError("a two-class model needs other users' windows (5 or more); use one_class")
+            others = others[:0]  # too few to calibrate against: the user's own scores calibrate
         genuine, impostor = self._cross_scores(rows, others, floor)
         self.model_ = self._fit_model(rows, others, floor)
         self.calibration_ = Calibration.platt(genuine, impostor) if len(impostor) else Calibration.genuine_tail(genuine)

@@ -2,12 +2,15 @@
 seconds of each modality against the user's profile, fuse, and move the trust state.
 
 Events come as SecLyzer JSON (one dict or one JSON line each). An event may name its `user`; otherwise it belongs
-to the monitor's default user. Bad events and events of users with no profile are counted and skipped.
+to the monitor's default user. Bad events, events of users with no profile and (for a live feed, `max_ahead_s`)
+events stamped in the future are counted and skipped. Windows are closed by event time: a window ending at E is
+scored when the first event at or after E arrives.
 """
 
 from __future__ import annotations
 
 import json
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -16,12 +19,7 @@ import numpy as np
 import pandas as pd
 
 from core.behaviour.decision import TrustState, TrustStateMachine, fuse
-from core.behaviour.events import (
-    MAX_LINE_BYTES,
-    AppEvents,
-    EventLog,
-    EventValidator,
-)
+from core.behaviour.events import AppEvents, EventLog, EventValidator, decode, since
 from core.behaviour.profiles import MODALITIES, UserProfile
 
 KEEP_EXTRA_US = 5_000_000  # events kept before a window: a key pressed just before it still pairs with its release
@@ -40,13 +38,6 @@ def _concat(a, b):
     return type(a)(**{name: np.concatenate([getattr(a, name), getattr(b, name)]) for name in fields})
 
 
-def _since(batch, start_us: int):
-    keep = batch.ts > start_us
-    if isinstance(batch, AppEvents):
-        return AppEvents(batch.ts[keep], batch.app[keep], batch.names)
-    return type(batch)(**{name: getattr(batch, name)[keep] for name in batch.__dataclass_fields__})
-
-
 def _merge(old: EventLog, new: EventLog) -> EventLog:
     return EventLog(_concat(old.keys, new.keys), _concat(old.mouse, new.mouse), _concat(old.apps, new.apps))
 
@@ -57,6 +48,7 @@ class _UserStream:
     log: EventLog | None = None
     machine: TrustStateMachine = field(default_factory=TrustStateMachine)
     next_tick: int | None = None
+    last_ts: int = 0
 
 
 class BehaviourMonitor:
@@ -70,8 +62,10 @@ class BehaviourMonitor:
         default_user: str | None = None,
         escalate_after: int = 3,
         recover_after: int = 4,
+        max_ahead_s: float | None = None,
     ) -> None:
         self.profiles = profiles
+        self.max_ahead_s = max_ahead_s
         self.source = source
         self.default_user = default_user
         self._escalate_after, self._recover_after = escalate_after, recover_after
@@ -88,20 +82,17 @@ class BehaviourMonitor:
     def feed(self, event: dict | str | bytes) -> bool:
         """Take one event; returns whether it was accepted. Never raises on bad input."""
         if isinstance(event, str | bytes):
-            if len(event) > MAX_LINE_BYTES:
-                self._skipped["malformed"] += 1
-                return False
-            try:
-                event = json.loads(event)
-            except (ValueError, UnicodeDecodeError):
-                self._skipped["malformed"] += 1
-                return False
+            event = decode(event)
         if not isinstance(event, dict):
             self._skipped["malformed"] += 1
             return False
         user = event.get("user", self.default_user)
         if not isinstance(user, str) or user not in self.profiles:
             self._skipped["unknown_user"] += 1
+            return False
+        ts = event.get("ts")
+        if self.max_ahead_s is not None and isinstance(ts, int | float) and ts > (time.time() + self.max_ahead_s) * 1e6:
+            self._skipped["time_ahead"] += 1  # one bad clock must not push the user's stream into the future
             return False
         stream = self._streams.get(user)
         if stream is None:
@@ -111,14 +102,23 @@ class BehaviourMonitor:
         if stream.validator.add(event) is None:
             return False
         self.accepted += 1
-        ts = int(event["ts"])
-        spec = self.profiles[user].spec
-        if stream.next_tick is None:
-            stream.next_tick = ts + round(spec.length_s * 1e6)
-        while ts >= stream.next_tick:
-            self._tick(user, stream, stream.next_tick)
-            stream.next_tick += round(spec.step_s * 1e6)
+        self._advance(user, stream, int(event["ts"]))
         return True
+
+    def _advance(self, user: str, stream: _UserStream, ts: int) -> None:
+        """Score every window that ends at or before `ts`; windows that hold no event at all are skipped."""
+        spec = self.profiles[user].spec
+        length, step = round(spec.length_s * 1e6), round(spec.step_s * 1e6)
+        if stream.next_tick is None:
+            stream.next_tick = ts + length
+        while ts >= stream.next_tick:
+            if stream.next_tick - length >= stream.last_ts:  # a gap: every window up to `ts` is empty
+                stream.next_tick += -(-(ts - stream.next_tick) // step) * step
+                if ts < stream.next_tick:
+                    break
+            self._tick(user, stream, stream.next_tick)
+            stream.next_tick += step
+        stream.last_ts = ts
 
     def _tick(self, user: str, stream: _UserStream, end_us: int) -> None:
         profile = self.profiles[user]
@@ -126,13 +126,15 @@ class BehaviourMonitor:
         log = fresh if stream.log is None else _merge(stream.log, fresh)
         start_us = end_us - round(profile.spec.length_s * 1e6)
         cut = start_us - KEEP_EXTRA_US
-        stream.log = EventLog(_since(log.keys, cut), _since(log.mouse, cut), _since(log.apps, cut))
+        stream.log = EventLog(since(log.keys, cut), since(log.mouse, cut), since(log.apps, cut))
         table = profile.score(stream.log, start_us=start_us, end_us=end_us)
         scores = {m: None for m in MODALITIES}
         if len(table):
             row = table.iloc[-1]
             scores.update({m: float(row[m]) for m in MODALITIES if np.isfinite(row[m])})
         fused = fuse(scores)
+        if fused is None:  # nothing to score in this window: no row, and the state stays as it is
+            return
         transition = stream.machine.update(fused)
         when = _utc(end_us)
         self._scores.append({"user": user, "ts": when, **scores, "fused": fused, "state": stream.machine.state.name,

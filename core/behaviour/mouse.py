@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from core.behaviour import _kernels
-from core.behaviour.events import MouseEvents
+from core.behaviour.events import LEFT, MOVE, PRESS, RELEASE, RIGHT, SCROLL, MouseEvents
 from core.behaviour.windows import DEFAULT_WINDOWS, WindowSpec, window_bounds
 
 _DIRECTIONS = tuple(f"direction_{d}" for d in ("e", "ne", "n", "nw", "w", "sw", "s", "se"))
@@ -24,6 +24,8 @@ MOUSE_FEATURES = (
     "scrolls", "scroll_delta_mean", "scroll_up_share", "moves_per_s",
 )  # fmt: skip
 assert len(MOUSE_FEATURES) == _kernels.N_MOUSE
+assert (_kernels.MOVE, _kernels.PRESS, _kernels.RELEASE, _kernels.SCROLL) == (MOVE, PRESS, RELEASE, SCROLL)
+assert (_kernels.LEFT_BUTTON, _kernels.RIGHT_BUTTON) == (LEFT, RIGHT)
 _STATS = ("mean", "std", "min", "max")
 ACTION_FEATURES = (
     "is_move", "is_point_click", "is_drag_drop", "duration_s", "length", "end_to_end", "direction", "straightness",
@@ -32,7 +34,6 @@ ACTION_FEATURES = (
     "time_to_peak_speed",
 )  # fmt: skip
 assert len(ACTION_FEATURES) == _kernels.N_ACTION
-ACTION_NAMES = ("mouse move", "point click", "drag and drop")
 MIN_WINDOW_MOVES = 20
 """A window with fewer pointer samples than this carries too little movement to score."""
 

@@ -11,13 +11,21 @@ import pandas as pd
 from core.behaviour import keystroke, mouse
 from core.behaviour.apps import AppProfile
 from core.behaviour.events import EventLog
-from core.behaviour.models import Calibration, EnrolmentError, Verifier
+from core.behaviour.models import MIN_ENROL_ROWS, Calibration, EnrolmentError, Verifier
 from core.behaviour.windows import DEFAULT_WINDOWS, WindowSpec
 
 MODALITIES = ("keystroke", "mouse", "app")
 LEARNERS = {"keystroke": "extra_trees", "mouse": "boosting"}
 """Two-class learner per modality, chosen on the dev data (bench/behaviour.py): boosting wins on mouse windows,
 extremely randomised trees on the few, gappy keystroke rows."""
+
+
+def common_bounds(log: EventLog) -> dict[str, int]:
+    """start_us/end_us spanning every modality's events (empty when the log has none)."""
+    stamps = [t for t in (log.keys.ts, log.mouse.ts, log.apps.ts) if len(t)]
+    if not stamps:
+        return {}
+    return {"start_us": min(int(t[0]) for t in stamps) - 1, "end_us": max(int(t[-1]) for t in stamps)}
 
 
 def modality_rows(log: EventLog, spec: WindowSpec = DEFAULT_WINDOWS, **bounds: int) -> dict[str, tuple]:
@@ -49,7 +57,12 @@ class UserProfile:
         return (*self.verifiers, *(("app",) if self.apps is not None else ()))
 
     def score(self, log: EventLog, **bounds: int) -> pd.DataFrame:
-        """Calibrated scores (0–100) per window end (µs) and modality; NaN where a window lacks input."""
+        """Calibrated scores (0–100) per window end (µs) and modality; NaN where a window lacks input.
+
+        Without bounds, the windows of every modality run from the log's first event to its last, so that one row
+        holds the modalities of one window and can be fused.
+        """
+        bounds = bounds or common_bounds(log)
         rows = modality_rows(log, self.spec, **bounds)
         frames = []
         for modality, verifier in self.verifiers.items():
@@ -97,17 +110,18 @@ def enrol(
             windows[modality] = len(own)
             others = [rows[o][modality][1] for o in logs if o != user]
             others = np.vstack(others) if others else np.empty((0, own.shape[1]))
-            chosen = method if method != "auto" else ("two_class" if len(others) >= 5 else "one_class")
+            chosen = method if method != "auto" else ("two_class" if len(others) >= MIN_ENROL_ROWS else "one_class")
             try:
                 verifiers[modality] = Verifier(chosen, LEARNERS[modality], random_state).fit(own, others)
             except EnrolmentError:
                 continue
             reference[modality] = _mean_and_std(own)
-        apps, calibration = _app_profile(log, spec)
-        windows["app"] = len(log.apps)
+        apps, calibration, app_windows = _app_profile(log, spec)
+        windows["app"] = app_windows
         if not verifiers and apps is None:
             raise EnrolmentError(f"{user}: not enough keystroke, mouse or app activity to enrol")
-        profiles[user] = UserProfile(user, spec, method, verifiers, apps, calibration, windows, reference)
+        used = ", ".join(sorted({v.method for v in verifiers.values()})) or "app profile only"
+        profiles[user] = UserProfile(user, spec, used, verifiers, apps, calibration, windows, reference)
     return profiles
 
 
@@ -122,13 +136,14 @@ def _mean_and_std(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return mean, std
 
 
-def _app_profile(log: EventLog, spec: WindowSpec) -> tuple[AppProfile | None, Calibration | None]:
-    """The user's app profile, calibrated on their own windows (needs focus events in at least 5 windows)."""
-    if len(log.apps) < 5:
-        return None, None
+def _app_profile(log: EventLog, spec: WindowSpec) -> tuple[AppProfile | None, Calibration | None, int]:
+    """The user's app profile calibrated on their own windows (in-sample), and how many windows had focus events;
+    needs at least 5 such windows."""
+    if len(log.apps) < MIN_ENROL_ROWS:
+        return None, None, 0
     profile = AppProfile().fit(log.apps)
     _, raw = profile.window_scores(log.apps, spec)
     raw = raw[np.isfinite(raw)]
-    if len(raw) < 5:
-        return None, None
-    return profile, Calibration.genuine_tail(raw)
+    if len(raw) < MIN_ENROL_ROWS:
+        return None, None, len(raw)
+    return profile, Calibration.genuine_tail(raw), len(raw)

@@ -13,6 +13,8 @@ from core.warehouse import Warehouse
 
 REPLAY_SOURCE = "replay"
 REDIS_SOURCE = "redis"
+MAX_AHEAD_S = 300.0
+"""A live event stamped further ahead of this machine's clock is refused (a bad clock would stall the user)."""
 
 
 @dataclass
@@ -21,7 +23,6 @@ class FeedStatus:
 
     source: str = ""
     running: bool = False
-    events: int = 0
     started_at: float = 0.0
     error: str = ""
 
@@ -35,14 +36,16 @@ class FeedRunner:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._monitor: BehaviourMonitor | None = None
+        self._lock = threading.Lock()  # one runner is shared by every browser session
 
     @property
     def running(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
 
     @property
-    def rejected(self) -> dict[str, int]:
-        return dict(self._monitor.rejected) if self._monitor else {}
+    def events(self) -> int:
+        """Events the current (or last) feed accepted."""
+        return self._monitor.accepted if self._monitor is not None else 0
 
     def start_replay(self, *, speed: float = 1.0) -> None:
         """Replay the shipped live session against the enrolled profiles (earlier replay scores are replaced)."""
@@ -53,7 +56,8 @@ class FeedRunner:
         self._start(
             REDIS_SOURCE,
             lambda monitor: feeds.consume_redis(url, monitor, self.warehouse, channel=channel, stop=self._stop),
-            default_user,
+            default_user=default_user,
+            max_ahead_s=MAX_AHEAD_S,
         )
 
     def stop(self, timeout: float = 5.0) -> None:
@@ -61,20 +65,26 @@ class FeedRunner:
         if self._thread is not None:
             self._thread.join(timeout)
 
-    def _start(self, source: str, work, default_user: str | None = None) -> None:
-        if self.running:
-            raise RuntimeError("A feed is already running; stop it first.")
-        profiles = store.load_all(self.warehouse)
-        if not profiles:
-            raise RuntimeError("Nobody is enrolled yet: enrol users first.")
-        self.warehouse.clear_behaviour_scores(source)
-        self._monitor = BehaviourMonitor(profiles, source=source, default_user=default_user)
-        self._stop = threading.Event()
-        self.status = FeedStatus(source=source, running=True, started_at=time.time())
+    def _start(self, source: str, work, *, default_user: str | None = None, max_ahead_s: float | None = None) -> None:
+        with self._lock:
+            if self.running:
+                raise RuntimeError("A feed is already running; stop it first.")
+            profiles = store.load_all(self.warehouse)
+            if not profiles:
+                raise RuntimeError("Nobody is enrolled yet: enrol users first.")
+            if source == REPLAY_SOURCE:  # a replay starts clean; live history (Redis) is an audit trail and stays
+                self.warehouse.clear_behaviour_scores(source)
+            self._monitor = BehaviourMonitor(
+                profiles, source=source, default_user=default_user, max_ahead_s=max_ahead_s
+            )
+            self._stop = threading.Event()
+            self.status = FeedStatus(source=source, running=True, started_at=time.time())
+            self._launch(source, work, self._monitor)
 
+    def _launch(self, source: str, work, monitor: BehaviourMonitor) -> None:
         def run() -> None:
             try:
-                work(self._monitor)
+                work(monitor)
             except Exception as exc:  # a feed failure is shown on the page, never a crash
                 self.status.error = f"{type(exc).__name__}: {exc}"
             finally:
@@ -84,9 +94,4 @@ class FeedRunner:
         self._thread.start()
 
     def _replay(self, monitor: BehaviourMonitor, speed: float) -> None:
-        def progress(count: int) -> None:
-            self.status.events = count
-
-        self.status.events = feeds.replay(
-            sample.live_events(), monitor, self.warehouse, speed=speed, stop=self._stop, progress=progress
-        )
+        feeds.replay(sample.live_events(), monitor, self.warehouse, speed=speed, stop=self._stop)

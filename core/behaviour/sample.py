@@ -6,16 +6,14 @@ from __future__ import annotations
 
 import gzip
 import json
-from collections import defaultdict
 from pathlib import Path
 
 from core.behaviour import synthetic
-from core.behaviour.events import EventLog, EventValidator
+from core.behaviour.events import EventLog, group_events
 
 SAMPLE_DIR = Path(__file__).resolve().parent.parent.parent / "data" / "behaviour"
 ENROLMENT = SAMPLE_DIR / "enrolment.jsonl.gz"
 LIVE = SAMPLE_DIR / "live.jsonl.gz"
-DAY_US = 86_400_000_000
 LIVE_START_US = 1_764_064_800_000_000  # 2025-11-25 10:00 UTC, a day after enrolment
 ENROL_SECONDS = 900.0
 LIVE_PLAN = (("alice", "alice", 150.0), ("alice", "bob", 150.0), ("alice", "alice", 120.0))
@@ -48,17 +46,9 @@ def read_events(path: Path) -> list[dict]:
         return [json.loads(line) for line in handle if line.strip()]
 
 
-def logs_by_user(events: list[dict]) -> dict[str, EventLog]:
-    """Events grouped by their `user` field, as one columnar log per user."""
-    validators: dict[str, EventValidator] = defaultdict(EventValidator)
-    for event in events:
-        validators[event.get("user", "")].add(event)
-    return {user: v.take() for user, v in validators.items()}
-
-
 def enrolment_logs() -> dict[str, EventLog]:
     """The sample's enrolment sessions, per user."""
-    return logs_by_user(read_events(ENROLMENT))
+    return group_events(read_events(ENROLMENT), "user")[0]
 
 
 def live_events() -> list[dict]:
@@ -73,10 +63,6 @@ def write() -> None:
     for path, events in ((ENROLMENT, enrolment), (LIVE, live)):
         with gzip.GzipFile(path, "wb", mtime=0) as handle:
             handle.write(synthetic.jsonl(events).encode())
-
-
-if __name__ == "__main__":
-    write()
 
 
 SESSION_S = 75.0
@@ -103,3 +89,7 @@ def _actor(desk: str, offset_s: float) -> str:
             return actor
         start += seconds if owner == desk else 0.0
     return desk
+
+
+if __name__ == "__main__":
+    write()

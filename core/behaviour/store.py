@@ -34,6 +34,18 @@ def save(warehouse: Warehouse, profile: UserProfile) -> int:
         raise ProfileStoreError(f"The profile of {profile.user!r} could not be saved: {exc}") from exc
 
 
+def save_all(warehouse: Warehouse, profiles: dict[str, UserProfile]) -> dict[str, int]:
+    """Store several profiles in one transaction (all or none; files of a failed batch are removed)."""
+    before = set(warehouse.models_folder.iterdir())
+    try:
+        with warehouse.transaction():
+            return {user: save(warehouse, profile) for user, profile in profiles.items()}
+    except BaseException:
+        for path in set(warehouse.models_folder.iterdir()) - before:
+            path.unlink(missing_ok=True)
+        raise
+
+
 def load_all(warehouse: Warehouse) -> dict[str, UserProfile]:
     """The active profile of every enrolled user."""
     profiles = {}

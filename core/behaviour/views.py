@@ -3,9 +3,8 @@ labelled sessions (ROC, DET, EER, AUC) and the page's report."""
 
 from __future__ import annotations
 
-import gzip
 import io
-import json
+import zlib
 
 import numpy as np
 import pandas as pd
@@ -15,12 +14,13 @@ from scipy.stats import norm
 from core.behaviour import keystroke
 from core.behaviour.decision import THRESHOLDS, TrustState, fuse
 from core.behaviour.evaluation import Verification, verification
-from core.behaviour.events import MAX_LINE_BYTES, EventLog, EventValidator
+from core.behaviour.events import EventLog, decode, group_events
 from core.behaviour.keys import CLASS_NAMES
 from core.behaviour.profiles import MODALITIES, UserProfile
 from core.report import Report
 
 MAX_EVENT_FILE_BYTES = 100 * 1024 * 1024
+MAX_UNPACKED_BYTES = 400 * 1024 * 1024
 MAX_EVENT_LINES = 2_000_000
 MIN_LABELLED_RUN_S = 30  # shorter state runs are shaded without a label (labels would overlap)
 MODALITY_COLOURS = {"keystroke": "#1f77b4", "mouse": "#ff7f0e", "app": "#2ca02c", "fused": "#111111"}
@@ -37,45 +37,27 @@ class EventFileError(ValueError):
 
 
 def read_event_file(data: bytes) -> list[dict]:
-    """Events from an uploaded JSON-lines file (optionally gzip). Bad lines are left to the validator to count."""
+    """Event objects from an uploaded JSON-lines file (optionally gzip). Lines that are not a JSON object are left
+    out here; the validator then counts every bad event."""
     if len(data) > MAX_EVENT_FILE_BYTES:
         raise EventFileError(f"The file is larger than {MAX_EVENT_FILE_BYTES // 2**20} MiB.")
     if data[:2] == b"\x1f\x8b":
+        inflate = zlib.decompressobj(wbits=31)
         try:
-            data = gzip.decompress(data)
-        except (OSError, EOFError) as exc:
+            data = inflate.decompress(data, MAX_UNPACKED_BYTES)
+        except zlib.error as exc:
             raise EventFileError(f"The gzip file is damaged: {exc}") from exc
-        if len(data) > 4 * MAX_EVENT_FILE_BYTES:
-            raise EventFileError("The unpacked file is too large.")
+        if inflate.unconsumed_tail:
+            raise EventFileError(f"The unpacked file is larger than {MAX_UNPACKED_BYTES // 2**20} MiB.")
     events: list[dict] = []
     for number, line in enumerate(data.splitlines(), start=1):
         if number > MAX_EVENT_LINES:
             raise EventFileError(f"The file has more than {MAX_EVENT_LINES:,} lines.")
-        if not line.strip() or len(line) > MAX_LINE_BYTES:
-            continue
-        try:
-            event = json.loads(line)
-        except (ValueError, UnicodeDecodeError):
-            continue
-        if isinstance(event, dict):
+        if (event := decode(line)) is not None:
             events.append(event)
     if not events:
         raise EventFileError("No JSON event objects found: expected one SecLyzer event per line.")
     return events
-
-
-def group_events(events: list[dict], field: str) -> tuple[dict[str, EventLog], int]:
-    """Events grouped by a text field (user, session), each group validated; also the number of events rejected."""
-    validators: dict[str, EventValidator] = {}
-    missing = 0
-    for event in events:
-        key = event.get(field)
-        if not isinstance(key, str | int) or isinstance(key, bool):
-            missing += 1
-            continue
-        validators.setdefault(str(key), EventValidator()).add(event)
-    logs = {key: v.take() for key, v in validators.items()}
-    return logs, missing + sum(sum(log.rejected.values()) for log in logs.values())
 
 
 def fused_frame(table: pd.DataFrame) -> pd.Series:

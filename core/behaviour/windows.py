@@ -33,7 +33,7 @@ def window_bounds(ts: np.ndarray, spec: WindowSpec, start_us: int | None = None,
     if len(ts) == 0 and (start_us is None or end_us is None):
         empty = np.empty(0, np.int64)
         return empty, empty, empty
-    start = int(ts[0]) if start_us is None else int(start_us)
+    start = int(ts[0]) - 1 if start_us is None else int(start_us)  # windows are (end − length, end]: keep ts[0]
     end = int(ts[-1]) if end_us is None else int(end_us)
     length, step = round(spec.length_s * SECOND_US), round(spec.step_s * SECOND_US)
     first_end = start + length

@@ -10,7 +10,17 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from core.behaviour.events import FLOOD_LIMITS, MOVE, PRESS, RELEASE, SCROLL, EventValidator, parse_jsonl
+from core.behaviour.events import (
+    FLOOD_LIMITS,
+    MAX_APP_NAMES,
+    MOVE,
+    OTHER_APPS,
+    PRESS,
+    RELEASE,
+    SCROLL,
+    EventValidator,
+    parse_jsonl,
+)
 from core.behaviour.keys import KEY_CLASS, KEY_CODES, KEY_NAMES, LETTER, MODIFIER, key_code
 from core.behaviour.parsers import DataFormatError, read_aalto, read_balabit
 
@@ -106,3 +116,20 @@ def test_files_in_the_wrong_format_are_refused(tmp_path: Path) -> None:
         read_balabit(wrong)
     with pytest.raises(DataFormatError, match="Aalto columns"):
         read_aalto(wrong)
+
+
+def test_hostile_values_are_rejected_not_raised() -> None:
+    deep = "[" * 1500 + "]" * 1500  # json.loads raises RecursionError on this
+    huge = '{"type": "keystroke", "ts": ' + "9" * 400 + ', "key": "a", "event": "press"}'
+    log = parse_jsonl([deep, huge, json.dumps({"type": "app", "ts": 1, "window_class": "xterm", "event": "focus"})])
+    assert dict(log.rejected) == {"malformed": 1, "wrong_type": 1}
+    assert log.apps.names == ("xterm",)  # window_class stands in for a missing app_name
+
+
+def test_app_names_are_capped() -> None:
+    validator = EventValidator()
+    for i in range(MAX_APP_NAMES + 50):
+        validator.add({"type": "app", "ts": i * 1_000_000, "app_name": f"app{i}", "event": "focus"})
+    log = validator.take()
+    assert len(log.apps.names) == MAX_APP_NAMES and log.apps.names[-1] == OTHER_APPS
+    assert (log.apps.app[MAX_APP_NAMES - 1 :] == MAX_APP_NAMES - 1).all()

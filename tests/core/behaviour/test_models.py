@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from core.behaviour import sample
 from core.behaviour.apps import AppProfile
 from core.behaviour.evaluation import verification
+from core.behaviour.events import group_events
 from core.behaviour.models import EnrolmentError, ScaledManhattan, Verifier
 from core.behaviour.profiles import enrol, modality_rows
 from core.behaviour.views import (
@@ -64,11 +65,11 @@ def test_each_method_tells_the_user_from_others_with_calibrated_scores(rows_by_u
 def test_enrolment_refuses_what_it_cannot_learn(rows_by_user) -> None:
     with pytest.raises(EnrolmentError, match="at least 5 windows"):
         Verifier("manhattan").fit(rows_by_user["alice"][:3])
-    with pytest.raises(EnrolmentError, match="other enrolled users"):
+    with pytest.raises(EnrolmentError, match="needs other users"):
         Verifier("two_class").fit(rows_by_user["alice"])
     with pytest.raises(EnrolmentError, match="unknown method"):
         Verifier("magic").fit(rows_by_user["alice"])
-    empty = sample.logs_by_user([{"user": "x", "type": "keystroke", "ts": 1, "key": "a", "event": "press"}])
+    empty, _ = group_events([{"user": "x", "type": "keystroke", "ts": 1, "key": "a", "event": "press"}], "user")
     with pytest.raises(EnrolmentError, match="not enough"):
         enrol(empty)
 
@@ -134,3 +135,24 @@ def test_event_file_fuzz_never_raises_anything_but_a_clear_error() -> None:
         lines = blob + b"\n" + json.dumps({"type": "app", "ts": 5, "event": "focus", "app_name": "a"}).encode()
         with contextlib.suppress(EventFileError):
             read_event_file(lines if rng.random() < 0.5 else blob)
+
+
+def test_unbounded_scoring_aligns_the_modalities_so_windows_fuse(sample_profiles) -> None:
+    log = sample.enrolment_logs()["alice"]
+    table = sample_profiles["alice"].score(log)
+    both = table[["keystroke", "mouse", "app"]].notna().sum(axis=1)
+    assert (both >= 2).mean() > 0.9  # a row is one window of every modality, not one modality's window
+
+
+def test_the_first_event_falls_in_the_first_window() -> None:
+    stamps = np.array([5_000_000, 6_000_000, 40_000_000], np.int64)
+    ends, lo, hi = window_bounds(stamps, WindowSpec(30, 5))
+    assert lo[0] == 0 and hi[0] == 2 and ends[0] == 34_999_999
+
+
+def test_a_gzip_bomb_is_refused_before_it_is_unpacked(monkeypatch) -> None:
+    from core.behaviour import views
+
+    monkeypatch.setattr(views, "MAX_UNPACKED_BYTES", 10_000)
+    with pytest.raises(EventFileError, match="unpacked file is larger"):
+        read_event_file(gzip.compress(b"{}\n" * 100_000))

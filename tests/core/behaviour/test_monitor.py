@@ -72,10 +72,10 @@ def test_the_runner_replays_the_sample_into_the_warehouse(sample_profiles, tmp_p
     while runner.running:
         assert time.monotonic() < deadline
         time.sleep(0.1)
-    assert runner.status.error == "" and runner.status.events == len(sample.live_events())
+    assert runner.status.error == "" and runner.events == len(sample.live_events())
     assert set(warehouse.behaviour_scores().user) == {"alice", "carol"}
     feed = warehouse.behaviour_feeds().iloc[0]
-    assert feed.source == "replay" and feed.accepted == runner.status.events
+    assert feed.source == "replay" and feed.accepted == runner.events
 
 
 def test_profiles_round_trip_and_re_enrolment_adds_a_version(sample_profiles, tmp_path: Path) -> None:
@@ -122,3 +122,41 @@ def test_redis_events_are_scored_into_the_warehouse(sample_profiles, redis_url: 
     feed = warehouse.behaviour_feeds().iloc[0]
     assert feed.accepted == len(events) and json.loads(feed.rejected) == {"malformed": len(range(0, len(events), 1000))}
     client.close()
+
+
+def test_gaps_and_clocks_far_ahead_cost_nothing(sample_profiles) -> None:
+    monitor = BehaviourMonitor(sample_profiles, source="test", default_user="carol")
+    events = [e for e in sample.live_events() if e["user"] == "carol"][:3000]
+    for event in events:
+        monitor.feed({k: v for k, v in event.items() if k != "user"})
+    before = len(monitor.flush()[0])
+    later = events[-1]["ts"] + 10 * 3600 * 1_000_000  # the next morning
+    started = time.monotonic()
+    monitor.feed({"type": "app", "ts": later, "app_name": "vscode", "event": "focus"})
+    monitor.feed({"type": "app", "ts": 4_000_000_000_000_000, "app_name": "vscode", "event": "focus"})  # year 2096
+    assert time.monotonic() - started < 5
+    scores = monitor.flush()[0]
+    # only windows that still hold an event: ≤ 7 after the afternoon's last event, ≤ 6 after the morning's one
+    assert before > 0 and len(scores) <= 13 and scores.fused.notna().all()
+    live = BehaviourMonitor(sample_profiles, source="redis", default_user="carol", max_ahead_s=300)
+    assert not live.feed({"type": "app", "ts": 4_000_000_000_000_000, "app_name": "x", "event": "focus"})
+    assert dict(live.rejected) == {"time_ahead": 1}
+
+
+def test_a_failed_batch_enrolment_saves_nobody(sample_profiles, tmp_path: Path, monkeypatch) -> None:
+    from core import artifacts
+
+    warehouse = open_warehouse(tmp_path / "w.duckdb")
+    write, calls = artifacts.write, []
+
+    def fail_on_second(*args: object) -> tuple[str, str]:
+        calls.append(args)
+        if len(calls) == 2:
+            raise artifacts.ArtifactError("disk full")
+        return write(*args)
+
+    monkeypatch.setattr(artifacts, "write", fail_on_second)
+    with pytest.raises(store.ProfileStoreError, match="disk full"):
+        store.save_all(warehouse, sample_profiles)
+    assert warehouse.behaviour_profiles().empty
+    assert not any(warehouse.models_folder.iterdir())
