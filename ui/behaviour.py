@@ -29,7 +29,7 @@ from core.behaviour.views import (
     timeline_figure,
     users_frame,
 )
-from core.warehouse import Warehouse
+from core.warehouse import Warehouse, WarehouseError
 from ui import common
 
 REFRESH_SECONDS = 2
@@ -101,7 +101,7 @@ def _enrol(wh: Warehouse, logs: dict[str, EventLog], origin: str) -> None:
             st.write("Extracting features and training keystroke, mouse and app-usage models…")
             built = enrol(logs)
             versions = store.save_all(wh, built)
-        except (EnrolmentError, ProfileStoreError) as exc:
+        except (EnrolmentError, ProfileStoreError, WarehouseError) as exc:
             status.update(label="Enrolment failed", state="error")
             st.error(f"**Nothing enrolled.** {common.md_escape(exc)}", icon=":material/error:")
             return

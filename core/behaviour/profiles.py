@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -15,6 +16,8 @@ from core.behaviour.models import MIN_ENROL_ROWS, Calibration, EnrolmentError, V
 from core.behaviour.windows import DEFAULT_WINDOWS, WindowSpec
 
 MODALITIES = ("keystroke", "mouse", "app")
+MAX_USERS = 200
+USER_NAME = re.compile(r"^[\w.@-][\w .@-]{0,63}$")
 LEARNERS = {"keystroke": "extra_trees", "mouse": "boosting"}
 """Two-class learner per modality, chosen on the dev data (bench/behaviour.py): boosting wins on mouse windows,
 extremely randomised trees on the few, gappy keystroke rows."""
@@ -101,6 +104,13 @@ def enrol(
     A modality a user gave too little input for is left out of their profile (reported in `windows`); a user with no
     usable modality at all is refused with EnrolmentError.
     """
+    if not logs:
+        raise EnrolmentError("No users to enrol: the events name no `user`.")
+    if len(logs) > MAX_USERS:
+        raise EnrolmentError(f"At most {MAX_USERS} users enrol at once; the events name {len(logs):,}.")
+    bad = [u for u in logs if not USER_NAME.match(u)]
+    if bad:
+        raise EnrolmentError(f"User names are 1–64 letters, digits, '.', '_', '-', '@' or spaces; not {bad[0][:80]!r}.")
     rows = {user: modality_rows(log, spec) for user, log in logs.items()}
     profiles = {}
     for user, log in logs.items():

@@ -72,6 +72,10 @@ def test_enrolment_refuses_what_it_cannot_learn(rows_by_user) -> None:
     empty, _ = group_events([{"user": "x", "type": "keystroke", "ts": 1, "key": "a", "event": "press"}], "user")
     with pytest.raises(EnrolmentError, match="not enough"):
         enrol(empty)
+    with pytest.raises(EnrolmentError, match="User names are"):
+        enrol({"../../etc": empty["x"]})
+    with pytest.raises(EnrolmentError, match="No users"):
+        enrol({})
 
 
 def test_a_single_user_enrols_with_one_class_models() -> None:
