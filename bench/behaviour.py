@@ -39,6 +39,7 @@ sys.path.insert(0, str(REPO))
 from core.behaviour import keystroke, mouse, synthetic  # noqa: E402
 from core.behaviour.apps import AppProfile  # noqa: E402
 from core.behaviour.evaluation import verification  # noqa: E402
+from core.behaviour.events import since  # noqa: E402
 from core.behaviour.models import FLOOR_SHARE, ScaledManhattan, TwoClass  # noqa: E402
 from core.behaviour.monitor import KEEP_EXTRA_US  # noqa: E402
 from core.behaviour.parsers import read_aalto, read_balabit  # noqa: E402
@@ -193,12 +194,6 @@ def _densest(ts: np.ndarray, length_us: int) -> int:
     return int(ts[int(np.argmax(counts))])
 
 
-def _buffered(batch, start: int, end: int):
-    """The events the live monitor holds for a window (its 5 s lead-in included)."""
-    keep = (batch.ts > start - KEEP_EXTRA_US) & (batch.ts <= end)
-    return type(batch)(**{name: getattr(batch, name)[keep] for name in batch.__dataclass_fields__})
-
-
 def latency(as_json: bool, repeats: int = 200) -> None:
     """Feature time for one 30 s window per modality, as the live monitor computes it (pairing, actions and features
     over its buffer), median over `repeats`: the densest 30 s of a Balabit session (mouse) and of an Aalto typist
@@ -208,11 +203,11 @@ def latency(as_json: bool, repeats: int = 200) -> None:
     aalto_file = SHARED / "aalto136m" / "102_keystrokes.txt.gz"
     typed = read_aalto(aalto_file).keys if aalto_file.exists() else typist.keys
     k_start = _densest(typed.ts, length)
-    keys = _buffered(typed, k_start, k_start + length)
+    keys = since(typed, k_start - KEEP_EXTRA_US, k_start + length)
     balabit = SHARED / "balabit" / "training_files" / "user7" / "session_0041905381.csv.gz"
     pointer = read_balabit(balabit) if balabit.exists() else typist.mouse
     m_start = _densest(pointer.ts, length)
-    moves = _buffered(pointer, m_start, m_start + length)
+    moves = since(pointer, m_start - KEEP_EXTRA_US, m_start + length)
     profile = AppProfile().fit(typist.apps)
     windows = {"start_us": k_start, "end_us": k_start + length}
     a_start = int(typist.apps.ts[0])

@@ -291,9 +291,11 @@ def group_events(events: Iterable[dict], field_name: str) -> tuple[dict[str, Eve
     return logs, missing + sum(sum(log.rejected.values()) for log in logs.values())
 
 
-def since(batch: KeyEvents | MouseEvents | AppEvents, start_us: int):
-    """The events of a batch after `start_us`."""
+def since(batch: KeyEvents | MouseEvents | AppEvents, start_us: int, until_us: int | None = None):
+    """The events of a batch after `start_us` (and up to `until_us`, inclusive, when given)."""
     keep = batch.ts > start_us
+    if until_us is not None:
+        keep &= batch.ts <= until_us
     if isinstance(batch, AppEvents):
         return AppEvents(batch.ts[keep], batch.app[keep], batch.names)
     return type(batch)(**{name: getattr(batch, name)[keep] for name in batch.__dataclass_fields__})
