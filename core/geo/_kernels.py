@@ -5,6 +5,10 @@ coordinates at the target resolution, walked up the aperture-7 hierarchy to reso
 level), and the resolution-0 coordinates are looked up in the base-cell table, which also says how many 60° turns
 bring the digits into the base cell's own orientation (pentagons skip the deleted k-axis sub-sequence).
 H3 indexes are built in int64 (bit 63 of a cell index is always 0).
+
+Speed: points go through in blocks, each stage a branch-free loop over the block that the compiler vectorises, with a
+fast arithmetic (polynomial sine and cosine, no acos/atan2/tan) whose result is used only where it is certainly the
+cell H3's own arithmetic gives; the few other points take H3's arithmetic.
 """
 
 from __future__ import annotations
@@ -103,18 +107,20 @@ SQRT7 = 2.6457513110645905905016157536392604257102
 RSIN60 = 1.1547005383792515290182975610039149112953
 DEG_TO_RAD = math.pi / 180.0
 
+SEVENTH = 1.0 / 7.0
+
 ROTATE_CCW = np.array([0, 5, 3, 1, 6, 4, 2], np.int64)  # digit turned 60° counter-clockwise
 ROTATE_CW = np.array([0, 3, 6, 2, 5, 1, 4], np.int64)
-ROTATE_CCW_TIMES = np.empty((6, 7), np.int64)  # [n, digit]: the digit turned n times 60° counter-clockwise
-ROTATE_CCW_TIMES[0] = np.arange(7)
-for _n in range(1, 6):
-    ROTATE_CCW_TIMES[_n] = ROTATE_CCW[ROTATE_CCW_TIMES[_n - 1]]
-# [da + 1, db + 1]: the digit of an axial unit step (da, db) = (i - k, j - k); 7 where no digit is that step
-AXIAL_DIGIT = np.array([[1, 3, 7], [5, 0, 2], [7, 4, 6]], np.int64)
 K_AXES_DIGIT = 1
 MAX_FACE_COORD = 2
-H3_INIT = 35184372088831  # all 15 digits set to 7 (unused)
 CELL_MODE = 1
+# The 15 digits of an index are 3-bit groups in bits 0-44 (resolution 15 lowest): bit 0 of every group, and all bits.
+DIGIT_LOW_BITS = sum(1 << (3 * group) for group in range(15))
+DIGIT_BITS = DIGIT_LOW_BITS * 7
+
+BLOCK = 256  # points per block: a block's scratch arrays stay in the L1 cache
+# What a point of a block still needs after the vectorised stages.
+DONE, PENTAGON, EXACT, REFUSED = 0, 1, 2, 3
 
 
 @njit(inline="always")
@@ -123,34 +129,6 @@ def _positive_angle(rads):
     if rads >= TWO_PI:
         out -= TWO_PI
     return out
-
-
-@njit(inline="always")
-def _normalize(i, j, k):
-    if i < 0:
-        j -= i
-        k -= i
-        i = 0
-    if j < 0:
-        i -= j
-        k -= j
-        j = 0
-    if k < 0:
-        i -= k
-        j -= k
-        k = 0
-    smallest = min(i, j, k)
-    if smallest > 0:
-        i -= smallest
-        j -= smallest
-        k -= smallest
-    return i, j, k
-
-
-@njit(inline="always")
-def _round_seventh(m):
-    """lround(m / 7) for an integer m (never a tie: 7 is odd)."""
-    return (2 * m + 7) // 14
 
 
 @njit(inline="always")
@@ -163,32 +141,32 @@ def _skewed(x, y):
 
 
 @njit(inline="always")
-def _hex2d_to_ijk(x, y):
-    """The hexagon containing the 2-D point (x, y) of a face plane, in normalised ijk coordinates."""
+def _hex2d_axial(x, y):
+    """The hexagon containing the 2-D point (x, y) of a face plane, as axial coordinates (i - k, j - k) held in
+    floats: H3's _hex2dToCoordIJK, its nested comparisons turned into selects so that a loop of it vectorises."""
     _, _, x1, x2 = _skewed(x, y)
-    m1 = int(x1)
-    m2 = int(x2)
+    m1 = math.floor(x1)
+    m2 = math.floor(x2)
     r1 = x1 - m1
     r2 = x2 - m2
-    if r1 < 0.5:
-        if r1 < 1.0 / 3.0:
-            i = m1
-            j = m2 if r2 < (1.0 + r1) / 2.0 else m2 + 1
-        else:
-            j = m2 if r2 < 1.0 - r1 else m2 + 1
-            i = m1 + 1 if (1.0 - r1) <= r2 < 2.0 * r1 else m1
-    elif r1 < 2.0 / 3.0:
-        j = m2 if r2 < 1.0 - r1 else m2 + 1
-        i = m1 if (2.0 * r1 - 1.0) < r2 < (1.0 - r1) else m1 + 1
-    else:
-        i = m1 + 1
-        j = m2 if r2 < r1 / 2.0 else m2 + 1
-    if x < 0.0:  # fold across the j axis (i' = j - i for both parities of j)
-        i = j - i
-    if y < 0.0:  # fold across the i axis
-        i = i - (2 * j + 1) // 2
-        j = -j
-    return _normalize(i, j, 0)
+    i_low = m1 + 1.0 if ((1.0 - r1) <= r2) & (r2 < 2.0 * r1) else m1  # 1/3 <= r1 < 1/2
+    i_high = m1 if ((2.0 * r1 - 1.0) < r2) & (r2 < (1.0 - r1)) else m1 + 1.0  # 1/2 <= r1 < 2/3
+    i = m1 if r1 < 1.0 / 3.0 else (i_low if r1 < 0.5 else (i_high if r1 < 2.0 / 3.0 else m1 + 1.0))
+    j_low = m2 if r2 < (1.0 + r1) / 2.0 else m2 + 1.0
+    j_middle = m2 if r2 < 1.0 - r1 else m2 + 1.0
+    j_high = m2 if r2 < r1 / 2.0 else m2 + 1.0
+    j = j_low if r1 < 1.0 / 3.0 else (j_middle if r1 < 2.0 / 3.0 else j_high)
+    i = j - i if x < 0.0 else i  # fold across the j axis
+    i = i - j if y < 0.0 else i  # fold across the i axis (j >= 0 here)
+    j = -j if y < 0.0 else j
+    return i, j
+
+
+@njit(inline="always")
+def _axial_to_ijk(a, b):
+    """Normalised ijk (smallest 0) of axial coordinates held in floats."""
+    low = min(a, b, 0.0)
+    return np.int64(a - low), np.int64(b - low), np.int64(-low)
 
 
 @njit(inline="always")
@@ -230,35 +208,29 @@ def _azimuth_from_face_centre(face, x, y, z):
     return math.atan2(east, north)
 
 
-SIN_TERMS = np.array([(-1.0) ** n / math.factorial(2 * n + 1) for n in range(9)])  # x^1 ... x^17
-COS_TERMS = np.array([(-1.0) ** n / math.factorial(2 * n) for n in range(10)])  # x^0 ... x^18
+# Taylor coefficients of sine (x^1 ... x^17) and cosine (x^0 ... x^18): below 1e-19 of error on ±45°.
+S1, S3, S5, S7, S9, S11, S13, S15, S17 = ((-1.0) ** n / math.factorial(2 * n + 1) for n in range(9))
+C0, C2, C4, C6, C8, C10, C12, C14, C16, C18 = ((-1.0) ** n / math.factorial(2 * n) for n in range(10))
 
 
 @njit(inline="always")
 def _sincos_degrees(degrees):
-    """(sin, cos) of an angle in degrees to about 1e-16: quadrant by exact subtraction, Taylor series on ±45°."""
+    """(sin, cos) of an angle in degrees to about 1e-16, without branches: quadrant by exact subtraction,
+    polynomials on ±45°."""
     quadrant = math.floor(degrees / 90.0 + 0.5)
     x = (degrees - 90.0 * quadrant) * DEG_TO_RAD
     x2 = x * x
-    s = SIN_TERMS[8]
-    for n in range(7, -1, -1):
-        s = s * x2 + SIN_TERMS[n]
+    s = S17 * x2 + S15
+    s = ((((((s * x2 + S13) * x2 + S11) * x2 + S9) * x2 + S7) * x2 + S5) * x2 + S3) * x2 + S1
     s *= x
-    c = COS_TERMS[9]
-    for n in range(8, -1, -1):
-        c = c * x2 + COS_TERMS[n]
-    q = int(quadrant) & 3
-    if q == 0:
-        return s, c
-    if q == 1:
-        return c, -s
-    if q == 2:
-        return -s, -c
-    return -c, s
-
-
-FACE_BUCKET_DEGREES = 1.0  # candidate faces are listed per 1° x 1° bucket of latitude and longitude
-MAX_CANDIDATES = 6
+    c = C18 * x2 + C16
+    c = (((((((c * x2 + C14) * x2 + C12) * x2 + C10) * x2 + C8) * x2 + C6) * x2 + C4) * x2 + C2) * x2 + C0
+    q = np.int64(quadrant) & 3  # sin, cos = (s, c), (c, -s), (-s, -c), (-c, s)
+    sine = c if q & 1 else s
+    cosine = s if q & 1 else c
+    sine = -sine if q & 2 else sine
+    cosine = -cosine if (q + 1) & 2 else cosine
+    return sine, cosine
 
 
 @njit(inline="always")
@@ -268,64 +240,6 @@ def _face_square_distance(f, x, y, z):
     dy = FACE_CENTER_POINT[f, 1] - y
     dz = FACE_CENTER_POINT[f, 2] - z
     return dx * dx + dy * dy + dz * dz
-
-
-@njit(parallel=True, cache=True)
-def candidate_faces(bucket_degrees, samples, slack):
-    """Per bucket [lat + 90, lng + 180] of `bucket_degrees`: the faces that can be nearest or within `slack` (in
-    squared distance) of nearest anywhere in it, ascending, -1 padded. Found on a `samples` x `samples` grid; `slack`
-    must exceed how much the squared-distance gaps can change between neighbouring samples."""
-    rows = round(180.0 / bucket_degrees)
-    cols = round(360.0 / bucket_degrees)
-    out = np.full((rows, cols, MAX_CANDIDATES), -1, np.int8)
-    for row in prange(rows):
-        d = np.empty(20)
-        for col in range(cols):
-            keep = np.zeros(20, np.bool_)
-            for a in range(samples):
-                lat = math.radians(-90.0 + (row + a / (samples - 1)) * bucket_degrees)
-                for b in range(samples):
-                    lng = math.radians(-180.0 + (col + b / (samples - 1)) * bucket_degrees)
-                    x = math.cos(lng) * math.cos(lat)
-                    y = math.sin(lng) * math.cos(lat)
-                    z = math.sin(lat)
-                    for f in range(20):
-                        d[f] = _face_square_distance(f, x, y, z)
-                    nearest = d.min()
-                    for f in range(20):
-                        if d[f] - nearest <= slack:
-                            keep[f] = True
-            n = 0
-            for f in range(20):
-                if keep[f]:
-                    out[row, col, n] = f  # more than MAX_CANDIDATES cannot happen: at most 5 faces meet
-                    n += 1
-    return out
-
-
-# Sampled every 1/4 bucket, a squared-distance gap moves by at most 8 x (half a sample diagonal in radians), 0.0247.
-FACE_CANDIDATES = candidate_faces(FACE_BUCKET_DEGREES, 5, 0.03)
-
-
-@njit(inline="always")
-def _nearest_two_faces(x, y, z, candidates):
-    """Among `candidates` (ascending, -1 padded): the nearest face, its squared distance, and how much farther the
-    second nearest is."""
-    face = 0
-    best = 5.0
-    second = 5.0
-    for slot in range(MAX_CANDIDATES):
-        f = candidates[slot]
-        if f < 0:
-            break
-        d = _face_square_distance(f, x, y, z)
-        if d < best:
-            second = best
-            face = f
-            best = d
-        elif d < second:
-            second = d
-    return face, best, second - best
 
 
 @njit(inline="always")
@@ -358,34 +272,8 @@ def _hex2d_exact(x, y, z, face, sqd, res):
 
 
 @njit(inline="always")
-def _hex2d_fast(x, y, z, face, c, sin_r, res):
-    """The same point without acos, atan2, tan, cos and sin: tan(acos(c)) = sin r / c with sin r = sqrt((1 - c)
-    (1 + c)), and the angle difference by the cosine and sine of the face's axis. `c` = 1 - sqd / 2 < 1 (not the
-    face centre). Agrees with `_hex2d_exact` to ~1e-15 relative; (nan, nan) where the direction is undefined."""
-    tan_r = sin_r / c
-    cx = FACE_CENTER_POINT[face, 0]
-    cy = FACE_CENTER_POINT[face, 1]
-    cz = FACE_CENTER_POINT[face, 2]
-    along = x * cx + y * cy + z * cz
-    px = x - along * cx
-    py = y - along * cy
-    pz = z - along * cz
-    east = px * FACE_EAST[face, 0] + py * FACE_EAST[face, 1] + pz * FACE_EAST[face, 2]
-    north = px * FACE_NORTH[face, 0] + py * FACE_NORTH[face, 1] + pz * FACE_NORTH[face, 2]
-    length = math.sqrt(east * east + north * north)
-    if length == 0.0:
-        return np.nan, np.nan
-    cos_az = north / length
-    sin_az = east / length
-    cos_a = AXIS_COS[face, res & 1]
-    sin_a = AXIS_SIN[face, res & 1]
-    r = tan_r * GNOMONIC_SCALE[res]
-    return r * (cos_a * cos_az + sin_a * sin_az), r * (sin_a * cos_az - cos_a * sin_az)
-
-
-@njit(inline="always")
 def _decision_margin(x, y):
-    """How far (x, y) is from changing any decision `_hex2d_to_ijk` takes (signs, integer parts, comparisons)."""
+    """How far (x, y) is from changing any decision `_hex2d_axial` takes (signs, integer parts, comparisons)."""
     a1, a2, x1, x2 = _skewed(x, y)
     r1 = x1 - math.floor(x1)
     r2 = x2 - math.floor(x2)
@@ -396,56 +284,118 @@ def _decision_margin(x, y):
 
 
 @njit(inline="always")
-def _face_ijk_exact(lat, lng, res):
+def _hex2d_certified(x, y, z, face, gap, res):
+    """The face-plane point of the unit vector (x, y, z) without acos, atan2, tan, cos and sin, and whether it
+    certainly lies in the hexagon H3's own arithmetic finds. `gap`: how much farther (in squared distance) the
+    second nearest face is.
+
+    tan(acos(c)) = sin r / c with sin r = sqrt((1 - c) (1 + c)); the angle difference by the cosine and sine of the
+    face's axis. The result agrees with `_hex2d_exact` to ~1e-15 relative; "certainly" asks for margins about a
+    thousand times that (FAST_TOLERANCE) from every decision, including the choice of face. Not certain at the face
+    centre, where the direction is undefined, nor for non-finite results.
+    """
+    sqd = _face_square_distance(face, x, y, z)
+    c = 1.0 - sqd * 0.5  # the cosine H3 takes the arccosine of
+    sin_r = math.sqrt((1.0 - c) * (1.0 + c))
+    cx = FACE_CENTER_POINT[face, 0]
+    cy = FACE_CENTER_POINT[face, 1]
+    cz = FACE_CENTER_POINT[face, 2]
+    along = x * cx + y * cy + z * cz
+    px = x - along * cx
+    py = y - along * cy
+    pz = z - along * cz
+    east = px * FACE_EAST[face, 0] + py * FACE_EAST[face, 1] + pz * FACE_EAST[face, 2]
+    north = px * FACE_NORTH[face, 0] + py * FACE_NORTH[face, 1] + pz * FACE_NORTH[face, 2]
+    length = math.sqrt(east * east + north * north)
+    cos_az = north / length
+    sin_az = east / length
+    cos_a = AXIS_COS[face, res & 1]
+    sin_a = AXIS_SIN[face, res & 1]
+    scale = GNOMONIC_SCALE[res]
+    r = sin_r / c * scale
+    hx = r * (cos_a * cos_az + sin_a * sin_az)
+    hy = r * (sin_a * cos_az - cos_a * sin_az)
+    # The two arithmetics' x, y, z differ by ~4e-16, so c can differ by an ulp (1.1e-16) plus ~4e-16 sqrt(sqd);
+    # acos turns that into dr = dc / sin r, and tan and the scale into dh = scale sec^2 r dr: large near a face
+    # centre, where sin r is small. Allowed for sixteen times over.
+    conditioning = 16.0 * scale * (2.2e-16 + 8e-16 * math.sqrt(sqd)) / (sin_r * c * c)
+    tolerance = FAST_TOLERANCE * (abs(hx) + abs(hy) + 1.0) + conditioning
+    certain = (gap > FAST_TOLERANCE) & (c < 1.0) & (_decision_margin(hx, hy) > tolerance)  # false for nan
+    return hx, hy, certain
+
+
+@njit(inline="always")
+def _face_axial_exact(lat, lng, res):
+    """Nearest face and the axial coordinates, on it, of the cell containing (lat, lng) radians: H3's arithmetic."""
     cos_lat = math.cos(lat)
     x = math.cos(lng) * cos_lat
     y = math.sin(lng) * cos_lat
     z = math.sin(lat)
     face, sqd = _nearest_face(x, y, z)
     hx, hy = _hex2d_exact(x, y, z, face, sqd, res)
-    i, j, k = _hex2d_to_ijk(hx, hy)
-    return face, i, j, k
+    a, b = _hex2d_axial(hx, hy)
+    return face, a, b
+
+
+@njit(inline="always")
+def _parent_step(a, b, odd):
+    """One step up the aperture-7 hierarchy from axial (a, b), integers held in floats: the parent's axial
+    coordinates and the child's digit (7 if the step is not a unit step).
+
+    H3's _upAp7r (odd resolutions, Class III) and _upAp7. Its lround never meets a tie (7 is odd, so m / 7 is at
+    least 1/14 from a half) and the coordinates stay far below 2^53, so floor(m / 7 + 0.5) in floats is exact.
+    """
+    if odd:
+        p = math.floor((3.0 * a - b) * SEVENTH + 0.5)
+        q = math.floor((a + 2.0 * b) * SEVENTH + 0.5)
+        da = a - (2.0 * p + q)
+        db = b - (3.0 * q - p)
+    else:
+        p = math.floor((2.0 * a + b) * SEVENTH + 0.5)
+        q = math.floor((3.0 * b - a) * SEVENTH + 0.5)
+        da = a - (3.0 * p - q)
+        db = b - (p + 2.0 * q)
+    # a unit step's digit has one bit per axis it is made of (i = 4, j = 2, k = 1), with da = i - k, db = j - k
+    k = 1.0 if (da < 0.0) | (db < 0.0) else 0.0
+    digit = np.int64(4.0 * (da + k) + 2.0 * (db + k) + k)
+    step = (abs(da) <= 1.0) & (abs(db) <= 1.0) & (da * db >= 0.0)
+    return p, q, digit if step else 7
+
+
+@njit(inline="always")
+def _digit_shift(r):
+    return (15 - r) * 3
+
+
+@njit(inline="always")
+def _index_template(res):
+    """Mode, resolution and the unused digits (7) of a cell index at `res`; digits 1..res and base cell 0."""
+    h = (CELL_MODE << 59) | (res << 52)
+    for r in range(res + 1, 16):
+        h |= 7 << _digit_shift(r)
+    return h
 
 
 @njit(cache=True)
-def face_ijk(lat_deg, lng_deg, res):
-    """Nearest face and the ijk coordinates, on that face, of the cell containing (lat, lng) degrees.
-
-    Fast arithmetic (polynomial sine and cosine, no acos/atan2/tan) where the point is clearly inside one cell and
-    clearly nearest one face; H3's own arithmetic everywhere else. "Clearly": margins about a thousand times the
-    largest difference between the two arithmetics (see FAST_TOLERANCE).
-    """
-    sin_lat, cos_lat = _sincos_degrees(lat_deg)
-    sin_lng, cos_lng = _sincos_degrees(lng_deg)
-    x = cos_lng * cos_lat
-    y = sin_lng * cos_lat
-    z = sin_lat
-    row = min(int((lat_deg + 90.0) / FACE_BUCKET_DEGREES), FACE_CANDIDATES.shape[0] - 1)
-    col = min(int((lng_deg + 180.0) / FACE_BUCKET_DEGREES), FACE_CANDIDATES.shape[1] - 1)
-    face, sqd, gap = _nearest_two_faces(x, y, z, FACE_CANDIDATES[row, col])
-    c = 1.0 - sqd * 0.5  # the cosine H3 takes the arccosine of
-    if gap > FAST_TOLERANCE and c < 1.0:  # at the very face centre H3's own arithmetic decides
-        sin_r = math.sqrt((1.0 - c) * (1.0 + c))
-        hx, hy = _hex2d_fast(x, y, z, face, c, sin_r, res)
-        # The two arithmetics' x, y, z differ by ~4e-16, so c = 1 - sqd / 2 can differ by an ulp (1.1e-16) plus
-        # ~4e-16 sqrt(sqd); acos turns that into dr = dc / sin r, and tan and the scale into dh = scale sec^2 r dr:
-        # large near a face centre, where sin r is small. Allowed for sixteen times over.
-        conditioning = 16.0 * GNOMONIC_SCALE[res] * (2.2e-16 + 8e-16 * math.sqrt(sqd)) / (sin_r * c * c)
-        tolerance = FAST_TOLERANCE * (abs(hx) + abs(hy) + 1.0) + conditioning
-        if _decision_margin(hx, hy) > tolerance:  # false for nan too
-            i, j, k = _hex2d_to_ijk(hx, hy)
-            return face, i, j, k
-    return _face_ijk_exact(lat_deg * DEG_TO_RAD, lng_deg * DEG_TO_RAD, res)
+def digits_to_res0(a, b, res):
+    """Walk axial (a, b) at `res` up to resolution 0: (index with mode, resolution and digits set; resolution-0
+    i, j, k)."""
+    h = _index_template(res)
+    for r in range(res, 0, -1):
+        a, b, digit = _parent_step(a, b, r & 1)
+        h |= digit << _digit_shift(r)
+    i, j, k = _axial_to_ijk(a, b)
+    return h, i, j, k
 
 
 @njit(inline="always")
 def _digit(h, r):
-    return (h >> ((15 - r) * 3)) & 7
+    return (h >> _digit_shift(r)) & 7
 
 
 @njit(inline="always")
 def _set_digit(h, r, digit):
-    shift = (15 - r) * 3
+    shift = _digit_shift(r)
     return (h & ~(7 << shift)) | (digit << shift)
 
 
@@ -477,92 +427,181 @@ def _rotate_pentagon_ccw(h, res):
     return h
 
 
-@njit(cache=True)
-def digits_to_res0(i, j, k, res):
-    """Walk ijk up to resolution 0: (index with mode, resolution and digits set; resolution-0 i, j, k).
+@njit(inline="always")
+def rotate_digits_ccw(h, turns):
+    """Every digit of an index turned `turns` (0-5) times 60° counter-clockwise, all at once.
 
-    Works in axial coordinates (a, b) = (i - k, j - k), which normalisation leaves unchanged.
+    A digit's bits are the axes its direction is made of (i = 4, j = 2, k = 1). One turn rotates the three bits
+    left by one and complements them (1 -> 5 -> 4 -> 6 -> 2 -> 3 -> 1), so n turns rotate them left by n mod 3 and
+    complement them when n is odd. 0 (the centre) and 7 (unused) do not turn.
     """
-    h = H3_INIT | (CELL_MODE << 59) | (res << 52)
-    a = i - k
-    b = j - k
-    for r in range(res, 0, -1):
-        if r & 1:  # Class III child of a counter-clockwise aperture-7 parent
-            p = _round_seventh(3 * a - b)
-            q = _round_seventh(a + 2 * b)
-            da = a - (2 * p + q)
-            db = b - (3 * q - p)
-        else:
-            p = _round_seventh(2 * a + b)
-            q = _round_seventh(3 * b - a)
-            da = a - (3 * p - q)
-            db = b - (p + 2 * q)
-        digit = AXIAL_DIGIT[da + 1, db + 1] if -1 <= da <= 1 and -1 <= db <= 1 else 7
-        h = _set_digit(h, r, digit)
-        a = p
-        b = q
-    i, j, k = _normalize(a, b, 0)
-    return h, i, j, k
+    d = h & DIGIT_BITS
+    left1 = ((d << 1) & (DIGIT_LOW_BITS * 6)) | ((d >> 2) & DIGIT_LOW_BITS)
+    left2 = ((d << 2) & (DIGIT_LOW_BITS * 4)) | ((d >> 1) & (DIGIT_LOW_BITS * 3))
+    by3 = turns - 3 if turns >= 3 else turns
+    turned = left1 if by3 == 1 else (left2 if by3 == 2 else d)
+    turned = turned ^ DIGIT_BITS if turns & 1 else turned
+    unequal = (d ^ (d >> 1)) & (DIGIT_LOW_BITS * 3)  # per digit: bit 0 != bit 1, bit 1 != bit 2
+    moving = ((unequal | (unequal >> 1)) & DIGIT_LOW_BITS) * 7  # digits other than 0 and 7
+    return (h & ~DIGIT_BITS) | (turned & moving) | (d & ~moving)
 
 
 @njit(cache=True)
 def orient(h, res, base_cell, rotations, pentagon, cw_offset):
     """Set the base cell and turn the digits into the base cell's orientation."""
     h |= base_cell << 45
-    if pentagon:
-        if _leading_digit(h, res) == K_AXES_DIGIT:
-            h = _rotate(h, res, ROTATE_CW if cw_offset else ROTATE_CCW)
-        for _ in range(rotations):
-            h = _rotate_pentagon_ccw(h, res)
-    elif rotations:
-        h = _rotate(h, res, ROTATE_CCW_TIMES[rotations])
+    if not pentagon:
+        return rotate_digits_ccw(h, rotations)
+    if _leading_digit(h, res) == K_AXES_DIGIT:
+        h = _rotate(h, res, ROTATE_CW if cw_offset else ROTATE_CCW)
+    for _ in range(rotations):
+        h = _rotate_pentagon_ccw(h, res)
     return h
 
 
-@njit(cache=True)
-def encode(lat, lng, res, base_cell_of, rotation_of, is_pentagon, cw_offset):
-    """H3 cell index of (lat, lng) degrees at `res`, or 0 if it cannot be encoded.
+@njit(inline="always")
+def _base_key(face, i, j, k):
+    """Index into the flattened [face, i, j, k] base-cell tables."""
+    return face * 27 + i * 9 + j * 3 + k
 
-    The tables (from `_h3_tables`): `base_cell_of[face, i, j, k]` (-1 where no point lands), `rotation_of[face, i,
-    j, k]` (60° ccw turns into the base cell's orientation), `is_pentagon[base cell]`, `cw_offset[base cell, face]`.
+
+@njit(cache=True)
+def encode_exact(lat, lng, res, base_cell_of, rotation_of, is_pentagon, cw_offset):
+    """H3 cell index of (lat, lng) degrees at `res` by H3's own arithmetic, or 0 if it cannot be encoded.
+
+    The tables (from `_h3_tables`): `base_cell_of[key]` (-1 where no point lands) and `rotation_of[key]` (60° ccw
+    turns into the base cell's orientation) flattened over [face, i, j, k], `is_pentagon[base cell]`,
+    `cw_offset[base cell, face]`.
     """
-    face, i, j, k = face_ijk(lat, lng, res)
-    h, i, j, k = digits_to_res0(i, j, k, res)
+    face, a, b = _face_axial_exact(lat * DEG_TO_RAD, lng * DEG_TO_RAD, res)
+    h, i, j, k = digits_to_res0(a, b, res)
     if i > MAX_FACE_COORD or j > MAX_FACE_COORD or k > MAX_FACE_COORD:
         return 0
-    base_cell = base_cell_of[face, i, j, k]
-    if base_cell < 0:
+    key = _base_key(face, i, j, k)
+    cell = base_cell_of[key]
+    if cell < 0:
         return 0
-    return orient(h, res, base_cell, rotation_of[face, i, j, k], is_pentagon[base_cell], cw_offset[base_cell, face])
+    return orient(h, res, cell, rotation_of[key], is_pentagon[cell], cw_offset[cell, face])
 
 
-@njit(parallel=True, cache=True)
+@njit(error_model="numpy", cache=True)
+def encode_block(lat_deg, lng_deg, res, out, base_cell_of, rotation_of, is_pentagon, cw_offset):
+    """Cells of a block of points (degrees) into `out`, 0 for points that cannot be encoded; returns how many.
+
+    Stage by stage over the whole block, each a branch-free loop the compiler vectorises: sine and cosine; the
+    nearest face; the face-plane point and its hexagon, certified (`_hex2d_certified`); the digits; base cell and
+    rotation. Points not certified go through `encode_exact`; points on pentagon base cells through `orient`.
+    """
+    m = lat_deg.shape[0]
+    x = np.empty(m)
+    y = np.empty(m)
+    z = np.empty(m)
+    best = np.full(m, -2.0)  # largest dot product with a face centre: the nearest face
+    second = np.full(m, -2.0)
+    face = np.zeros(m, np.int64)
+    a = np.empty(m)
+    b = np.empty(m)
+    key = np.empty(m, np.int64)
+    h = np.empty(m, np.int64)
+    status = np.empty(m, np.int64)
+    for n in range(m):
+        lat = lat_deg[n]
+        lng = lng_deg[n]
+        valid = (lat >= -90.0) & (lat <= 90.0) & (lng >= -180.0) & (lng <= 180.0)  # false for nan
+        sin_lat, cos_lat = _sincos_degrees(lat if valid else 0.0)
+        sin_lng, cos_lng = _sincos_degrees(lng if valid else 0.0)
+        x[n] = cos_lng * cos_lat
+        y[n] = sin_lng * cos_lat
+        z[n] = sin_lat
+        status[n] = DONE if valid else REFUSED
+    for f in range(20):
+        cx = FACE_CENTER_POINT[f, 0]
+        cy = FACE_CENTER_POINT[f, 1]
+        cz = FACE_CENTER_POINT[f, 2]
+        for n in range(m):
+            dot = x[n] * cx + y[n] * cy + z[n] * cz
+            nearest = best[n]
+            runner_up = dot if dot < nearest else nearest
+            second[n] = runner_up if runner_up > second[n] else second[n]
+            face[n] = f if dot > nearest else face[n]
+            best[n] = dot if dot > nearest else nearest
+    for n in range(m):
+        gap = 2.0 * (best[n] - second[n])  # squared distance = 2 - 2 dot
+        hx, hy, certain = _hex2d_certified(x[n], y[n], z[n], face[n], gap, res)
+        i, j = _hex2d_axial(hx if certain else 0.0, hy if certain else 0.0)
+        a[n] = i
+        b[n] = j
+        status[n] = status[n] if certain | (status[n] == REFUSED) else EXACT
+    template = _index_template(res)
+    for n in range(m):
+        h[n] = template
+    for r in range(res, 0, -1):
+        shift = _digit_shift(r)
+        odd = r & 1
+        for n in range(m):
+            p, q, digit = _parent_step(a[n], b[n], odd)
+            h[n] |= digit << shift
+            a[n] = p
+            b[n] = q
+    for n in range(m):
+        i, j, k = _axial_to_ijk(a[n], b[n])
+        on_face = (i <= MAX_FACE_COORD) & (j <= MAX_FACE_COORD) & (k <= MAX_FACE_COORD)
+        key[n] = _base_key(face[n], i, j, k) if on_face else 0
+        cell = base_cell_of[key[n]]
+        cell = cell if on_face else -1
+        pentagon = is_pentagon[cell if cell >= 0 else 0]
+        s = status[n]
+        s = s if s != DONE else (EXACT if cell < 0 else (PENTAGON if pentagon else DONE))
+        status[n] = s
+        oriented = rotate_digits_ccw(h[n] | (cell << 45), rotation_of[key[n]])
+        out[n] = oriented if s == DONE else 0
+    failed = 0
+    for n in range(m):
+        s = status[n]
+        if s == DONE:
+            continue
+        if s == PENTAGON:
+            cell = base_cell_of[key[n]]
+            cell_index = orient(h[n], res, cell, rotation_of[key[n]], True, cw_offset[cell, face[n]])
+        elif s == EXACT:
+            cell_index = encode_exact(lat_deg[n], lng_deg[n], res, base_cell_of, rotation_of, is_pentagon, cw_offset)
+        else:
+            cell_index = 0
+        out[n] = cell_index
+        failed += cell_index == 0
+    return failed
+
+
+@njit(parallel=True, error_model="numpy", cache=True)
 def latlng_to_cells(lat_deg, lng_deg, res, out, base_cell_of, rotation_of, is_pentagon, cw_offset):
     """Fill `out` with the cells of points in degrees; invalid points (non-finite, out of range) get 0.
 
-    Returns how many points got 0.
+    Returns how many points got 0. Blocks of BLOCK points are shared out among the threads (`encode_block`).
     """
-    invalid = 0
-    for n in prange(lat_deg.shape[0]):
-        lat = lat_deg[n]
-        lng = lng_deg[n]
-        if not (-90.0 <= lat <= 90.0 and -180.0 <= lng <= 180.0):  # also false for NaN
-            out[n] = 0
-            invalid += 1
-            continue
-        h = encode(lat, lng, res, base_cell_of, rotation_of, is_pentagon, cw_offset)
-        out[n] = np.uint64(h)
-        if h == 0:
-            invalid += 1
-    return invalid
+    points = lat_deg.shape[0]
+    failed = 0
+    for block in prange((points + BLOCK - 1) // BLOCK):
+        start = block * BLOCK
+        stop = min(start + BLOCK, points)
+        failed += encode_block(
+            lat_deg[start:stop],
+            lng_deg[start:stop],
+            res,
+            out[start:stop],
+            base_cell_of,
+            rotation_of,
+            is_pentagon,
+            cw_offset,
+        )
+    return failed
 
 
 @njit(parallel=True, cache=True)
 def stages(lat_deg, lng_deg, res, faces, ijk0, digits):
-    """For table derivation: each point's face, resolution-0 ijk and oriented-less digits."""
+    """For table derivation: each point's face, resolution-0 ijk and oriented-less digits (H3's arithmetic)."""
     for n in prange(lat_deg.shape[0]):
-        face, i, j, k = face_ijk(lat_deg[n], lng_deg[n], res)
-        h, i, j, k = digits_to_res0(i, j, k, res)
+        face, a, b = _face_axial_exact(lat_deg[n] * DEG_TO_RAD, lng_deg[n] * DEG_TO_RAD, res)
+        h, i, j, k = digits_to_res0(a, b, res)
         faces[n] = face
         ijk0[n, 0] = i
         ijk0[n, 1] = j

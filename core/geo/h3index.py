@@ -13,6 +13,9 @@ from core.geo import _h3_tables as tables
 from core.geo import _kernels
 
 MAX_RESOLUTION = 15
+# The [face, i, j, k] tables flattened, as the kernels index them.
+BASE_CELL_OF_KEY = np.ascontiguousarray(tables.BASE_CELL.reshape(-1))
+ROTATION_OF_KEY = np.ascontiguousarray(tables.BASE_ROTATION.reshape(-1))
 
 
 @dataclass(frozen=True)
@@ -38,7 +41,7 @@ def index_points(lat, lng, res: int) -> IndexedPoints:
         raise ValueError(f"lat and lng must be 1-D arrays of one length, not {lat.shape} and {lng.shape}")
     cells = np.empty(lat.shape[0], np.uint64)
     invalid = _kernels.latlng_to_cells(
-        lat, lng, res, cells, tables.BASE_CELL, tables.BASE_ROTATION, tables.IS_PENTAGON, tables.PENTAGON_CW_OFFSET
+        lat, lng, res, cells, BASE_CELL_OF_KEY, ROTATION_OF_KEY, tables.IS_PENTAGON, tables.PENTAGON_CW_OFFSET
     )
     return IndexedPoints(cells, int(invalid))
 

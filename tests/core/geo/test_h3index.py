@@ -8,8 +8,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from core.geo import _h3_tables, h3_derive
-from core.geo.h3index import cell_to_string, index_points, latlng_to_cells
+from core.geo import _h3_tables, _kernels, h3_derive
+from core.geo.h3index import (
+    BASE_CELL_OF_KEY,
+    ROTATION_OF_KEY,
+    cell_to_string,
+    index_points,
+    latlng_to_cells,
+)
 
 reference = h3.api.basic_int.latlng_to_cell
 RESOLUTIONS = range(16)
@@ -62,6 +68,37 @@ def test_cell_centres_vertices_pentagons_poles_and_antimeridian_match_h3py():
         assert mismatched.size == 0, f"res {res}: first mismatch at {lat[mismatched[0]]}, {lng[mismatched[0]]}"
 
 
+def test_exact_arithmetic_alone_matches_h3py():
+    """The path every point not certified by the fast arithmetic takes, checked on its own, edge points included."""
+    edge_lat, edge_lng = edge_points()
+    uniform_lat, uniform_lng = uniform_sphere(3_000, seed=17)
+    lat = np.concatenate([edge_lat, uniform_lat])
+    lng = np.concatenate([edge_lng, uniform_lng])
+    tables = (BASE_CELL_OF_KEY, ROTATION_OF_KEY, _h3_tables.IS_PENTAGON, _h3_tables.PENTAGON_CW_OFFSET)
+    for res in (0, 1, 4, 9, 12, 15):
+        ours = np.array([_kernels.encode_exact(a, b, res, *tables) for a, b in zip(lat, lng, strict=True)], np.uint64)
+        mismatched = np.flatnonzero(ours != reference_cells(lat, lng, res))
+        assert mismatched.size == 0, f"res {res}: first mismatch at {lat[mismatched[0]]}, {lng[mismatched[0]]}"
+
+
+def reference_rotation(h: int, turns: int) -> int:
+    """Each of the 15 digits of `h` looked up `turns` times in H3's one-turn table; 7 (unused) stays."""
+    one_turn = [0, 5, 3, 1, 6, 4, 2, 7]
+    for r in range(1, 16):
+        shift = (15 - r) * 3
+        digit = (h >> shift) & 7
+        for _ in range(turns):
+            digit = one_turn[digit]
+        h = (h & ~(7 << shift)) | (digit << shift)
+    return h
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.integers(0, 2**63 - 1), st.integers(0, 5))
+def test_all_digits_turned_at_once_match_the_digit_table(h, turns):
+    assert _kernels.rotate_digits_ccw(h, turns) == reference_rotation(h, turns)
+
+
 @settings(max_examples=300, deadline=None)
 @given(
     st.lists(st.tuples(st.floats(-90, 90), st.floats(-180, 180)), min_size=1, max_size=50),
@@ -80,6 +117,18 @@ def test_invalid_points_get_zero_and_are_counted():
     assert result.invalid == 7
     assert result.cells[:7].tolist() == [0] * 7
     assert cell_to_string(result.cells[7]) == h3.latlng_to_cell(48.85, 2.35, 5)
+
+
+def test_invalid_points_spread_over_many_blocks_get_zero_and_are_counted():
+    lat, lng = uniform_sphere(5_000, seed=23)
+    bad = np.random.default_rng(23).choice(lat.size, 300, replace=False)
+    lat[bad[:150]] = np.nan
+    lng[bad[150:]] = 180.25
+    result = index_points(lat, lng, 8)
+    assert result.invalid == 300
+    good = np.setdiff1d(np.arange(lat.size), bad)
+    assert not result.cells[bad].any()
+    np.testing.assert_array_equal(result.cells[good], reference_cells(lat[good], lng[good], 8))
 
 
 @pytest.mark.parametrize("res", [-1, 16, 2.0, "7", True, None])
