@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from core.fbas.analysis import SearchLimitError, compile_fbas
-from core.fbas.model import Fbas, loads
+from core.fbas.analysis import SearchLimitError, compile_fbas, max_quorum
+from core.fbas.model import Fbas, Node, QuorumSet, loads
 from core.fbas.sizes import has_quorum_intersection, smallest_blocking_set, smallest_splitting_set
 from core.fbas.synthetic import almost_symmetric
 from tests.core.fbas.test_analysis import (
@@ -53,9 +54,45 @@ def test_smallest_sizes_equal_brute_force(fbas: Fbas, faulty: set[str]) -> None:
     assert (None if found is None else len(found)) == (min(map(len, blocking)) if blocking else None)
 
 
-def test_synthetic_networks_answer_where_enumeration_explodes() -> None:
-    compiled = compile_fbas(loads(json.dumps(almost_symmetric(16, deletions=3, seed=16))))
+@st.composite
+def ring_fbas(draw: st.DrawFn) -> Fbas:
+    """Each node trusts a few of the nodes after it on a ring: without one node, quorums fall one per round."""
+    keys = [f"r{i}" for i in range(draw(st.integers(min_value=3, max_value=10)))]
+    nodes = {}
+    for i, key in enumerate(keys):
+        width = draw(st.integers(min_value=1, max_value=3))
+        members = tuple(keys[(i + step) % len(keys)] for step in range(1, width + 1))
+        nodes[key] = Node(key, QuorumSet(draw(st.integers(min_value=1, max_value=width)), members))
+    return Fbas(nodes=nodes)
+
+
+@settings(max_examples=60, deadline=None)
+@given(fbas=ring_fbas())
+def test_smallest_blocking_set_on_rings_equals_brute_force(fbas: Fbas) -> None:
+    blocking = _reference_blocking_sets(_reference_minimal_quorums(fbas, unconstrained=False), frozenset())
+    assert len(smallest_blocking_set(compile_fbas(fbas))) == min(map(len, blocking))
+
+
+def test_a_ring_of_twelve_is_blocked_by_one_node_after_eleven_rounds() -> None:
+    keys = [f"r{i}" for i in range(12)]
+    fbas = Fbas(nodes={k: Node(k, QuorumSet(1, (keys[(i + 1) % 12],))) for i, k in enumerate(keys)})
+    assert len(smallest_blocking_set(compile_fbas(fbas))) == 1
+
+
+@pytest.mark.parametrize("organizations", [10, 16])
+def test_synthetic_networks_answer_where_enumeration_explodes(organizations: int) -> None:
+    """Every node asks for two thirds of the organizations, so blocking takes all but that many minus one
+    organizations, two of three validators each; the deletions make single nodes easier, never the network."""
+    compiled = compile_fbas(loads(json.dumps(almost_symmetric(organizations, deletions=3, seed=organizations))))
     assert has_quorum_intersection(compiled)
-    assert len(smallest_splitting_set(compiled)) == 6  # two 11-of-16 majorities share at least 6 organizations
+    outvoted = organizations - math.ceil(2 * organizations / 3) + 1
+    assert len(smallest_splitting_set(compiled)) == outvoted  # two two-thirds majorities share this many
+    blocking = smallest_blocking_set(compiled)
+    assert len(blocking) == 2 * outvoted
+    assert not max_quorum(compiled, frozenset(compiled.keys) - blocking)
+
+
+def test_smallest_blocking_set_gives_up_at_its_time_limit() -> None:
+    compiled = compile_fbas(loads(json.dumps(almost_symmetric(16, deletions=3, seed=16))))
     with pytest.raises(SearchLimitError, match="time limit"):
-        smallest_blocking_set(compiled, seconds=0.5)
+        smallest_blocking_set(compiled, seconds=0.0)
