@@ -130,10 +130,18 @@ parity = controls[1].toggle(
     key="fbas_parity",
     help="Drop nodes that are a quorum on their own first, as stellarbeat's scanner does.",
 )
+unconstrained = controls[1].toggle(
+    "Nodes without a quorum set may join quorums",
+    value=False,
+    key="fbas_unconstrained",
+    help="Off: such a node is never in a quorum (stellarbeat's reading). On: it may sit in any quorum, though no "
+    "quorum is made of such nodes alone (python-fbas's safer reading).",
+)
+missing_qset = "unconstrained" if unconstrained else "unsatisfiable"
 organizations = json.dumps(sorted(base.organizations.items()))
 current_organizations = json.dumps(sorted(current.organizations.items()))
-inputs = (to_stellarbeat_json(base), organizations, parity, field)
-edited = (to_stellarbeat_json(current), current_organizations, parity, field) if edits else inputs
+inputs = (to_stellarbeat_json(base), organizations, parity, field, missing_qset)
+edited = (to_stellarbeat_json(current), current_organizations, parity, field, missing_qset) if edits else inputs
 signature = hashlib.sha256(json.dumps([inputs, edited]).encode()).hexdigest()
 try:
     scans = run_cancellable(
@@ -230,6 +238,15 @@ for column, field, title in (
 def _report() -> Report:
     report = Report("FBAS analysis", subtitle=f"{len(current.nodes)} nodes, grouped by {merge_label.lower()}")
     report.add_markdown(f"{len(edits)} what-if edit(s): " + ("; ".join(e.describe() for e in edits) or "none"))
+    report.add_markdown(
+        "Nodes without a quorum set: "
+        + (
+            "may join quorums (python-fbas's reading)."
+            if unconstrained
+            else "never in a quorum (stellarbeat's reading)."
+        )
+        + (" Nodes that are a quorum on their own were dropped first (stellarbeat parity)." if parity else "")
+    )
     report.add_table(diff_frame(then, now), caption="Headline figures (before → after the edits)")
     report.add_figure(figure, caption="Trust graph")
     report.add_table(

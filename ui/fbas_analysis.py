@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from functools import lru_cache
 
+from core.fbas.analysis import MissingQset
 from core.fbas.model import loads
 from core.fbas.scan import faulty_nodes, scan
 
@@ -14,7 +15,7 @@ STEP_BUDGET = 10_000_000  # a few seconds of enumeration
 
 
 @lru_cache(maxsize=24)
-def scan_for_page(nodes_json: str, organizations: str, parity: bool, field: str) -> dict:
+def scan_for_page(nodes_json: str, organizations: str, parity: bool, field: str, missing_qset: MissingQset) -> dict:
     """Every analysis for every grouping (and `field`) of a stellarbeat nodes JSON with organizations."""
     fbas = loads(nodes_json)
     fbas.organizations.update(json.loads(organizations))
@@ -22,6 +23,7 @@ def scan_for_page(nodes_json: str, organizations: str, parity: bool, field: str)
         fbas,
         merges=list(dict.fromkeys([*MERGES.values(), field])),
         faulty=faulty_nodes(fbas, "auto"),
+        missing_qset=missing_qset,
         stellarbeat_parity=parity,
         max_sets=1_000_000,
         max_steps=STEP_BUDGET,

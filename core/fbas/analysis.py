@@ -2,7 +2,8 @@
 
 `compile_fbas` turns the model into flat arrays for the numba kernels. Two readings of a validator without a quorum
 set (or named in a quorum set but absent from the file): "unsatisfiable" (the Rust scanner's: never in a quorum, the
-default) and "unconstrained" (python-fbas's safer one: may sit in any quorum). `stellarbeat_parity=True` applies the
+default) and "unconstrained" (python-fbas's safer one: may sit in any quorum, though no quorum is made of such nodes
+alone); every analysis follows the reading chosen at compile time. `stellarbeat_parity=True` applies the
 stellarbeat scanner's preprocessing: nodes that are a quorum on their own are removed first (and listed).
 """
 
@@ -65,16 +66,12 @@ def compile_fbas(
     """Flatten an FBAS for the kernels; with `stellarbeat_parity`, drop nodes that are a quorum on their own."""
     if missing_qset not in ("unsatisfiable", "unconstrained"):
         raise ValueError("missing_qset must be 'unsatisfiable' or 'unconstrained'")
-    if missing_qset == "unconstrained":
-        # python-fbas's reading also requires every quorum to hold a node with a quorum set; until the kernels
-        # know that rule, refuse rather than count a node without a quorum set as a quorum on its own.
-        raise ValueError(
-            "The 'unconstrained' reading of missing quorum sets is not available yet; use 'unsatisfiable'."
-        )
     qsets = {key: node.qset for key, node in fbas.nodes.items()}
     for qset in list(qsets.values()):
         for member in qset.members() if qset else ():
             qsets.setdefault(member, None)  # named but absent: a node without a quorum set
+    if missing_qset == "unconstrained":
+        qsets = _unconstrained(qsets)
     removed: tuple[str, ...] = ()
     if stellarbeat_parity:
         whole = _flatten(qsets)
@@ -84,6 +81,13 @@ def compile_fbas(
         qsets = {k: q for k, q in qsets.items() if k not in alone}
     flat = _flatten(qsets)
     return CompiledFbas(flat.keys, *flat.arrays, removed=removed)
+
+
+def _unconstrained(qsets: dict[str, QuorumSet | None]) -> dict[str, QuorumSet | None]:
+    """python-fbas's reading as ordinary quorum sets: a node without one may sit in any quorum, but no quorum is made
+    of such nodes alone. Both hold exactly when that node's quorum set is "one of the nodes with a quorum set"."""
+    anyone = QuorumSet(1, tuple(sorted(k for k, q in qsets.items() if q is not None)))
+    return {key: anyone if qset is None else qset for key, qset in qsets.items()}
 
 
 def _flatten(qsets: dict[str, QuorumSet | None]) -> CompiledFbas:

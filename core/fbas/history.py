@@ -3,8 +3,9 @@
 A set S of validators with working history archives is history-critical when S, together with the validators
 whose archives have errors, contains a quorum: should the validators of that quorum lose or stop publishing their
 archives, the network could lose history while still closing ledgers (python-fbas's definition). A validator's
-archive has an error when stellarbeat's `historyArchiveHasError` is true or missing, as python-fbas reads it; data
-without that field anywhere gives no answer. Missing quorum sets read as unsatisfiable, as elsewhere in core.fbas.
+archive has an error when stellarbeat's `historyArchiveHasError` is true or missing, as python-fbas reads it, or
+when the validator is not in the data at all; data without that field anywhere gives no answer. Missing quorum sets
+are read as the compiled FBAS reads them.
 
 The smallest such S is found exactly with MaxSAT (python-sat's RC2): choose a non-empty quorum Q, minimising the
 validators in Q without an archive error.
@@ -32,18 +33,16 @@ class HistoryCritical:
     quorum: frozenset[str]
 
 
-def archive_errors(fbas: Fbas) -> frozenset[str] | None:
-    """Nodes whose history archive has an error (the field true or missing); None if no node reports the field."""
+def working_archives(fbas: Fbas) -> frozenset[str] | None:
+    """Nodes whose history archive works (the field false); None if no node reports the field. Every other node,
+    the field true or missing or the node absent from the data, counts as having an archive error."""
     if not any(ERROR_FIELD in node.attrs for node in fbas.nodes.values()):
         return None
-    return frozenset(key for key, node in fbas.nodes.items() if node.attrs.get(ERROR_FIELD, True) is not False)
+    return frozenset(key for key, node in fbas.nodes.items() if node.attrs.get(ERROR_FIELD, True) is False)
 
 
-def history_critical_set(compiled: CompiledFbas, errors: frozenset[str]) -> HistoryCritical | None:
-    """The smallest history-critical set given the nodes with archive errors; None when there is no quorum.
-
-    Nodes named in quorum sets but absent from the data have no quorum set, so they are never in a quorum.
-    """
+def history_critical_set(compiled: CompiledFbas, working: frozenset[str]) -> HistoryCritical | None:
+    """The smallest history-critical set given the nodes with working archives; None when there is no quorum."""
     pool = IDPool()
     formula = WCNF()
     size = len(compiled.keys)
@@ -57,9 +56,8 @@ def history_critical_set(compiled: CompiledFbas, errors: frozenset[str]) -> Hist
         root = int(compiled.node_qset[v])
         formula.append([-member(v), pool.id(("qset", root))] if root >= 0 else [-member(v)])
     formula.append([member(v) for v in range(size)])  # the quorum is not empty
-    known = set(compiled.keys) - errors
     for v, key in enumerate(compiled.keys):
-        if key in known:
+        if key in working:
             formula.append([-member(v)], weight=1)  # each working archive in the quorum costs one
     with RC2(formula) as solver:
         model = solver.compute()
@@ -67,7 +65,7 @@ def history_critical_set(compiled: CompiledFbas, errors: frozenset[str]) -> Hist
         return None
     chosen = {literal for literal in model if literal > 0}
     quorum = frozenset(key for v, key in enumerate(compiled.keys) if member(v) in chosen)
-    return HistoryCritical(frozenset(quorum & known), quorum)
+    return HistoryCritical(frozenset(quorum & working), quorum)
 
 
 def _satisfaction(compiled: CompiledFbas, q: int, pool: IDPool, formula: WCNF) -> None:

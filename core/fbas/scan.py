@@ -23,7 +23,7 @@ from core.fbas.analysis import (
     top_tier,
 )
 from core.fbas.cancel import check
-from core.fbas.history import HistoryCritical, archive_errors, history_critical_set
+from core.fbas.history import HistoryCritical, history_critical_set, working_archives
 from core.fbas.model import Fbas
 from core.fbas.sizes import has_quorum_intersection, smallest_blocking_set, smallest_splitting_set
 from core.fbas.splitting import minimal_splitting_sets
@@ -183,10 +183,10 @@ def _report(
 
 def _history(fbas: Fbas, compiled: CompiledFbas) -> HistoryCritical | str:
     """The smallest history-critical set, or why there is none."""
-    errors = archive_errors(fbas)
-    if errors is None:
+    working = working_archives(fbas)
+    if working is None:
         return "the data does not report history-archive errors"
-    return history_critical_set(compiled, errors) or "the network has no quorum"
+    return history_critical_set(compiled, working) or "the network has no quorum"
 
 
 def _history_json(history: HistoryCritical | str, group: Callable[[str], str]) -> dict[str, Any]:

@@ -133,6 +133,19 @@ def test_networks_too_large_to_enumerate_stop_with_a_message(app) -> None:
     assert _figures(at)["Minimal quorums"][0] == "13608"
 
 
+def test_nodes_without_a_quorum_set_read_both_ways(app, shared_data: Path) -> None:
+    content = (shared_data / "fbas" / "python-fbas" / "missing_2.json").read_bytes()  # PK3 and PK4 have none
+    at = app("pages/fbas.py")
+    at.radio(key="fbas_source_kind").set_value("Upload").run()
+    at.file_uploader(key="fbas_nodes").upload("missing_2.json", content, "application/json").run()
+    assert _figures(at)["Minimal quorums"][0] == "0"  # PK1 and PK2 need nodes that can never be in a quorum
+    at.toggle(key="fbas_unconstrained").set_value(True).run()
+    assert not at.exception
+    figures = _figures(at)
+    assert figures["Minimal quorums"][0] == "2"
+    assert figures["Quorum intersection"][0] == "NO"  # {PK1, PK3} and {PK2, PK4}
+
+
 def test_nodes_are_added_and_removed_as_what_ifs(app) -> None:
     at = app("pages/fbas.py")
     at.selectbox(key="fbas_snapshot").set_value(at.selectbox(key="fbas_snapshot").options[2]).run()  # MobileCoin

@@ -93,11 +93,17 @@ def test_parity_mode_removes_self_quorums_and_says_so(shared_data: Path) -> None
     assert quorum_intersection(parity).intersects
 
 
-def test_missing_quorum_sets_read_as_unsatisfiable(shared_data: Path) -> None:
-    fbas = loads((shared_data / "fbas" / "python-fbas" / "missing_1.json").read_bytes())
-    assert minimal_quorums(compile_fbas(fbas)) == []  # PK3 has no quorum set, and PK1 and PK2 need it
-    with pytest.raises(ValueError, match="not available yet"):
-        compile_fbas(fbas, missing_qset="unconstrained")
+def test_missing_quorum_sets_read_both_ways(shared_data: Path) -> None:
+    folder = shared_data / "fbas" / "python-fbas"
+    one = compile_fbas(loads((folder / "missing_1.json").read_bytes()))
+    assert minimal_quorums(one) == []  # PK3 has no quorum set, and PK1 and PK2 need it
+    one = compile_fbas(loads((folder / "missing_1.json").read_bytes()), missing_qset="unconstrained")
+    assert minimal_quorums(one) == [frozenset({"PK1", "PK3"}), frozenset({"PK2", "PK3"})]
+    assert quorum_intersection(one).intersects  # both lean on PK3
+    two = compile_fbas(loads((folder / "missing_2.json").read_bytes()), missing_qset="unconstrained")
+    assert quorum_intersection(two).witness == (frozenset({"PK1", "PK3"}), frozenset({"PK2", "PK4"}))
+    lone = compile_fbas(Fbas(nodes={"a": Node("a", None)}), missing_qset="unconstrained")
+    assert minimal_quorums(lone) == []  # no quorum is made of nodes without a quorum set alone
 
 
 # -- brute-force reference ------------------------------------------------------------------------------------------
@@ -115,9 +121,17 @@ def _reference_minimal_quorums(fbas: Fbas, unconstrained: bool) -> list[frozense
         frozenset(c)
         for r in range(1, len(universe) + 1)
         for c in itertools.combinations(sorted(universe), r)
-        if all(_satisfied(qsets[k], frozenset(c), unconstrained) for k in c)
+        if is_reference_quorum(qsets, frozenset(c), unconstrained)
     ]
     return sorted((q for q in quorums if not any(o < q for o in quorums)), key=lambda q: (len(q), sorted(q)))
+
+
+def is_reference_quorum(qsets: dict[str, QuorumSet | None], nodes: frozenset[str], unconstrained: bool) -> bool:
+    """Every member satisfied; read unconstrained, a node without a quorum set always is, but one with a quorum set
+    must be among the members (python-fbas)."""
+    if unconstrained and all(qsets[k] is None for k in nodes):
+        return False
+    return all(_satisfied(qsets[k], nodes, unconstrained) for k in nodes)
 
 
 KEYS = ["a", "b", "c", "d", "e", "f"]
@@ -283,3 +297,31 @@ def test_splitting_enumeration_stops_at_its_sat_call_budget(shared_data: Path) -
     report = scan(fbas, stellarbeat_parity=True, max_steps=200_000, smallest_only_on_limit=True)  # 200 SAT calls
     assert "SAT calls" in report["enumeration"]
     assert report["results"]["node"]["minimal_splitting_sets"]["min"] == 3  # the smallest, found without listing
+
+
+@settings(max_examples=300, deadline=None)
+@given(fbas=small_fbas(), faulty=st.sets(st.sampled_from(KEYS), max_size=1))
+def test_unconstrained_reading_equals_brute_force(fbas: Fbas, faulty: set[str]) -> None:
+    compiled = compile_fbas(fbas, missing_qset="unconstrained")
+    expected = _reference_minimal_quorums(fbas, unconstrained=True)
+    assert minimal_quorums(compiled) == expected
+    disjoint = any(not a & b for a, b in itertools.combinations(expected, 2))
+    assert quorum_intersection(compiled, expected).intersects == (bool(expected) and not disjoint)
+    blocking = _reference_blocking_sets(expected, frozenset(faulty))
+    assert minimal_blocking_sets(compiled, expected, frozenset(faulty)) == blocking
+
+
+@settings(max_examples=150, deadline=None)
+@given(fbas=tiny_fbas())
+def test_unconstrained_splitting_sets_equal_brute_force(fbas: Fbas) -> None:
+    """The reading spelled out as quorum sets: a node without one needs one node that has one."""
+    assert minimal_splitting_sets(compile_fbas(fbas, missing_qset="unconstrained")) == _reference_splitting_sets(
+        spelled_out(fbas)
+    )
+
+
+def spelled_out(fbas: Fbas) -> Fbas:
+    universe = set(fbas.nodes) | {m for n in fbas.nodes.values() if n.qset for m in n.qset.members()}
+    with_qset = tuple(sorted(k for k in universe if k in fbas.nodes and fbas.nodes[k].qset is not None))
+    qset = {k: fbas.nodes[k].qset if k in fbas.nodes else None for k in universe}
+    return Fbas(nodes={k: Node(k, QuorumSet(1, with_qset) if qset[k] is None else qset[k]) for k in sorted(universe)})

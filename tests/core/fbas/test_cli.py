@@ -80,6 +80,18 @@ def test_disjoint_quorums_are_reported(shared_data: Path) -> None:
     assert is_quorum(compiled, frozenset(first)) and is_quorum(compiled, frozenset(second))
 
 
+def test_missing_quorum_sets_read_unconstrained(shared_data: Path) -> None:
+    path = shared_data / "fbas" / "python-fbas" / "missing_2.json"
+    strict = json.loads(_cli("analyze", str(path), "--json").stdout)["results"]["node"]
+    assert strict["quorum_intersection"] is False and strict["minimal_quorums"]["count"] == 0  # no quorum at all
+    result = _cli("analyze", str(path), "--missing-qset", "unconstrained", "--json")
+    assert result.returncode == 0, result.stderr
+    node = json.loads(result.stdout)["results"]["node"]
+    assert node["quorum_intersection"] is False
+    assert node["disjoint_quorums"] == [["PK1", "PK3"], ["PK2", "PK4"]]
+    assert node["minimal_quorums"]["count"] == 2
+
+
 @pytest.mark.parametrize(
     ("content", "message"),
     [
@@ -122,6 +134,7 @@ def test_exploding_networks_fall_back_to_the_smallest_sets(tmp_path: Path) -> No
     assert node["quorum_intersection"] is True
     assert node["minimal_quorums"] is None
     assert node["minimal_splitting_sets"]["min"] == 4 and len(node["minimal_splitting_sets"]["sets"][0]) == 4
+    assert node["minimal_blocking_sets"]["min"] == 10  # two validators in each of 5 of the 12 organizations
 
 
 def test_grouping_by_any_node_field(shared_data: Path) -> None:
