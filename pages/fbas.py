@@ -6,7 +6,6 @@ import re
 
 import streamlit as st
 
-from core.fbas.analysis import SearchLimitError
 from core.fbas.graph import ring_layout, topology_figure
 from core.fbas.model import Fbas, FbasFormatError, loads
 from core.fbas.snapshots import SNAPSHOTS
@@ -33,6 +32,19 @@ wh = common.warehouse()
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
+def _sets(summary: dict | None) -> list[list[str]]:
+    """The sets of a scan's set summary; none where the scan could not compute them."""
+    return [] if summary is None else summary["sets"]
+
+
+def _counted(summary: dict | None) -> str:
+    if summary is None:
+        return "too many to list; not computed for this grouping"
+    if summary["count"] is None:
+        return f"too many to list; the smallest have {summary['min']} (one shown)"
+    return f"{summary['count']:,} in all, sizes {summary['min']}–{summary['max']}"
+
+
 def _positions(nodes_json: str, organizations: str, top_tier: tuple[str, ...]) -> dict:
     """Node positions from the unedited FBAS, so nodes stay put while the analyst edits."""
     fbas = loads(nodes_json)
@@ -154,16 +166,16 @@ try:
 except FbasFormatError as exc:
     st.error(common.md_escape(exc))
     st.stop()
-except SearchLimitError as exc:
-    st.error(
-        f"**This network has too many sets to list on the page.** {common.md_escape(exc)} Run "
-        "`python -m core.fbas analyze FILE --timeout 600 --json` for a longer search.",
-        icon=":material/timer_off:",
-    )
-    st.stop()
 if scans is None:
     st.stop()
 before, after = scans
+if after["enumeration"] != "complete":
+    st.warning(
+        f"**This network has too many sets to list.** {common.md_escape(after['enumeration'])} Figures by "
+        "node; the top tier is not known. Run `python -m core.fbas analyze FILE --timeout 600 --json` for a longer "
+        "search.",
+        icon=":material/timer_off:",
+    )
 
 now, then = headline(after, merge), headline(before, merge)
 metrics = st.columns(len(HEADLINES))
@@ -197,9 +209,9 @@ if disjoint:
 choices = {
     "nothing": [],
     **({"the two disjoint quorums": [[*disjoint[0], *disjoint[1]]]} if disjoint else {}),
-    "a minimal quorum": result["minimal_quorums"]["sets"],
-    "a minimal blocking set": result["minimal_blocking_sets"]["sets"],
-    "a minimal splitting set": result["minimal_splitting_sets"]["sets"],
+    "a minimal quorum": _sets(result["minimal_quorums"]),
+    "a minimal blocking set": _sets(result["minimal_blocking_sets"]),
+    "a minimal splitting set": _sets(result["minimal_splitting_sets"]),
     **({"the history-critical set": [result["history_critical_set"]["groups"]]} if history["size"] else {}),
 }
 pick = st.columns([2, 1, 3])
@@ -208,8 +220,10 @@ index = pick[1].number_input("Which one", 1, max(len(choices[kind]), 1), 1, key=
 chosen = choices[kind][index] if choices[kind] else []
 groups = set(chosen)
 highlight = frozenset(k for k in current.validators if (current.group_of(k, merge) or k) in groups)
-tier = frozenset(after["results"]["node"]["top_tier"])
-positions = _positions(to_stellarbeat_json(base), organizations, tuple(sorted(before["results"]["node"]["top_tier"])))
+tier = frozenset(after["results"]["node"]["top_tier"] or ())
+positions = _positions(
+    to_stellarbeat_json(base), organizations, tuple(sorted(before["results"]["node"]["top_tier"] or ()))
+)
 positions = {**ring_layout(current, tier), **positions}  # nodes added by an edit get a place too
 title = f"Trust graph: top tier of {len(tier)} on the inner ring" + (
     f"; {kind} ({len(chosen)} by {merge_label.lower()}) ringed red" if chosen else ""
@@ -228,8 +242,8 @@ for column, field, title in (
     (tables[1], "minimal_splitting_sets", "Minimal splitting sets"),
 ):
     summary = result[field]
-    frame = sets_frame(current, summary["sets"], merge)
-    column.markdown(f"**{title}** — {summary['count']:,} in all, sizes {summary['min']}–{summary['max']}")
+    frame = sets_frame(current, _sets(summary), merge)
+    column.markdown(f"**{title}** — {_counted(summary)}")
     column.dataframe(frame.head(SHOWN_SETS), hide_index=True, width="stretch", height=300)
     with column:
         common.csv_button(lambda frame=frame: frame, f"{field}-{merge}.csv", f"fbas_csv_{field}", "Download CSV")
@@ -249,12 +263,13 @@ def _report() -> Report:
     )
     report.add_table(diff_frame(then, now), caption="Headline figures (before → after the edits)")
     report.add_figure(figure, caption="Trust graph")
-    report.add_table(
-        sets_frame(current, result["minimal_blocking_sets"]["sets"], merge), caption="Minimal blocking sets"
-    )
-    report.add_table(
-        sets_frame(current, result["minimal_splitting_sets"]["sets"], merge), caption="Minimal splitting sets"
-    )
+    for field, title in (
+        ("minimal_blocking_sets", "Minimal blocking sets"),
+        ("minimal_splitting_sets", "Minimal splitting sets"),
+    ):
+        report.add_table(
+            sets_frame(current, _sets(result[field]), merge), caption=f"{title}: {_counted(result[field])}"
+        )
     return report
 
 

@@ -12,11 +12,13 @@ from core.fbas.scan import faulty_nodes, scan
 
 MERGES = {"Node": "node", "Organization": "organization", "Country": "country", "ISP": "isp"}
 STEP_BUDGET = 10_000_000  # a few seconds of enumeration
+SMALLEST_SECONDS = 20.0  # beyond the budget: the search for a smallest blocking set
 
 
 @lru_cache(maxsize=24)
 def scan_for_page(nodes_json: str, organizations: str, parity: bool, field: str, missing_qset: MissingQset) -> dict:
-    """Every analysis for every grouping (and `field`) of a stellarbeat nodes JSON with organizations."""
+    """Every analysis for every grouping (and `field`) of a stellarbeat nodes JSON with organizations; where the sets
+    are too many to list, the smallest ones found without listing them (see the scan's "enumeration")."""
     fbas = loads(nodes_json)
     fbas.organizations.update(json.loads(organizations))
     return scan(
@@ -27,4 +29,6 @@ def scan_for_page(nodes_json: str, organizations: str, parity: bool, field: str,
         stellarbeat_parity=parity,
         max_sets=1_000_000,
         max_steps=STEP_BUDGET,
+        smallest_only_on_limit=True,
+        smallest_seconds=SMALLEST_SECONDS,
     )

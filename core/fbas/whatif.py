@@ -184,19 +184,26 @@ def to_stellarbeat_json(fbas: Fbas) -> str:
 
 
 def headline(scan_result: dict[str, Any], merge: str) -> dict[str, Any]:
-    """The figures an analyst watches, for one grouping of a scan."""
+    """The figures an analyst watches, for one grouping of a scan (also of one that only found the smallest sets)."""
     result = scan_result["results"][merge]
     return {
         "quorum_intersection": "yes" if result["quorum_intersection"] else "NO",
-        "minimal_quorums": result["minimal_quorums"]["count"],
-        "top_tier": len(result["top_tier"]),
-        "min_blocking": result["minimal_blocking_sets"]["min"] if result["minimal_blocking_sets"]["count"] else "—",
-        "min_splitting": result["minimal_splitting_sets"]["min"] if result["minimal_splitting_sets"]["count"] else "—",
+        "minimal_quorums": "too many" if result["minimal_quorums"] is None else result["minimal_quorums"]["count"],
+        "top_tier": "—" if result["top_tier"] is None else len(result["top_tier"]),
+        "min_blocking": smallest_size(result["minimal_blocking_sets"]),
+        "min_splitting": smallest_size(result["minimal_splitting_sets"]),
         "symmetric_top_tier": "yes" if result["symmetric_top_tier"] else "no",
         "history_critical": "—"
         if result["history_critical_set"]["size"] is None
         else result["history_critical_set"]["size"],
     }
+
+
+def smallest_size(summary: dict[str, Any] | None) -> int | str:
+    """The smallest set's size from a set summary; "—" when there is no set or it was not computed."""
+    if summary is None or summary["count"] == 0:
+        return "—"
+    return summary["min"]
 
 
 def diff_frame(before: dict[str, Any], after: dict[str, Any]) -> pd.DataFrame:
