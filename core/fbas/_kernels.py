@@ -211,29 +211,29 @@ def _branch64(selected, reach, n, node_qset, vmask, child_ptr, child_idx, sat, p
 
 
 @njit(cache=True, nogil=True)
-def minimal_quorums64(universe, n, node_qset, thresholds, vmask, child_ptr, child_idx, max_steps, stop):
-    """Every minimal quorum inside the bit mask `universe` (n <= 64 nodes) and whether the search finished.
+def minimal_quorums64(roots, n, node_qset, thresholds, vmask, child_ptr, child_idx, max_steps, stop, split):
+    """Minimal quorums of an n-node (n <= 64) FBAS below the search states `roots`, and whether the search finished.
 
-    The same branch and bound as `minimal_quorums`, with each stack entry carrying `reach`, the largest quorum
-    within the allowed nodes: including a node leaves it unchanged, excluding one shrinks it incrementally.
+    The same branch and bound as `minimal_quorums`, over bit masks, each state a row (selected, reach) with `reach`
+    the largest quorum within the allowed nodes: including a node leaves it unchanged, excluding one shrinks it
+    incrementally. The root state is (0, the largest quorum). With `split` > 0 the search stops as soon as that many
+    states wait on its stack and returns them too (for threads to share out); else the third result is empty.
     """
     one = np.uint64(1)
     sat = np.zeros(thresholds.shape[0], np.uint8)
     pending = np.empty(thresholds.shape[0], np.int64)
-    stack = np.zeros((2 * n + 4, 2), np.uint64)  # selected, reach
+    stack = np.zeros((roots.shape[0] + 2 * n + 4, 2), np.uint64)  # selected, reach
+    stack[: roots.shape[0]] = roots
+    top = roots.shape[0]
     found = np.zeros(16, np.uint64)
     count = 0
-    reach = _closure64(universe, n, node_qset, thresholds, vmask, child_ptr, child_idx, sat)
-    if reach == 0:
-        return found[:0], True
-    stack[0, 0] = 0
-    stack[0, 1] = reach
-    top = 1
     steps = 0
     while top > 0:
+        if split > 0 and top >= split:
+            return found[:count], True, stack[:top].copy()
         steps += 1
         if steps > max_steps or ((steps & 1023) == 0 and stop[0] != 0):
-            return found[:count], False
+            return found[:count], False, stack[:0].copy()
         top -= 1
         selected = stack[top, 0]
         reach = stack[top, 1]
@@ -263,7 +263,14 @@ def minimal_quorums64(universe, n, node_qset, thresholds, vmask, child_ptr, chil
         stack[top, 0] = selected | bit
         stack[top, 1] = reach
         top += 1
-    return found[:count], True
+    return found[:count], True, stack[:0].copy()
+
+
+@njit(cache=True)
+def largest_quorum64(mask, n, node_qset, thresholds, vmask, child_ptr, child_idx):
+    """The largest quorum inside the bit mask `mask` (0 if none)."""
+    sat = np.zeros(thresholds.shape[0], np.uint8)
+    return _closure64(mask, n, node_qset, thresholds, vmask, child_ptr, child_idx, sat)
 
 
 @njit(cache=True)
@@ -305,26 +312,33 @@ def _append64(found, count, value):
 
 
 @njit(cache=True, nogil=True)
-def minimal_blocking_sets64(family, n, node_qset, thresholds, vmask, child_ptr, child_idx, max_steps, stop):
-    """Every minimal blocking set of the n-node (n <= 64) FBAS as bit masks, and whether the search finished.
+def minimal_blocking_sets64(
+    roots, family, n, node_qset, thresholds, vmask, child_ptr, child_idx, max_steps, stop, split
+):
+    """Minimal blocking sets of the n-node (n <= 64) FBAS below the search states `roots`, as bit masks, and whether
+    the search finished.
 
-    `family` holds the minimal quorums to hit (those without a faulty node), smallest first. Branching as in
-    `minimal_hitting_sets64`; pruning with quorum closures instead of scans of the family: a chosen node that lies in
-    no quorum avoiding the other chosen nodes can never be needed, and a complete set is minimal exactly when
-    giving back any one of its nodes lets a quorum form again.
+    `family` holds the minimal quorums to hit (those without a faulty node), smallest first; a state is a row
+    (chosen, excluded, index of the first family set that may be unhit), the root (0, 0, 0). Branching on the
+    nodes of the first unhit set; pruning with quorum closures instead of scans of the family: a chosen node that
+    lies in no quorum avoiding the other chosen nodes can never be needed, and a complete set is minimal exactly
+    when giving back any one of its nodes lets a quorum form again. `split` as in `minimal_quorums64`.
     """
     one = np.uint64(1)
     everyone = (one << np.uint64(n)) - one if n < 64 else ~np.uint64(0)
     sat = np.zeros(thresholds.shape[0], np.uint8)
-    stack = np.zeros((4096, 3), np.uint64)  # chosen, excluded, index of the first family set that may be unhit
+    stack = np.zeros((roots.shape[0] + 4096, 3), np.uint64)
+    stack[: roots.shape[0]] = roots
+    top = roots.shape[0]
     found = np.zeros(16, np.uint64)
     count = 0
-    top = 1
     steps = 0
     while top > 0:
+        if split > 0 and top >= split:
+            return found[:count], True, stack[:top].copy()
         steps += 1
         if steps > max_steps or ((steps & 1023) == 0 and stop[0] != 0):
-            return found[:count], False
+            return found[:count], False, stack[:0].copy()
         top -= 1
         chosen = stack[top, 0]
         excluded = stack[top, 1]
@@ -361,4 +375,4 @@ def minimal_blocking_sets64(family, n, node_qset, thresholds, vmask, child_ptr, 
             stack[top, 2] = unhit + 1  # the set at `unhit` is hit by `bit`
             top += 1
             before |= bit
-    return found[:count], True
+    return found[:count], True, stack[:0].copy()

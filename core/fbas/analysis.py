@@ -9,7 +9,10 @@ stellarbeat scanner's preprocessing: nodes that are a quorum on their own are re
 
 from __future__ import annotations
 
+import os
+from collections import deque
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Literal
 
@@ -22,6 +25,8 @@ from core.fbas.model import Fbas, QuorumSet
 
 MissingQset = Literal["unsatisfiable", "unconstrained"]
 DEFAULT_MAX_STEPS = 50_000_000
+THREADS = max(1, min(4, os.cpu_count() or 1))  # searches share their branches out among this many threads
+SPLIT_STATES = 64  # search states shared out among the threads
 
 
 class SearchLimitError(RuntimeError):
@@ -149,8 +154,11 @@ def minimal_quorums(
     for component in quorum_clusters(compiled):
         part = restrict(compiled, compiled.keys_of(component))
         if len(part.keys) <= word_bits:
-            bits, finished = _kernels.minimal_quorums64(
-                np.uint64(2 ** len(part.keys) - 1), len(part.keys), *_bit_arrays(part), max_steps, stop_flag()
+            arrays = _bit_arrays(part)
+            everyone = np.uint64(2 ** len(part.keys) - 1)
+            root = np.asarray([[0, _kernels.largest_quorum64(everyone, len(part.keys), *arrays)]], np.uint64)
+            bits, finished = _shared_search(
+                _kernels.minimal_quorums64, root, len(part.keys), *arrays, max_steps, stop_flag()
             )
             if not finished:
                 check()  # cancelled: stop before converting what was found
@@ -166,6 +174,27 @@ def minimal_quorums(
                 f"Stopped after {max_steps:,} search steps with {len(found):,} minimal quorums found."
             )
     return sorted(found, key=lambda q: (len(q), sorted(q)))
+
+
+def _shared_search(kernel: Callable, root: np.ndarray, *args: object) -> tuple[np.ndarray, bool]:
+    """Run a search kernel (`minimal_quorums64`, `minimal_blocking_sets64`) from the state `root` on THREADS
+    threads: the shallowest waiting states are expanded one level at a time until SPLIT_STATES of them wait, then
+    each is searched to the end by whichever thread is free (the kernels release the GIL). Each call has the whole
+    step budget. The results, and whether every part finished."""
+    if THREADS == 1:
+        found, finished, _ = kernel(root, *args, 0)
+        return found, finished
+    parts: list[np.ndarray] = []
+    waiting = deque([root])
+    while waiting and len(waiting) < SPLIT_STATES:
+        found, finished, children = kernel(waiting.popleft(), *args, 2)  # stops once two states wait
+        parts.append(found)
+        if not finished:
+            return np.concatenate(parts), False
+        waiting.extend(children[i : i + 1] for i in range(len(children)))
+    with ThreadPoolExecutor(THREADS) as pool:  # one task per state: a free thread takes the next
+        done = list(pool.map(lambda state: kernel(state, *args, 0), waiting))
+    return np.concatenate([*parts, *(part[0] for part in done)]), all(part[1] for part in done)
 
 
 def restrict(compiled: CompiledFbas, nodes: frozenset[str]) -> CompiledFbas:
@@ -342,8 +371,14 @@ def minimal_blocking_sets(
     position = {k: i for i, k in enumerate(part.keys)}
     masks = {sum(1 << position[k] for k in q) for q in family_sets}
     family = np.asarray(sorted(masks, key=lambda m: (m.bit_count(), m)), np.uint64)
-    found, finished = _kernels.minimal_blocking_sets64(
-        family, len(part.keys), *_bit_arrays(part), max_steps, stop_flag()
+    found, finished = _shared_search(
+        _kernels.minimal_blocking_sets64,
+        np.zeros((1, 3), np.uint64),
+        family,
+        len(part.keys),
+        *_bit_arrays(part),
+        max_steps,
+        stop_flag(),
     )
     if not finished:
         check()

@@ -11,6 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from core.fbas import analysis
 from core.fbas.analysis import (
     _hitting_sets_reference,
     canonical,
@@ -325,3 +326,23 @@ def spelled_out(fbas: Fbas) -> Fbas:
     with_qset = tuple(sorted(k for k in universe if k in fbas.nodes and fbas.nodes[k].qset is not None))
     qset = {k: fbas.nodes[k].qset if k in fbas.nodes else None for k in universe}
     return Fbas(nodes={k: Node(k, QuorumSet(1, with_qset) if qset[k] is None else qset[k]) for k in sorted(universe)})
+
+
+@pytest.mark.parametrize("split", [2, 64])
+def test_searches_shared_among_threads_find_what_one_thread_finds(
+    shared_data: Path, monkeypatch: pytest.MonkeyPatch, split: int
+) -> None:
+    folder = shared_data / "fbas" / "python-fbas"
+    fbas = loads(
+        (folder / "network-2025-01-03.json").read_bytes(), (folder / "organizations-2025-01-03.json").read_bytes()
+    )
+    compiled = compile_fbas(fbas, stellarbeat_parity=True)
+    faulty = frozenset(k for k, node in fbas.nodes.items() if node.is_validating is False)
+    monkeypatch.setattr(analysis, "THREADS", 1)
+    alone = minimal_quorums(compiled)
+    alone_blocking = minimal_blocking_sets(compiled, alone, faulty)
+    monkeypatch.setattr(analysis, "THREADS", 3)
+    monkeypatch.setattr(analysis, "SPLIT_STATES", split)
+    shared = minimal_quorums(compiled)
+    assert len(shared) == 13_608 and shared == alone
+    assert minimal_blocking_sets(compiled, shared, faulty) == alone_blocking and len(alone_blocking) == 1_890
