@@ -211,13 +211,14 @@ def _branch64(selected, reach, n, node_qset, vmask, child_ptr, child_idx, sat, p
 
 
 @njit(cache=True, nogil=True)
-def minimal_quorums64(roots, n, node_qset, thresholds, vmask, child_ptr, child_idx, max_steps, stop, split):
+def minimal_quorums64(roots, n, node_qset, thresholds, vmask, child_ptr, child_idx, max_steps, spent, stop, split):
     """Minimal quorums of an n-node (n <= 64) FBAS below the search states `roots`, and whether the search finished.
 
     The same branch and bound as `minimal_quorums`, over bit masks, each state a row (selected, reach) with `reach`
     the largest quorum within the allowed nodes: including a node leaves it unchanged, excluding one shrinks it
-    incrementally. The root state is (0, the largest quorum). With `split` > 0 the search stops as soon as that many
-    states wait on its stack and returns them too (for threads to share out); else the third result is empty.
+    incrementally. The root state is (0, the largest quorum). `spent[0]` counts the steps of every search sharing the
+    budget `max_steps`. With `split` > 0 the search stops as soon as that many states wait on its stack and returns
+    them too (for threads to share out); else the third result is empty.
     """
     one = np.uint64(1)
     sat = np.zeros(thresholds.shape[0], np.uint8)
@@ -232,8 +233,10 @@ def minimal_quorums64(roots, n, node_qset, thresholds, vmask, child_ptr, child_i
         if split > 0 and top >= split:
             return found[:count], True, stack[:top].copy()
         steps += 1
-        if steps > max_steps or ((steps & 1023) == 0 and stop[0] != 0):
-            return found[:count], False, stack[:0].copy()
+        if (steps & 1023) == 0:  # `spent` is shared by the searches of one analysis (threads may lose a count)
+            spent[0] += 1024
+            if spent[0] > max_steps or stop[0] != 0:
+                return found[:count], False, stack[:0].copy()
         top -= 1
         selected = stack[top, 0]
         reach = stack[top, 1]
@@ -313,7 +316,7 @@ def _append64(found, count, value):
 
 @njit(cache=True, nogil=True)
 def minimal_blocking_sets64(
-    roots, family, n, node_qset, thresholds, vmask, child_ptr, child_idx, max_steps, stop, split
+    roots, family, n, node_qset, thresholds, vmask, child_ptr, child_idx, max_steps, spent, stop, split
 ):
     """Minimal blocking sets of the n-node (n <= 64) FBAS below the search states `roots`, as bit masks, and whether
     the search finished.
@@ -337,8 +340,10 @@ def minimal_blocking_sets64(
         if split > 0 and top >= split:
             return found[:count], True, stack[:top].copy()
         steps += 1
-        if steps > max_steps or ((steps & 1023) == 0 and stop[0] != 0):
-            return found[:count], False, stack[:0].copy()
+        if (steps & 1023) == 0:  # `spent` is shared by the searches of one analysis (threads may lose a count)
+            spent[0] += 1024
+            if spent[0] > max_steps or stop[0] != 0:
+                return found[:count], False, stack[:0].copy()
         top -= 1
         chosen = stack[top, 0]
         excluded = stack[top, 1]

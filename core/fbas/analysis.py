@@ -9,6 +9,7 @@ stellarbeat scanner's preprocessing: nodes that are a quorum on their own are re
 
 from __future__ import annotations
 
+import itertools
 import os
 from collections import deque
 from collections.abc import Callable
@@ -151,6 +152,7 @@ def minimal_quorums(
     on its own, restricted to its nodes; components of up to `word_bits` (64) nodes use one-word bit sets.
     """
     found: list[frozenset[str]] = []
+    spent = np.zeros(1, np.int64)  # the step budget is shared by every search below
     for component in quorum_clusters(compiled):
         part = restrict(compiled, compiled.keys_of(component))
         if len(part.keys) <= word_bits:
@@ -158,11 +160,11 @@ def minimal_quorums(
             everyone = np.uint64(2 ** len(part.keys) - 1)
             root = np.asarray([[0, _kernels.largest_quorum64(everyone, len(part.keys), *arrays)]], np.uint64)
             bits, finished = _shared_search(
-                _kernels.minimal_quorums64, root, len(part.keys), *arrays, max_steps, stop_flag()
+                _kernels.minimal_quorums64, root, len(part.keys), *arrays, max_steps, spent, stop_flag()
             )
             if not finished:
                 check()  # cancelled: stop before converting what was found
-            found.extend(frozenset(part.keys[i] for i in range(len(part.keys)) if int(b) >> i & 1) for b in bits)
+            found.extend(map(_mask_decoder(part.keys), bits.tolist()))
         else:
             rows, finished = _kernels.minimal_quorums(part.mask(), *part.arrays, max_steps, stop_flag())
             if not finished:
@@ -179,8 +181,8 @@ def minimal_quorums(
 def _shared_search(kernel: Callable, root: np.ndarray, *args: object) -> tuple[np.ndarray, bool]:
     """Run a search kernel (`minimal_quorums64`, `minimal_blocking_sets64`) from the state `root` on THREADS
     threads: the shallowest waiting states are expanded one level at a time until SPLIT_STATES of them wait, then
-    each is searched to the end by whichever thread is free (the kernels release the GIL). Each call has the whole
-    step budget. The results, and whether every part finished."""
+    each is searched to the end by whichever thread is free (the kernels release the GIL). The kernels share one
+    step budget through their `spent` argument. The results, and whether every part finished."""
     if THREADS == 1:
         found, finished, _ = kernel(root, *args, 0)
         return found, finished
@@ -240,6 +242,24 @@ def _qset_children(compiled: CompiledFbas) -> list[list[int]]:
         compiled.child_idx[compiled.child_ptr[q] : compiled.child_ptr[q + 1]].tolist()
         for q in range(len(compiled.thresholds))
     ]
+
+
+def _mask_decoder(keys: tuple[str, ...]) -> Callable[[int], frozenset[str]]:
+    """Bit mask over `keys` (at most 64) -> the set of keys, a byte at a time through lookup tables."""
+    tables = [
+        [
+            tuple(keys[8 * byte + i] for i in range(8) if value >> i & 1 and 8 * byte + i < len(keys))
+            for value in range(256)
+        ]
+        for byte in range((len(keys) + 7) // 8)
+    ]
+
+    def decode(mask: int) -> frozenset[str]:
+        return frozenset(
+            itertools.chain.from_iterable([table[mask >> 8 * byte & 255] for byte, table in enumerate(tables)])
+        )
+
+    return decode
 
 
 def _bit_arrays(part: CompiledFbas) -> tuple[np.ndarray, ...]:
@@ -307,8 +327,8 @@ def quorum_intersection(compiled: CompiledFbas, minimal: list[frozenset[str]] | 
             if rest.any():
                 return IntersectionResult(False, (quorum, _shrink(compiled, rest)))
         return IntersectionResult(True)
-    position = {k: i for i, k in enumerate(part.keys)}
-    bits = np.asarray([sum(1 << position[k] for k in q) for q in minimal], np.uint64)
+    bit = {k: 1 << i for i, k in enumerate(part.keys)}
+    bits = np.asarray([sum(map(bit.__getitem__, q)) for q in minimal], np.uint64)
     index, rest = _kernels.disjoint_quorum64(
         bits, np.uint64(2 ** len(part.keys) - 1), len(part.keys), *_bit_arrays(part)
     )
@@ -368,8 +388,8 @@ def minimal_blocking_sets(
     if len(tier) > 64:
         return _hitting_sets_reference(family_sets)
     part = restrict(compiled, tier)  # every quorum avoiding the faulty nodes holds one inside the tier
-    position = {k: i for i, k in enumerate(part.keys)}
-    masks = {sum(1 << position[k] for k in q) for q in family_sets}
+    bit = {k: 1 << i for i, k in enumerate(part.keys)}
+    masks = {sum(map(bit.__getitem__, q)) for q in family_sets}
     family = np.asarray(sorted(masks, key=lambda m: (m.bit_count(), m)), np.uint64)
     found, finished = _shared_search(
         _kernels.minimal_blocking_sets64,
@@ -378,12 +398,13 @@ def minimal_blocking_sets(
         len(part.keys),
         *_bit_arrays(part),
         max_steps,
+        np.zeros(1, np.int64),
         stop_flag(),
     )
     if not finished:
         check()
         raise SearchLimitError(f"Stopped after {max_steps:,} search steps with {len(found):,} blocking sets found.")
-    sets = [frozenset(k for k, i in position.items() if int(mask) >> i & 1) for mask in found]
+    sets = list(map(_mask_decoder(part.keys), found.tolist()))
     return sorted(sets, key=lambda s: (len(s), sorted(s)))
 
 
@@ -412,8 +433,8 @@ def merge_sets(sets: list[frozenset[str]], group_of: Callable[[str], str]) -> li
     nodes = frozenset().union(*sets) if sets else frozenset()
     groups = {k: group_of(k) for k in nodes}
     if len(set(groups.values())) == len(groups):  # one node per group: a relabelling keeps sets minimal
-        return sorted((frozenset(groups[k] for k in s) for s in sets), key=lambda s: (len(s), sorted(s)))
-    merged = sorted({frozenset(groups[k] for k in s) for s in sets}, key=lambda s: (len(s), sorted(s)))
+        return sorted((frozenset(map(groups.__getitem__, s)) for s in sets), key=lambda s: (len(s), sorted(s)))
+    merged = sorted({frozenset(map(groups.__getitem__, s)) for s in sets}, key=lambda s: (len(s), sorted(s)))
     kept: list[frozenset[str]] = []
     for candidate in merged:  # smallest first: a set is kept unless a smaller kept set lies inside it
         if not any(k < candidate for k in kept if len(k) < len(candidate)):

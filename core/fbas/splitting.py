@@ -83,7 +83,7 @@ def _shrink(solver: Solver, encoding: _Encoding, byzantine: set[int], budget: _S
     for node in sorted(byzantine):
         if node not in byzantine:
             continue
-        outside = [-encoding.s(i) for i in range(encoding.size) if i not in byzantine or i == node]
+        outside = [-var for i, var in enumerate(encoding.s_vars) if i not in byzantine or i == node]
         if budget.spend(found) and solver.solve(assumptions=outside):
             byzantine = encoding.byzantine(solver.get_model())
     return byzantine
@@ -95,6 +95,7 @@ class _Encoding:
     def __init__(self, part: CompiledFbas) -> None:
         self.size = len(part.keys)
         self.pool = IDPool()
+        self.s_vars = [self.pool.id(("S", v)) for v in range(self.size)]
         self.clauses: list[list[int]] = []
         for v in range(self.size):
             a, b, s = self.side("A", v), self.side("B", v), self.s(v)
@@ -112,11 +113,11 @@ class _Encoding:
         return self.pool.id((side, v))
 
     def s(self, v: int) -> int:
-        return self.pool.id(("S", v))
+        return self.s_vars[v]
 
     def byzantine(self, model: list[int]) -> set[int]:
-        true = {literal for literal in model if literal > 0}
-        return {v for v in range(self.size) if self.s(v) in true}
+        """The Byzantine nodes of a model (pysat lists variable x's literal at position x - 1)."""
+        return {v for v, var in enumerate(self.s_vars) if model[var - 1] > 0}
 
     def _qset(self, part: CompiledFbas, side: str, q: int) -> None:
         """(side, qset q) true implies q is satisfied by the side's members and S."""
