@@ -14,7 +14,7 @@ from typing import Any
 
 from core.fbas.analysis import SearchLimitError
 from core.fbas.model import FbasFormatError, loads
-from core.fbas.scan import MERGES, faulty_nodes, scan
+from core.fbas.scan import MERGES, faulty_nodes, scan, warm_up
 
 EXIT_BAD_INPUT = 2
 EXIT_TIMEOUT = 3
@@ -84,6 +84,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.max_sets < 0 or args.timeout <= 0:
         print("error: --max-sets must be >= 0 and --timeout > 0", file=sys.stderr)
         return EXIT_BAD_INPUT
+    warm_up()  # start-up, in this process: the forked scan inherits the loaded kernels
     context = multiprocessing.get_context("fork")
     receive, send = context.Pipe(duplex=False)
     worker = context.Process(target=_run, args=(args, send), daemon=True)

@@ -153,7 +153,8 @@ def minimal_quorums(
     """
     found: list[frozenset[str]] = []
     spent = np.zeros(1, np.int64)  # the step budget is shared by every search below
-    for component in quorum_clusters(compiled):
+    clusters = quorum_clusters(compiled)
+    for component in clusters:
         part = restrict(compiled, compiled.keys_of(component))
         if len(part.keys) <= word_bits:
             arrays = _bit_arrays(part)
@@ -164,18 +165,52 @@ def minimal_quorums(
             )
             if not finished:
                 check()  # cancelled: stop before converting what was found
-            found.extend(map(_mask_decoder(part.keys), bits.tolist()))
+            found.extend(_sorted_sets(bits, part.keys))
         else:
             rows, finished = _kernels.minimal_quorums(part.mask(), *part.arrays, max_steps, stop_flag())
             if not finished:
                 check()
-            found.extend(part.keys_of(row) for row in rows)
+            found.extend(_in_order([part.keys_of(row) for row in rows]))
         if not finished:
             check()
             raise SearchLimitError(
                 f"Stopped after {max_steps:,} search steps with {len(found):,} minimal quorums found."
             )
-    return sorted(found, key=lambda q: (len(q), sorted(q)))
+    return found if len(clusters) == 1 else _in_order(found)  # one cluster's sets come in order
+
+
+def _in_order(sets: list[frozenset[str]]) -> list[frozenset[str]]:
+    """Smallest first, ties by their sorted members (the order every analysis lists sets in)."""
+    return sorted(sets, key=lambda q: (len(q), sorted(q)))
+
+
+def _sorted_sets(masks: np.ndarray, keys: tuple[str, ...]) -> list[frozenset[str]]:
+    """Bit masks over `keys` as sets, in `_in_order`'s order, sorted in numpy: with bit j the j-th key in
+    alphabetical order, two sets of one size compare as their lowest differing bit, so as their bit-reversed masks
+    in descending order."""
+    alphabetical = tuple(sorted(keys))
+    rank = {k: j for j, k in enumerate(alphabetical)}
+    moved = _remapped(masks, [rank[k] for k in keys])
+    reversed_bits = BIT_REVERSED[moved.view(np.uint8).reshape(-1, 8)[:, ::-1]].copy().view(np.uint64).ravel()
+    sizes = np.bitwise_count(moved)
+    order = np.lexsort((~reversed_bits, sizes))
+    return list(map(_mask_decoder(alphabetical), moved[order].tolist()))
+
+
+BIT_REVERSED = np.array([int(f"{b:08b}"[::-1], 2) for b in range(256)], np.uint8)
+
+
+def _remapped(masks: np.ndarray, position: list[int]) -> np.ndarray:
+    """Masks with bit i moved to bit position[i], a byte at a time through lookup tables."""
+    out = np.zeros(masks.shape, np.uint64)
+    for byte in range((len(position) + 7) // 8):
+        table = np.zeros(256, np.uint64)
+        for value in range(256):
+            for i in range(8):
+                if value >> i & 1 and 8 * byte + i < len(position):
+                    table[value] |= np.uint64(1) << np.uint64(position[8 * byte + i])
+        out |= table[(masks >> np.uint64(8 * byte)) & np.uint64(255)]
+    return out
 
 
 def _shared_search(kernel: Callable, root: np.ndarray, *args: object) -> tuple[np.ndarray, bool]:
@@ -404,8 +439,7 @@ def minimal_blocking_sets(
     if not finished:
         check()
         raise SearchLimitError(f"Stopped after {max_steps:,} search steps with {len(found):,} blocking sets found.")
-    sets = list(map(_mask_decoder(part.keys), found.tolist()))
-    return sorted(sets, key=lambda s: (len(s), sorted(s)))
+    return _sorted_sets(found, part.keys)
 
 
 def _hitting_sets_reference(family: list[frozenset[str]]) -> list[frozenset[str]]:
@@ -425,7 +459,7 @@ def _hitting_sets_reference(family: list[frozenset[str]]) -> list[frozenset[str]
             before.add(node)
 
     grow(frozenset(), frozenset())
-    return sorted(results, key=lambda s: (len(s), sorted(s)))
+    return _in_order(list(results))
 
 
 def merge_sets(sets: list[frozenset[str]], group_of: Callable[[str], str]) -> list[frozenset[str]]:

@@ -24,12 +24,20 @@ from core.fbas.analysis import (
 )
 from core.fbas.cancel import check
 from core.fbas.history import HistoryCritical, history_critical_set, working_archives
-from core.fbas.model import Fbas
+from core.fbas.model import Fbas, Node, QuorumSet
 from core.fbas.sizes import has_quorum_intersection, smallest_blocking_set, smallest_splitting_set
 from core.fbas.splitting import minimal_splitting_sets
 
 MERGES = ("node", "organization", "country", "isp")
 STEPS_PER_SAT_CALL = 1_000  # the splitting enumeration's share of the step budget: one SAT call counts as this many
+
+
+def warm_up() -> None:
+    """Load every compiled kernel and solver once: numba's start-up (about 0.3 s per process, most of it on the first
+    kernel called), paid before an analysis is timed, as Node pays for compiling the WASM scanner on loading it."""
+    qset = QuorumSet(2, ("a", "b", "c"))
+    nodes = {k: Node(k, qset, attrs={"historyArchiveHasError": k == "c"}) for k in "abc"}
+    scan(Fbas(nodes=nodes), stellarbeat_parity=True)
 
 
 def faulty_nodes(fbas: Fbas, spec: str) -> frozenset[str]:
