@@ -466,6 +466,8 @@ def merge_sets(sets: list[frozenset[str]], group_of: Callable[[str], str]) -> li
     """Node sets as sets of groups, keeping only the minimal ones (the scanner's merged results)."""
     nodes = frozenset().union(*sets) if sets else frozenset()
     groups = {k: group_of(k) for k in nodes}
+    if all(k == g for k, g in groups.items()):  # every node its own group: nothing to merge
+        return sets
     if len(set(groups.values())) == len(groups):  # one node per group: a relabelling keeps sets minimal
         return sorted((frozenset(map(groups.__getitem__, s)) for s in sets), key=lambda s: (len(s), sorted(s)))
     merged = sorted({frozenset(map(groups.__getitem__, s)) for s in sets}, key=lambda s: (len(s), sorted(s)))
