@@ -156,7 +156,11 @@ def minimal_quorums(
     clusters = quorum_clusters(compiled)
     for component in clusters:
         part = restrict(compiled, compiled.keys_of(component))
-        if len(part.keys) <= word_bits:
+        symmetric = _shared_qset(part) if len(part.keys) <= word_bits else None
+        if symmetric is not None:  # the minimal quorums are the minimal ways to satisfy that one quorum set
+            bits, finished = _threshold_choices(part, symmetric, _to_satisfy, max_steps), True
+            found.extend(_sorted_sets(bits, part.keys))
+        elif len(part.keys) <= word_bits:
             arrays = _bit_arrays(part)
             everyone = np.uint64(2 ** len(part.keys) - 1)
             root = np.asarray([[0, _kernels.largest_quorum64(everyone, len(part.keys), *arrays)]], np.uint64)
@@ -211,6 +215,66 @@ def _remapped(masks: np.ndarray, position: list[int]) -> np.ndarray:
                     table[value] |= np.uint64(1) << np.uint64(position[8 * byte + i])
         out |= table[(masks >> np.uint64(8 * byte)) & np.uint64(255)]
     return out
+
+
+def _shared_qset(part: CompiledFbas) -> int | None:
+    """The quorum set every node of `part` has, if each validator appears in it once and every threshold lies
+    between 1 and the member count: a symmetric top tier, where a set is a quorum exactly when it satisfies that
+    quorum set, so the minimal quorums and blocking sets are products of choices (`_threshold_choices`)."""
+    roots = set(part.node_qset.tolist())
+    if len(roots) != 1 or (root := roots.pop()) < 0:
+        return None
+    named: list[int] = []
+    pending = [root]
+    while pending:
+        q = pending.pop()
+        validators = part.val_idx[part.val_ptr[q] : part.val_ptr[q + 1]].tolist()
+        children = part.child_idx[part.child_ptr[q] : part.child_ptr[q + 1]].tolist()
+        if not 1 <= part.thresholds[q] <= len(validators) + len(children):
+            return None
+        named += validators
+        pending += children
+    return root if len(named) == len(set(named)) else None
+
+
+def _to_satisfy(threshold: int, members: int) -> int:
+    return threshold
+
+
+def _to_block(threshold: int, members: int) -> int:
+    return members - threshold + 1
+
+
+def _choices(part: CompiledFbas, q: int, pick: Callable[[int, int], int]) -> int:
+    """How many sets `_threshold_choices` gives: the elementary symmetric sum of the members' counts."""
+    counts = [1] * int(part.val_ptr[q + 1] - part.val_ptr[q])
+    counts += [_choices(part, int(c), pick) for c in part.child_idx[part.child_ptr[q] : part.child_ptr[q + 1]]]
+    k = pick(int(part.thresholds[q]), len(counts))
+    sums = [1] + [0] * k  # sums[j]: ways to choose j members so far
+    for count in counts:
+        for j in range(k, 0, -1):
+            sums[j] += sums[j - 1] * count
+    return sums[k]
+
+
+def _threshold_choices(part: CompiledFbas, q: int, pick: Callable[[int, int], int], limit: int) -> np.ndarray:
+    """Bit masks of the minimal node sets that choose `pick(threshold, members)` members of quorum set q, and inside
+    each chosen inner set, recursively, the same (members are disjoint, so every such union is minimal and they are
+    all different). `_to_satisfy`: the minimal sets satisfying q; `_to_block`: the minimal sets blocking it."""
+    total = _choices(part, q, pick)
+    if total > limit:
+        raise SearchLimitError(f"Stopped: {total:,} sets to list, more than the {limit:,} search steps allow.")
+    members = [np.asarray([1 << int(v)], np.uint64) for v in part.val_idx[part.val_ptr[q] : part.val_ptr[q + 1]]]
+    members += [
+        _threshold_choices(part, int(c), pick, limit) for c in part.child_idx[part.child_ptr[q] : part.child_ptr[q + 1]]
+    ]
+    chosen = []
+    for combination in itertools.combinations(members, pick(int(part.thresholds[q]), len(members))):
+        union = np.zeros(1, np.uint64)
+        for member in combination:
+            union = (union[:, None] | member[None, :]).ravel()
+        chosen.append(union)
+    return np.concatenate(chosen)
 
 
 def _shared_search(kernel: Callable, root: np.ndarray, *args: object) -> tuple[np.ndarray, bool]:
@@ -423,6 +487,10 @@ def minimal_blocking_sets(
     if len(tier) > 64:
         return _hitting_sets_reference(family_sets)
     part = restrict(compiled, tier)  # every quorum avoiding the faulty nodes holds one inside the tier
+    symmetric = _shared_qset(part) if len(family_sets) == len(minimal) else None
+    if symmetric is not None and _choices(part, symmetric, _to_satisfy) == len(minimal):
+        # `minimal` is every way to satisfy the one quorum set: to meet them all is to block it
+        return _sorted_sets(_threshold_choices(part, symmetric, _to_block, max_steps), part.keys)
     bit = {k: 1 << i for i, k in enumerate(part.keys)}
     masks = {sum(map(bit.__getitem__, q)) for q in family_sets}
     family = np.asarray(sorted(masks, key=lambda m: (m.bit_count(), m)), np.uint64)

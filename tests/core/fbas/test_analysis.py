@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from core.fbas import analysis
 from core.fbas.analysis import (
+    SearchLimitError,
     _hitting_sets_reference,
     canonical,
     compile_fbas,
@@ -286,7 +287,6 @@ def test_merged_quorum_sets_read_over_groups() -> None:
 
 
 def test_splitting_enumeration_stops_at_its_sat_call_budget(shared_data: Path) -> None:
-    from core.fbas.analysis import SearchLimitError
     from core.fbas.scan import scan
     from core.fbas.splitting import minimal_splitting_sets
 
@@ -338,6 +338,7 @@ def test_searches_shared_among_threads_find_what_one_thread_finds(
     )
     compiled = compile_fbas(fbas, stellarbeat_parity=True)
     faulty = frozenset(k for k, node in fbas.nodes.items() if node.is_validating is False)
+    monkeypatch.setattr(analysis, "_shared_qset", lambda part: None)  # the search kernels, not the products
     monkeypatch.setattr(analysis, "THREADS", 1)
     alone = minimal_quorums(compiled)
     alone_blocking = minimal_blocking_sets(compiled, alone, faulty)
@@ -346,3 +347,44 @@ def test_searches_shared_among_threads_find_what_one_thread_finds(
     shared = minimal_quorums(compiled)
     assert len(shared) == 13_608 and shared == alone
     assert minimal_blocking_sets(compiled, shared, faulty) == alone_blocking and len(alone_blocking) == 1_890
+
+
+@st.composite
+def symmetric_fbas(draw: st.DrawFn) -> Fbas:
+    """A symmetric top tier (every node has the same quorum set, each validator named once), and maybe a node
+    outside it that trusts it."""
+    names = iter("abcdefghijk")
+    inner = []
+    for size in draw(st.lists(st.integers(min_value=1, max_value=3), max_size=3)):
+        members = tuple(next(names) for _ in range(size))
+        inner.append(QuorumSet(draw(st.integers(min_value=1, max_value=size)), members))
+    validators = tuple(next(names) for _ in range(draw(st.integers(min_value=0 if inner else 1, max_value=2))))
+    qset = QuorumSet(draw(st.integers(min_value=1, max_value=len(validators) + len(inner))), validators, tuple(inner))
+    nodes = {k: Node(k, qset) for k in sorted(qset.members())}
+    if draw(st.booleans()):
+        nodes["z"] = Node("z", QuorumSet(1, (min(nodes),)))
+    return Fbas(nodes=nodes)
+
+
+@settings(max_examples=150, deadline=None)
+@given(fbas=symmetric_fbas(), faulty=st.sets(st.sampled_from(["a", "c", "z"]), max_size=1))
+def test_symmetric_top_tiers_as_products_equal_the_search_and_brute_force(fbas: Fbas, faulty: set[str]) -> None:
+    compiled = compile_fbas(fbas)
+    (cluster,) = analysis.quorum_clusters(compiled)
+    assert analysis._shared_qset(analysis.restrict(compiled, compiled.keys_of(cluster))) is not None
+    expected = _reference_minimal_quorums(fbas, unconstrained=False)
+    blocking = _reference_blocking_sets(expected, frozenset(faulty))
+    assert minimal_quorums(compiled) == expected
+    assert minimal_blocking_sets(compiled, expected, frozenset(faulty)) == blocking
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(analysis, "_shared_qset", lambda part: None)
+        assert minimal_quorums(compiled) == expected
+        assert minimal_blocking_sets(compiled, expected, frozenset(faulty)) == blocking
+
+
+def test_symmetric_products_beyond_the_step_budget_stop() -> None:
+    organizations = [QuorumSet(2, tuple(f"o{o}v{v}" for v in range(3))) for o in range(12)]
+    qset = QuorumSet(8, (), tuple(organizations))
+    compiled = compile_fbas(Fbas(nodes={k: Node(k, qset) for k in sorted(qset.members())}))
+    with pytest.raises(SearchLimitError, match="3,247,695 sets to list"):  # C(12, 8) x 3^8
+        minimal_quorums(compiled, max_steps=1_000_000)
