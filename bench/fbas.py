@@ -1,11 +1,14 @@
 """Benchmark: our FBAS scan against stellarbeat's WASM scanner, on every dev snapshot, in the same run.
 
-    python bench/fbas.py [--repeats 3] [--snapshots NAME,...] [--synthetic]
+    python bench/fbas.py [--repeats 3] [--snapshots NAME,...] [--synthetic | --compare]
 
 Both sides run as fresh processes on the same file with all four groupings (node, organization, country, ISP),
 stellarbeat's preprocessing and faulty rule, and the same analyses (stellarbeat's full scan): minimal quorums and
 intersection, minimal blocking sets, minimal splitting sets, top tier, symmetric top tier. Prints one JSON line per
 snapshot: median scan times inside each process (after each side's start-up), median wall times, and ratios.
+
+With --compare: both sides' results per snapshot and grouping (intersection, minimal quorums, top tier, counts and
+smallest sizes of the blocking and splitting sets), one JSON line each with "agree".
 
 With --synthetic: almost-symmetric networks of 6 to 16 organizations (3 validators each, 3 random deletions), once
 each with a 10 s limit per side; ours answers quorum intersection and the smallest blocking and splitting sets
@@ -103,11 +106,41 @@ def _answers(result: dict) -> dict:
     }
 
 
+def compare(name: str) -> list[dict]:
+    """Both sides' figures for one snapshot, per grouping: intersection, counts and smallest sizes, top tier."""
+    command = [sys.executable, "-m", "core.fbas", "analyze", str(DATA / name), "--stellarbeat-parity"]
+    command += ["--merge-by", "node,organization,country,isp", "--max-sets", "0", "--json"]
+    oracle = ["node", str(ORACLE), str(DATA / name)]
+    if name in ORGANIZATIONS:
+        command += ["--organizations", str(DATA / ORGANIZATIONS[name])]
+        oracle.append(str(DATA / ORGANIZATIONS[name]))
+    ours = json.loads(subprocess.run(command, cwd=REPO, capture_output=True, text=True, check=True).stdout)["results"]
+    theirs = json.loads(subprocess.run(oracle, capture_output=True, text=True, check=True).stdout)["results"]
+    rows = []
+    for merge in ("node", "organization", "country", "isp"):
+        mine, wasm = ours[merge], theirs[merge]
+        figures = {
+            "intersection": (mine["quorum_intersection"], wasm["quorum_intersection"]),
+            "quorums": (mine["minimal_quorums"]["count"], len(wasm["minimal_quorums"])),
+            "top_tier": (len(mine["top_tier"]), len(wasm["top_tier"])),
+            "blocking": _count_min(mine["minimal_blocking_sets"], wasm["minimal_blocking_sets"]),
+            "splitting": _count_min(mine["minimal_splitting_sets"], wasm["minimal_splitting_sets"]),
+        }
+        agree = all(a == b for a, b in figures.values())
+        rows.append({"bench": "fbas_compare", "snapshot": name, "merge": merge, **figures, "agree": agree})
+    return rows
+
+
+def _count_min(mine: dict, wasm: list[list[str]]) -> tuple[str, str]:
+    return f"{mine['count']}/{mine['min']}", f"{len(wasm)}/{min(map(len, wasm), default=0)}"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--snapshots", help="comma-separated paths under shared/data/fbas (default: all)")
     parser.add_argument("--synthetic", action="store_true", help="the 6-16 organization synthetic networks instead")
+    parser.add_argument("--compare", action="store_true", help="both sides' results per grouping instead of times")
     args = parser.parse_args()
     if args.synthetic:
         with tempfile.TemporaryDirectory(prefix="ctas-fbas-bench-") as folder:
@@ -116,6 +149,11 @@ def main() -> None:
         return
     expected = json.loads((DATA / "expected_wasm_dev.json").read_text())
     names = args.snapshots.split(",") if args.snapshots else [n for n in expected if n != "_about"]
+    if args.compare:
+        for name in names:
+            for row in compare(name):
+                print(json.dumps(row), flush=True)
+        return
     for name in names:
         runs = {"ours": [], "wasm": []}
         for _ in range(args.repeats):  # alternate, so both see the same machine load
