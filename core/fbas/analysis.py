@@ -9,7 +9,6 @@ stellarbeat scanner's preprocessing: nodes that are a quorum on their own are re
 
 from __future__ import annotations
 
-import itertools
 import os
 from collections import deque
 from collections.abc import Callable
@@ -21,8 +20,10 @@ import networkx as nx
 import numpy as np
 
 from core.fbas import _kernels
+from core.fbas.bitsets import in_order, sorted_sets
 from core.fbas.cancel import check, stop_flag
 from core.fbas.model import Fbas, QuorumSet
+from core.fbas.symmetric import choices, shared_qset, threshold_choices, to_block, to_satisfy
 
 MissingQset = Literal["unsatisfiable", "unconstrained"]
 DEFAULT_MAX_STEPS = 50_000_000
@@ -156,10 +157,10 @@ def minimal_quorums(
     clusters = quorum_clusters(compiled)
     for component in clusters:
         part = restrict(compiled, compiled.keys_of(component))
-        symmetric = _shared_qset(part) if len(part.keys) <= word_bits else None
+        symmetric = shared_qset(part) if len(part.keys) <= word_bits else None
         if symmetric is not None:  # the minimal quorums are the minimal ways to satisfy that one quorum set
-            bits, finished = _threshold_choices(part, symmetric, _to_satisfy, max_steps), True
-            found.extend(_sorted_sets(bits, part.keys))
+            found.extend(sorted_sets(_products(part, symmetric, to_satisfy, max_steps), part.keys))
+            finished = True
         elif len(part.keys) <= word_bits:
             arrays = _bit_arrays(part)
             everyone = np.uint64(2 ** len(part.keys) - 1)
@@ -169,112 +170,26 @@ def minimal_quorums(
             )
             if not finished:
                 check()  # cancelled: stop before converting what was found
-            found.extend(_sorted_sets(bits, part.keys))
+            found.extend(sorted_sets(bits, part.keys))
         else:
             rows, finished = _kernels.minimal_quorums(part.mask(), *part.arrays, max_steps, stop_flag())
             if not finished:
                 check()
-            found.extend(_in_order([part.keys_of(row) for row in rows]))
+            found.extend(in_order([part.keys_of(row) for row in rows]))
         if not finished:
             check()
             raise SearchLimitError(
                 f"Stopped after {max_steps:,} search steps with {len(found):,} minimal quorums found."
             )
-    return found if len(clusters) == 1 else _in_order(found)  # one cluster's sets come in order
+    return found if len(clusters) == 1 else in_order(found)  # one cluster's sets come in order
 
 
-def _in_order(sets: list[frozenset[str]]) -> list[frozenset[str]]:
-    """Smallest first, ties by their sorted members (the order every analysis lists sets in)."""
-    return sorted(sets, key=lambda q: (len(q), sorted(q)))
-
-
-def _sorted_sets(masks: np.ndarray, keys: tuple[str, ...]) -> list[frozenset[str]]:
-    """Bit masks over `keys` as sets, in `_in_order`'s order, sorted in numpy: with bit j the j-th key in
-    alphabetical order, two sets of one size compare as their lowest differing bit, so as their bit-reversed masks
-    in descending order."""
-    alphabetical = tuple(sorted(keys))
-    rank = {k: j for j, k in enumerate(alphabetical)}
-    moved = _remapped(masks, [rank[k] for k in keys])
-    reversed_bits = BIT_REVERSED[moved.view(np.uint8).reshape(-1, 8)[:, ::-1]].copy().view(np.uint64).ravel()
-    sizes = np.bitwise_count(moved)
-    order = np.lexsort((~reversed_bits, sizes))
-    return list(map(_mask_decoder(alphabetical), moved[order].tolist()))
-
-
-BIT_REVERSED = np.array([int(f"{b:08b}"[::-1], 2) for b in range(256)], np.uint8)
-
-
-def _remapped(masks: np.ndarray, position: list[int]) -> np.ndarray:
-    """Masks with bit i moved to bit position[i], a byte at a time through lookup tables."""
-    out = np.zeros(masks.shape, np.uint64)
-    for byte in range((len(position) + 7) // 8):
-        table = np.zeros(256, np.uint64)
-        for value in range(256):
-            for i in range(8):
-                if value >> i & 1 and 8 * byte + i < len(position):
-                    table[value] |= np.uint64(1) << np.uint64(position[8 * byte + i])
-        out |= table[(masks >> np.uint64(8 * byte)) & np.uint64(255)]
-    return out
-
-
-def _shared_qset(part: CompiledFbas) -> int | None:
-    """The quorum set every node of `part` has, if each validator appears in it once and every threshold lies
-    between 1 and the member count: a symmetric top tier, where a set is a quorum exactly when it satisfies that
-    quorum set, so the minimal quorums and blocking sets are products of choices (`_threshold_choices`)."""
-    roots = set(part.node_qset.tolist())
-    if len(roots) != 1 or (root := roots.pop()) < 0:
-        return None
-    named: list[int] = []
-    pending = [root]
-    while pending:
-        q = pending.pop()
-        validators = part.val_idx[part.val_ptr[q] : part.val_ptr[q + 1]].tolist()
-        children = part.child_idx[part.child_ptr[q] : part.child_ptr[q + 1]].tolist()
-        if not 1 <= part.thresholds[q] <= len(validators) + len(children):
-            return None
-        named += validators
-        pending += children
-    return root if len(named) == len(set(named)) else None
-
-
-def _to_satisfy(threshold: int, members: int) -> int:
-    return threshold
-
-
-def _to_block(threshold: int, members: int) -> int:
-    return members - threshold + 1
-
-
-def _choices(part: CompiledFbas, q: int, pick: Callable[[int, int], int]) -> int:
-    """How many sets `_threshold_choices` gives: the elementary symmetric sum of the members' counts."""
-    counts = [1] * int(part.val_ptr[q + 1] - part.val_ptr[q])
-    counts += [_choices(part, int(c), pick) for c in part.child_idx[part.child_ptr[q] : part.child_ptr[q + 1]]]
-    k = pick(int(part.thresholds[q]), len(counts))
-    sums = [1] + [0] * k  # sums[j]: ways to choose j members so far
-    for count in counts:
-        for j in range(k, 0, -1):
-            sums[j] += sums[j - 1] * count
-    return sums[k]
-
-
-def _threshold_choices(part: CompiledFbas, q: int, pick: Callable[[int, int], int], limit: int) -> np.ndarray:
-    """Bit masks of the minimal node sets that choose `pick(threshold, members)` members of quorum set q, and inside
-    each chosen inner set, recursively, the same (members are disjoint, so every such union is minimal and they are
-    all different). `_to_satisfy`: the minimal sets satisfying q; `_to_block`: the minimal sets blocking it."""
-    total = _choices(part, q, pick)
+def _products(part: CompiledFbas, q: int, pick: Callable[[int, int], int], limit: int) -> np.ndarray:
+    """`symmetric.threshold_choices`, refused (SearchLimitError) when there are more than `limit` sets."""
+    total = choices(part, q, pick)
     if total > limit:
         raise SearchLimitError(f"Stopped: {total:,} sets to list, more than the {limit:,} search steps allow.")
-    members = [np.asarray([1 << int(v)], np.uint64) for v in part.val_idx[part.val_ptr[q] : part.val_ptr[q + 1]]]
-    members += [
-        _threshold_choices(part, int(c), pick, limit) for c in part.child_idx[part.child_ptr[q] : part.child_ptr[q + 1]]
-    ]
-    chosen = []
-    for combination in itertools.combinations(members, pick(int(part.thresholds[q]), len(members))):
-        union = np.zeros(1, np.uint64)
-        for member in combination:
-            union = (union[:, None] | member[None, :]).ravel()
-        chosen.append(union)
-    return np.concatenate(chosen)
+    return threshold_choices(part, q, pick)
 
 
 def _shared_search(kernel: Callable, root: np.ndarray, *args: object) -> tuple[np.ndarray, bool]:
@@ -341,24 +256,6 @@ def _qset_children(compiled: CompiledFbas) -> list[list[int]]:
         compiled.child_idx[compiled.child_ptr[q] : compiled.child_ptr[q + 1]].tolist()
         for q in range(len(compiled.thresholds))
     ]
-
-
-def _mask_decoder(keys: tuple[str, ...]) -> Callable[[int], frozenset[str]]:
-    """Bit mask over `keys` (at most 64) -> the set of keys, a byte at a time through lookup tables."""
-    tables = [
-        [
-            tuple(keys[8 * byte + i] for i in range(8) if value >> i & 1 and 8 * byte + i < len(keys))
-            for value in range(256)
-        ]
-        for byte in range((len(keys) + 7) // 8)
-    ]
-
-    def decode(mask: int) -> frozenset[str]:
-        return frozenset(
-            itertools.chain.from_iterable([table[mask >> 8 * byte & 255] for byte, table in enumerate(tables)])
-        )
-
-    return decode
 
 
 def _bit_arrays(part: CompiledFbas) -> tuple[np.ndarray, ...]:
@@ -487,10 +384,10 @@ def minimal_blocking_sets(
     if len(tier) > 64:
         return _hitting_sets_reference(family_sets)
     part = restrict(compiled, tier)  # every quorum avoiding the faulty nodes holds one inside the tier
-    symmetric = _shared_qset(part) if len(family_sets) == len(minimal) else None
-    if symmetric is not None and _choices(part, symmetric, _to_satisfy) == len(minimal):
+    symmetric = shared_qset(part) if len(family_sets) == len(minimal) else None
+    if symmetric is not None and choices(part, symmetric, to_satisfy) == len(minimal):
         # `minimal` is every way to satisfy the one quorum set: to meet them all is to block it
-        return _sorted_sets(_threshold_choices(part, symmetric, _to_block, max_steps), part.keys)
+        return sorted_sets(_products(part, symmetric, to_block, max_steps), part.keys)
     bit = {k: 1 << i for i, k in enumerate(part.keys)}
     masks = {sum(map(bit.__getitem__, q)) for q in family_sets}
     family = np.asarray(sorted(masks, key=lambda m: (m.bit_count(), m)), np.uint64)
@@ -507,7 +404,7 @@ def minimal_blocking_sets(
     if not finished:
         check()
         raise SearchLimitError(f"Stopped after {max_steps:,} search steps with {len(found):,} blocking sets found.")
-    return _sorted_sets(found, part.keys)
+    return sorted_sets(found, part.keys)
 
 
 def _hitting_sets_reference(family: list[frozenset[str]]) -> list[frozenset[str]]:
@@ -527,7 +424,7 @@ def _hitting_sets_reference(family: list[frozenset[str]]) -> list[frozenset[str]
             before.add(node)
 
     grow(frozenset(), frozenset())
-    return _in_order(list(results))
+    return in_order(list(results))
 
 
 def merge_sets(sets: list[frozenset[str]], group_of: Callable[[str], str]) -> list[frozenset[str]]:

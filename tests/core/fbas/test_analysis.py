@@ -28,6 +28,7 @@ from core.fbas.analysis import (
 )
 from core.fbas.model import Fbas, Node, QuorumSet, loads
 from core.fbas.splitting import minimal_splitting_sets
+from core.fbas.symmetric import shared_qset
 from tests.conftest import SHARED_DATA
 
 EXPECTED = json.loads((SHARED_DATA / "fbas" / "expected_wasm_dev.json").read_text())
@@ -338,7 +339,7 @@ def test_searches_shared_among_threads_find_what_one_thread_finds(
     )
     compiled = compile_fbas(fbas, stellarbeat_parity=True)
     faulty = frozenset(k for k, node in fbas.nodes.items() if node.is_validating is False)
-    monkeypatch.setattr(analysis, "_shared_qset", lambda part: None)  # the search kernels, not the products
+    monkeypatch.setattr(analysis, "shared_qset", lambda part: None)  # the search kernels, not the products
     monkeypatch.setattr(analysis, "THREADS", 1)
     alone = minimal_quorums(compiled)
     alone_blocking = minimal_blocking_sets(compiled, alone, faulty)
@@ -371,13 +372,13 @@ def symmetric_fbas(draw: st.DrawFn) -> Fbas:
 def test_symmetric_top_tiers_as_products_equal_the_search_and_brute_force(fbas: Fbas, faulty: set[str]) -> None:
     compiled = compile_fbas(fbas)
     (cluster,) = analysis.quorum_clusters(compiled)
-    assert analysis._shared_qset(analysis.restrict(compiled, compiled.keys_of(cluster))) is not None
+    assert shared_qset(analysis.restrict(compiled, compiled.keys_of(cluster))) is not None
     expected = _reference_minimal_quorums(fbas, unconstrained=False)
     blocking = _reference_blocking_sets(expected, frozenset(faulty))
     assert minimal_quorums(compiled) == expected
     assert minimal_blocking_sets(compiled, expected, frozenset(faulty)) == blocking
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(analysis, "_shared_qset", lambda part: None)
+        patch.setattr(analysis, "shared_qset", lambda part: None)
         assert minimal_quorums(compiled) == expected
         assert minimal_blocking_sets(compiled, expected, frozenset(faulty)) == blocking
 
