@@ -31,6 +31,7 @@ sys.path.insert(0, str(REPO))
 
 from core.monitor.detectors import DETECTORS  # noqa: E402
 from core.monitor.sampler import HostSampler, utc_now  # noqa: E402
+from core.monitor.store import HostStore  # noqa: E402
 from core.monitor.views import chart_bucket_seconds, metric_figure, score_series  # noqa: E402
 from core.warehouse import Warehouse  # noqa: E402
 
@@ -58,7 +59,7 @@ def sampler_overhead(seconds: float, folder: Path) -> dict:
         "part": "sampler at 1 s",
         "seconds": round(elapsed, 1),
         "readings": sampler.stats.readings,
-        "samples_written": warehouse.host_sample_count(),
+        "samples_written": HostStore(warehouse).host_sample_count(),
         "sampler_thread_cpu_percent_of_core": round(100 * sampler.overhead(), 3),
         "process_cpu_percent_of_core": round(100 * process_share, 3),
         "idle_process_cpu_percent_of_core": round(100 * idle_share, 3),
@@ -76,7 +77,7 @@ def day_of_samples(warehouse: Warehouse, metrics: int) -> int:
     names = PANEL_METRICS + [f"cpu.core{i}" for i in range(metrics - len(PANEL_METRICS))]
     for name in names:
         values = np.clip(30 + 10 * np.sin(np.arange(len(ts)) / 3600) + rng.normal(0, 5, len(ts)), 0, 100)
-        warehouse.append_host_samples(pd.DataFrame({"ts": ts, "metric": name, "value": values}))
+        HostStore(warehouse).append_host_samples(pd.DataFrame({"ts": ts, "metric": name, "value": values}))
     return len(ts) * len(names)
 
 
@@ -85,7 +86,7 @@ def panel_seconds(warehouse: Warehouse, span: timedelta, repeats: int = 5) -> fl
     for _ in range(repeats):
         start = time.perf_counter()
         bucket = chart_bucket_seconds(span)
-        frame = warehouse.host_series(PANEL_METRICS, utc_now() - span, bucket_seconds=bucket)
+        frame = HostStore(warehouse).host_series(PANEL_METRICS, utc_now() - span, bucket_seconds=bucket)
         for metric in PANEL_METRICS:
             for detector in DETECTORS:
                 scored = score_series(frame[frame.metric == metric], detector, step_seconds=bucket)

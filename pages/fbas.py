@@ -9,6 +9,7 @@ import streamlit as st
 from core.fbas.graph import ring_layout, topology_figure
 from core.fbas.model import Fbas, FbasFormatError, loads
 from core.fbas.snapshots import SNAPSHOTS
+from core.fbas.store import ScenarioStore
 from core.fbas.whatif import (
     HEADLINES,
     apply_edits,
@@ -63,7 +64,7 @@ def _forget_editors() -> None:
 def _load_source() -> Fbas | None:
     choice = st.radio("FBAS", ["Shipped snapshot", "Upload", "Saved scenario"], horizontal=True, key="fbas_source_kind")
     if choice == "Saved scenario":
-        saved = wh.list_scenarios("fbas")
+        saved = ScenarioStore(wh).names("fbas")
         if not saved:
             st.info("No saved scenarios yet: make a what-if edit below and save it.")
             return None
@@ -71,7 +72,7 @@ def _load_source() -> Fbas | None:
         name = st.selectbox("Scenario", list(labels), format_func=labels.get, key="fbas_scenario")
         if st.session_state.get("fbas_loaded_from") != ("scenario", name):
             _forget_editors()
-            base, edits, source = scenario_from_payload(wh.load_scenario("fbas", name))
+            base, edits, source = scenario_from_payload(ScenarioStore(wh).load("fbas", name))
             st.session_state.update(fbas_base=base, fbas_edits=edits, fbas_label=source)
             st.session_state["fbas_loaded_from"] = ("scenario", name)
         return st.session_state["fbas_base"]

@@ -8,6 +8,7 @@ import streamlit as st
 from core.monitor.alerts import SEVERITIES, AlertRuleError, rules_frame, rules_from_frame
 from core.monitor.detectors import DETECTORS
 from core.monitor.sampler import HostSampler, sampler_for, utc_now
+from core.monitor.store import HostStore
 from core.monitor.views import (
     MetricFileError,
     chart_bucket_seconds,
@@ -56,7 +57,7 @@ def _live(sampler: HostSampler, warehouse: Warehouse) -> None:
             args=(sampler,),
             help="Records this host every second into the warehouse (for every session of this server).",
         )
-    recorded = [m for m in warehouse.host_metrics() if not m.startswith("cpu.core")]
+    recorded = [m for m in HostStore(warehouse).host_metrics() if not m.startswith("cpu.core")]
     metrics = sorted(set(recorded) | set(DEFAULT_METRICS))  # the defaults even before the first batch lands
     chosen = st.multiselect("Metrics", metrics, default=DEFAULT_METRICS, format_func=label, key="mon_metrics")
     _live_panel(sampler, warehouse, chosen, WINDOWS[span], detector)
@@ -68,7 +69,7 @@ def _live_panel(sampler: HostSampler, warehouse: Warehouse, chosen: list[str], s
     now = utc_now()
     bucket = chart_bucket_seconds(span)
     if chosen:
-        frame = warehouse.host_series(chosen, now - span, bucket_seconds=bucket)
+        frame = HostStore(warehouse).host_series(chosen, now - span, bucket_seconds=bucket)
     else:
         frame = pd.DataFrame(columns=["ts", "metric", "value"])
     scored = {m: score_series(frame[frame.metric == m], detector, step_seconds=bucket) for m in chosen}
@@ -91,7 +92,7 @@ def _live_panel(sampler: HostSampler, warehouse: Warehouse, chosen: list[str], s
             "—" if latest is None else f"{latest:,.1f}",
             help=f"{int(series['anomaly'].sum()) if len(series) else 0} anomalies in the window",
         )
-    alerts = warehouse.alerts(since=now - span)
+    alerts = HostStore(warehouse).alerts(since=now - span)
     _alerts_panel(warehouse, alerts)
     drawn = [(metric, series) for metric, series in scored.items() if len(series)]
     for row in range(0, len(drawn), 2):
@@ -100,7 +101,7 @@ def _live_panel(sampler: HostSampler, warehouse: Warehouse, chosen: list[str], s
     left, right = st.columns(2)
     left.subheader("Top processes")
     left.dataframe(
-        warehouse.latest_processes().drop(columns=["ts"]),
+        HostStore(warehouse).latest_processes().drop(columns=["ts"]),
         hide_index=True,
         height=380,
         column_config={
@@ -137,7 +138,7 @@ def _alerts_panel(warehouse: Warehouse, alerts: pd.DataFrame) -> None:
 
 
 def _acknowledge(warehouse: Warehouse, alert_id: int) -> None:
-    warehouse.acknowledge_alert(alert_id, utc_now())
+    HostStore(warehouse).acknowledge_alert(alert_id, utc_now())
 
 
 def _rules_editor(warehouse: Warehouse) -> None:
@@ -147,7 +148,7 @@ def _rules_editor(warehouse: Warehouse) -> None:
             "the metric falls below threshold − hysteresis. anomaly_rate.* metrics are percentages."
         )
         edited = st.data_editor(
-            warehouse.alert_rules(),
+            HostStore(warehouse).alert_rules(),
             num_rows="dynamic",
             hide_index=True,
             key="mon_rules",
@@ -163,7 +164,7 @@ def _rules_editor(warehouse: Warehouse) -> None:
             st.markdown("**Add a rule**")
             name_col, metric_col, threshold_col, duration_col, severity_col = st.columns([2, 2, 1, 1, 1])
             name = name_col.text_input("Name", key="mon_new_name")
-            metrics = warehouse.host_metrics() or ["cpu.total"]
+            metrics = HostStore(warehouse).host_metrics() or ["cpu.total"]
             default = metrics.index("cpu.total") if "cpu.total" in metrics else 0
             metric = metric_col.selectbox("Metric", metrics, index=default, key="mon_new_metric")
             threshold = threshold_col.number_input("Above", value=80.0, key="mon_new_threshold")
@@ -181,12 +182,14 @@ def _rules_editor(warehouse: Warehouse) -> None:
                     "action": action,
                     "enabled": True,
                 }
-                _save_rules(warehouse, pd.concat([warehouse.alert_rules(), pd.DataFrame([new])], ignore_index=True))
+                _save_rules(
+                    warehouse, pd.concat([HostStore(warehouse).alert_rules(), pd.DataFrame([new])], ignore_index=True)
+                )
 
 
 def _save_rules(warehouse: Warehouse, table: pd.DataFrame) -> None:
     try:
-        warehouse.replace_alert_rules(rules_frame(rules_from_frame(table)))
+        HostStore(warehouse).replace_alert_rules(rules_frame(rules_from_frame(table)))
     except (AlertRuleError, WarehouseError) as error:
         st.error(str(error), icon=":material/error:")
     else:

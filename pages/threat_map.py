@@ -10,6 +10,7 @@ import streamlit as st
 from core.geo.analysis import ThreatMapError, ThreatMapSettings, analyse
 from core.geo.events import ColumnMapping, detect_mapping
 from core.geo.maps import COLOUR_BY, legend_rows, threat_deck, threat_report, timeline_figure, top_cells
+from core.geo.store import EventStore
 from core.warehouse import WarehouseError
 from ui import common
 from ui.common import md_escape
@@ -39,12 +40,12 @@ def _analysis(path: str, dataset: str, created_at: str, mapping: tuple, settings
 
 @st.cache_data(max_entries=16, show_spinner=False)
 def _time_span(path: str, dataset: str, created_at: str, column: str):
-    return wh.time_span(dataset, column)
+    return EventStore(wh).time_span(dataset, column)
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
 def _categories(path: str, dataset: str, created_at: str, column: str) -> list[str]:
-    return wh.top_values(dataset, column, limit=50)
+    return EventStore(wh).top_values(dataset, column, limit=50)
 
 
 def _mapping_form(columns: list[str], detected: ColumnMapping | None, dataset: str) -> ColumnMapping | None:

@@ -9,11 +9,12 @@ import streamlit as st
 
 from core.automl import registry, tracking
 from core.automl.data import AutoMLInputError, Prepared, detect_task, prepare, read_csv_bytes
-from core.automl.jobs import Job, TrainingQueue
+from core.automl.jobs import SearchProgress, training_queue
 from core.automl.metrics import primary_metric
 from core.automl.predict import predict_table
 from core.automl.runner import Experiment, run_experiment
 from core.automl.search import SearchSettings
+from core.automl.store import AutomlStore
 from core.automl.views import (
     best_curve,
     comparison_figure,
@@ -29,6 +30,7 @@ from core.automl.views import (
 )
 from core.automl.zoo import FAMILIES
 from core.csvformat import dataset_name_from
+from core.tasks import Job, JobQueue
 from core.warehouse import Warehouse, WarehouseError
 from ui import common
 
@@ -40,9 +42,9 @@ MAX_PREDICT_ROWS = 1_000_000
 
 
 @st.cache_resource
-def training_queue() -> TrainingQueue:
+def _training_queue() -> JobQueue:
     """One queue per server: every session's runs share the two cores in turn."""
-    return TrainingQueue()
+    return training_queue()
 
 
 @st.cache_data(max_entries=4, show_spinner="Reading the data set…")
@@ -113,7 +115,7 @@ def train_panel(wh: Warehouse) -> None:
         st.error("Choose at least one model family.", icon=":material/error:")
         return
     settings = SearchSettings(budget_s=float(budget), seed=seed, families=tuple(families))
-    queue = training_queue()
+    queue = _training_queue()
     job = queue.get(st.session_state.get("automl_job", 0))
     busy = job is not None and not job.done
     st.button(
@@ -138,7 +140,7 @@ def train_panel(wh: Warehouse) -> None:
     if job is not None and not job.done:
         _progress(queue, job.id)
     elif job is not None and job.state == "failed":
-        st.error(f"**The run failed.** {common.md_escape(job.error)}", icon=":material/error:")
+        st.error(f"**The run failed.** {common.md_escape(job.error_message)}", icon=":material/error:")
     if job is not None and job.done and job.result is not None:
         st.session_state["automl_result"] = job.result
         st.session_state.pop("automl_job")
@@ -170,7 +172,7 @@ def _upload_form(wh: Warehouse) -> None:
 
 def _start(
     wh: Warehouse,
-    queue: TrainingQueue,
+    queue: JobQueue,
     *,
     frame: pd.DataFrame,
     target: str,
@@ -182,6 +184,8 @@ def _start(
 ) -> None:
     label = f"{dataset} → {target}"
 
+    progress = SearchProgress(settings.budget_s)
+
     def work(job: Job) -> dict:
         experiment = run_experiment(
             frame,
@@ -190,26 +194,26 @@ def _start(
             settings=settings,
             test_size=test_size,
             exclude=exclude,
-            on_trial=job.on_trial,
-            stop=job.stop,
+            on_trial=progress.on_trial,
+            stop=job.token,
         )
         name = f"{label} ({settings.budget_s:.0f} s)"
         experiment_id = tracking.record(wh, experiment, name, dataset)
         return {"experiment": experiment, "id": experiment_id, "name": name, "dataset": dataset}
 
-    st.session_state["automl_job"] = queue.submit(label, settings.budget_s, work).id
+    st.session_state["automl_job"] = queue.submit(work, label=label, progress=progress).id
     st.session_state.pop("automl_result", None)
     st.session_state.pop("automl_importance", None)
 
 
-def _cancel(queue: TrainingQueue, job_id: int) -> None:
+def _cancel(queue: JobQueue, job_id: int) -> None:
     job = queue.get(job_id)
     if job is not None:
-        queue.cancel(job)
+        job.cancel()
 
 
 @st.fragment(run_every=POLL_SECONDS)
-def _progress(queue: TrainingQueue, job_id: int) -> None:
+def _progress(queue: JobQueue, job_id: int) -> None:
     job = queue.get(job_id)
     if job is None or job.done:
         st.rerun()
@@ -219,19 +223,21 @@ def _progress(queue: TrainingQueue, job_id: int) -> None:
             icon=":material/hourglass_top:",
         )
     else:
-        share = min(job.elapsed_s / job.budget_s, 1.0)
-        done = sum(t.state == "complete" for t in job.trials)
-        best = f", best cross-validated score {job.best[-1][1]:.4f}" if job.best else ""
+        progress: SearchProgress = job.progress
+        share = min(job.elapsed_s / progress.budget_s, 1.0)
+        done = sum(t.state == "complete" for t in progress.trials)
+        best = f", best cross-validated score {progress.best[-1][1]:.4f}" if progress.best else ""
         st.progress(
             share,
-            text=f"Searching: {job.elapsed_s:.0f} of {job.budget_s:.0f} s, {len(job.trials)} trials "
+            text=f"Searching: {job.elapsed_s:.0f} of {progress.budget_s:.0f} s, {len(progress.trials)} trials "
             f"({done} complete){best}",
         )
-        if job.trials:
+        if progress.trials:
             left, right = st.columns([3, 2])
-            left.plotly_chart(progress_figure(job.best, job.trials, "score", job.budget_s), key="automl_live_curve")
+            curve = progress_figure(progress.best, progress.trials, "score", progress.budget_s)
+            left.plotly_chart(curve, key="automl_live_curve")
             right.dataframe(
-                leaderboard(job.trials).head(12)[["model", "state", "cv score", "fit s"]],
+                leaderboard(progress.trials).head(12)[["model", "state", "cv score", "fit s"]],
                 hide_index=True,
                 width="stretch",
             )
@@ -322,7 +328,7 @@ def _register_form(wh: Warehouse, result: dict) -> None:
 # -- compare -----------------------------------------------------------------------------------------------------
 def compare_panel(wh: Warehouse) -> None:
     """Recorded experiments side by side, with their best-so-far curves."""
-    experiments = wh.experiments()
+    experiments = AutomlStore(wh).experiments()
     if experiments.empty:
         st.info("No experiments recorded yet: finished runs appear here.", icon=":material/info:")
         return
@@ -340,14 +346,14 @@ def compare_panel(wh: Warehouse) -> None:
             "These experiments optimise different metrics; their curves are not drawn together.", icon=":material/info:"
         )
         return
-    curves = {f"#{r.id} {r.name}": wh.experiment_trials(int(r.id)) for r in picked.itertuples()}
+    curves = {f"#{r.id} {r.name}": AutomlStore(wh).experiment_trials(int(r.id)) for r in picked.itertuples()}
     st.plotly_chart(comparison_figure(curves, metrics.pop()), key="automl_compare_curves")
 
 
 # -- registry and prediction -------------------------------------------------------------------------------------
 def predict_panel(wh: Warehouse) -> None:
     """Registered models, and batch prediction on an uploaded CSV with a schema check."""
-    models = wh.registered_models()
+    models = AutomlStore(wh).registered_models()
     if models.empty:
         st.info("No registered models yet: register one after a run.", icon=":material/info:")
         return

@@ -13,7 +13,7 @@ from core.behaviour.events import EventLog, group_events
 from core.behaviour.models import EnrolmentError
 from core.behaviour.profiles import UserProfile, enrol
 from core.behaviour.runner import FeedRunner
-from core.behaviour.store import ProfileStoreError
+from core.behaviour.store import BehaviourStore, ProfileStoreError
 from core.behaviour.views import (
     EventFileError,
     behaviour_report,
@@ -52,7 +52,7 @@ def _profiles(_wh: Warehouse, stamp: str) -> dict[str, UserProfile]:
 
 def _profile_stamp(wh: Warehouse) -> str:
     """Which profile versions are active: caches keyed on it refresh after an enrolment."""
-    return ",".join(f"{r.user}:{r.version}" for r in wh.behaviour_profiles().itertuples(index=False))
+    return ",".join(f"{r.user}:{r.version}" for r in BehaviourStore(wh).behaviour_profiles().itertuples(index=False))
 
 
 def profiles(wh: Warehouse) -> dict[str, UserProfile]:
@@ -66,7 +66,7 @@ def profiles(wh: Warehouse) -> dict[str, UserProfile]:
 
 # -- enrolment ---------------------------------------------------------------------------------------------------
 def enrol_panel(wh: Warehouse) -> None:
-    enrolled = wh.behaviour_profiles()
+    enrolled = BehaviourStore(wh).behaviour_profiles()
     with st.expander("Enrol users", icon=":material/how_to_reg:", expanded=enrolled.empty):
         st.caption(
             "Each enrolment stores a new profile version and makes it the active one: profiles never change silently. "
@@ -155,20 +155,19 @@ def _start(start) -> None:
 
 @st.fragment(run_every=REFRESH_SECONDS)
 def live_panel(wh: Warehouse, runner: FeedRunner) -> None:
-    status = runner.status
-    scores, alerts = wh.behaviour_scores(last=TIMELINE_SPAN), wh.behaviour_alerts()
-    users = users_frame(wh.behaviour_profiles(), scores, alerts)
-    feeds = wh.behaviour_feeds()
+    scores, alerts = BehaviourStore(wh).behaviour_scores(last=TIMELINE_SPAN), BehaviourStore(wh).behaviour_alerts()
+    users = users_frame(BehaviourStore(wh).behaviour_profiles(), scores, alerts)
+    feeds = BehaviourStore(wh).behaviour_feeds()
     state = "running" if runner.running else "stopped"
-    note = f"Feed {state}" + (f" · {status.source}" if status.source else "")
+    note = f"Feed {state}" + (f" · {runner.source}" if runner.source else "")
     for row in feeds.itertuples(index=False):
         rejected = json.loads(row.rejected)
         reasons = ", ".join(f"{count:,} {reason.replace('_', ' ')}" for reason, count in rejected.items())
         note += f" · {row.source}: {row.accepted:,} events accepted, {sum(rejected.values()):,} rejected"
         note += f" ({reasons})" if reasons else ""
     st.caption(note)
-    if status.error:
-        st.error(f"**The feed stopped.** {common.md_escape(status.error)}", icon=":material/error:")
+    if runner.error:
+        st.error(f"**The feed stopped.** {common.md_escape(runner.error)}", icon=":material/error:")
     tiles = st.columns(max(1, len(users)))
     for tile, row in zip(tiles, users.itertuples(index=False), strict=False):
         tile.metric(

@@ -6,6 +6,7 @@ import json
 import streamlit as st
 
 from core.fbas.model import Fbas, FbasFormatError, QuorumSet
+from core.fbas.store import ScenarioStore
 from core.fbas.whatif import (
     AddNode,
     Offline,
@@ -88,7 +89,9 @@ def what_if_panel(fbas: Fbas, current: Fbas, wh: Warehouse) -> None:
         name = save[0].text_input("Scenario name", key="fbas_scenario_name", placeholder="e.g. LOBSTR offline")
         if save[1].button("Save scenario", icon=":material/save:", key="fbas_save"):
             try:
-                wh.save_scenario("fbas", name, scenario_payload(fbas, edits, st.session_state.get("fbas_label", "")))
+                ScenarioStore(wh).save(
+                    "fbas", name, scenario_payload(fbas, edits, st.session_state.get("fbas_label", ""))
+                )
             except WarehouseError as exc:
                 st.error(common.md_escape(exc), icon=":material/error:")
             else:

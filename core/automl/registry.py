@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from core import artifacts
 from core.automl.model import TrainedModel
 from core.automl.runner import Experiment
+from core.automl.store import AutomlStore
 from core.warehouse import Warehouse, WarehouseError
 
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _.-]{0,63}$")
@@ -56,14 +57,14 @@ def register(warehouse: Warehouse, name: str, experiment: Experiment, experiment
         "features": json.dumps(asdict(model.schema)),
     }
     try:
-        return warehouse.register_model(entry, write_file)
+        return AutomlStore(warehouse).register_model(entry, write_file)
     except artifacts.ArtifactError as exc:
         raise RegistryError(f"Model {name!r}: {exc}") from exc
 
 
 def load(warehouse: Warehouse, name: str, version: int) -> TrainedModel:
     """A registered model, after checking its file is the one registered (sha256)."""
-    entry = warehouse.registered_model(name, version)
+    entry = AutomlStore(warehouse).registered_model(name, version)
     try:
         model = artifacts.read(warehouse.models_folder, entry["file"], entry["sha256"], f"model {name!r} v{version}")
     except artifacts.ArtifactError as exc:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -15,6 +14,7 @@ from sklearn.model_selection import train_test_split
 from core.automl.data import AutoMLInputError, Prepared, Task, prepare
 from core.automl.metrics import all_metrics
 from core.automl.search import Search, SearchResult, SearchSettings, TrialRecord
+from core.tasks import CancelToken
 
 MIN_TEST_ROWS = 5
 
@@ -87,7 +87,7 @@ def run_experiment(
     test_size: float = 0.25,
     exclude: tuple[str, ...] = (),
     on_trial: Callable[[TrialRecord, float], None] | None = None,
-    stop: threading.Event | None = None,
+    stop: CancelToken | None = None,
 ) -> Experiment:
     """Check, split, search and score; the budget covers all of it."""
     began = time.monotonic()

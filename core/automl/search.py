@@ -8,7 +8,6 @@ combined by greedy ensemble selection (Caruana et al. 2004) on their out-of-fold
 
 from __future__ import annotations
 
-import threading
 import time
 import warnings
 from collections.abc import Callable
@@ -27,6 +26,7 @@ from core.automl.metrics import baseline_score, primary_metric, score
 from core.automl.model import Member, TrainedModel, predict_raw, single_threaded_native_code
 from core.automl.preprocess import native_categories, preprocessor
 from core.automl.zoo import BY_NAME, CORES, FAMILIES, FEATURE_PERCENT, HGB_STRONG, Family
+from core.tasks import CancelToken
 
 # Large training parts get fewer folds, so a 60 s budget still sees several families.
 FOLDS_SMALL, FOLDS_LARGE, LARGE_ROWS = 5, 4, 10_000
@@ -109,12 +109,12 @@ class Search:
         prepared: Prepared,
         settings: SearchSettings,
         on_trial: Callable[[TrialRecord, float], None] | None = None,
-        stop: threading.Event | None = None,
+        stop: CancelToken | None = None,
     ) -> None:
         self.prepared = prepared
         self.settings = settings
         self.on_trial = on_trial
-        self.stop = stop or threading.Event()
+        self.stop = stop or CancelToken()
         schema = prepared.schema
         self.task = schema.task
         self.metric = primary_metric(self.task)

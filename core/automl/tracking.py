@@ -10,6 +10,7 @@ import pandas as pd
 
 from core.automl.runner import Experiment
 from core.automl.search import TrialRecord
+from core.automl.store import AutomlStore
 from core.warehouse import Warehouse
 
 
@@ -54,7 +55,7 @@ def record(warehouse: Warehouse, experiment: Experiment, name: str, dataset: str
         "test_metrics": json.dumps(experiment.test_metrics),
         "warnings": json.dumps(experiment.warnings),
     }
-    return warehouse.record_experiment(row, trial_rows(experiment.result.trials))
+    return AutomlStore(warehouse).record_experiment(row, trial_rows(experiment.result.trials))
 
 
 def _finite(value: float) -> float | None:

@@ -10,6 +10,8 @@ from collections.abc import Iterable
 import redis
 
 from core.behaviour.monitor import BehaviourMonitor
+from core.behaviour.store import BehaviourStore
+from core.tasks import CancelToken
 from core.warehouse import Warehouse
 
 CHANNEL = "seclyzer:events"
@@ -18,7 +20,7 @@ FLUSH_EVERY_S = 1.0
 
 def _flush(monitor: BehaviourMonitor, warehouse: Warehouse) -> None:
     scores, alerts, feed = monitor.flush()
-    warehouse.append_behaviour(scores, alerts, feed)
+    BehaviourStore(warehouse).append_behaviour(scores, alerts, feed)
 
 
 def replay(
@@ -27,7 +29,7 @@ def replay(
     warehouse: Warehouse,
     *,
     speed: float = 1.0,
-    stop: threading.Event | None = None,
+    stop: CancelToken | None = None,
 ) -> int:
     """Feed recorded events at `speed` × real time (0 = as fast as possible); returns how many were fed.
 
@@ -35,7 +37,7 @@ def replay(
     """
     if speed < 0:
         raise ValueError("speed must be ≥ 0")
-    stop = stop or threading.Event()
+    stop = stop or CancelToken()
     first_ts = None
     started = last_flush = time.monotonic()
     count = 0
@@ -63,7 +65,7 @@ def consume_redis(
     warehouse: Warehouse,
     *,
     channel: str = CHANNEL,
-    stop: threading.Event,
+    stop: CancelToken,
     ready: threading.Event | None = None,
 ) -> None:
     """Subscribe to `channel` and score every message until `stop` is set. Messages that are not valid events are

@@ -4,11 +4,12 @@ the warehouse. One per warehouse; the page starts, stops and watches it."""
 from __future__ import annotations
 
 import threading
-import time
-from dataclasses import dataclass
+from collections.abc import Callable
 
 from core.behaviour import feeds, sample, store
 from core.behaviour.monitor import BehaviourMonitor
+from core.behaviour.store import BehaviourStore
+from core.tasks import CancelToken, Job
 from core.warehouse import Warehouse
 
 REPLAY_SOURCE = "replay"
@@ -17,30 +18,30 @@ MAX_AHEAD_S = 300.0
 """A live event stamped further ahead of this machine's clock is refused (a bad clock would stall the user)."""
 
 
-@dataclass
-class FeedStatus:
-    """What the background feed is doing."""
-
-    source: str = ""
-    running: bool = False
-    started_at: float = 0.0
-    error: str = ""
-
-
 class FeedRunner:
-    """Starts and stops one background feed for a warehouse."""
+    """Starts and stops one background feed (a `core.tasks.Job`) for a warehouse."""
 
     def __init__(self, warehouse: Warehouse) -> None:
         self.warehouse = warehouse
-        self.status = FeedStatus()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self.job: Job | None = None
         self._monitor: BehaviourMonitor | None = None
         self._lock = threading.Lock()  # one runner is shared by every browser session
 
     @property
     def running(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
+        return self.job is not None and not self.job.done
+
+    @property
+    def source(self) -> str:
+        """The current (or last) feed's source, '' before the first."""
+        return self.job.label if self.job is not None else ""
+
+    @property
+    def error(self) -> str:
+        """Why the last feed stopped, if it failed ('' otherwise)."""
+        if self.job is None or self.job.error is None:
+            return ""
+        return f"{type(self.job.error).__name__}: {self.job.error_message}"
 
     @property
     def events(self) -> int:
@@ -49,23 +50,31 @@ class FeedRunner:
 
     def start_replay(self, *, speed: float = 1.0) -> None:
         """Replay the shipped live session against the enrolled profiles (earlier replay scores are replaced)."""
-        self._start(REPLAY_SOURCE, lambda monitor: self._replay(monitor, speed))
+        self._start(REPLAY_SOURCE, lambda monitor, stop: self._replay(monitor, speed, stop))
 
     def start_redis(self, url: str, channel: str = feeds.CHANNEL, default_user: str | None = None) -> None:
         """Consume SecLyzer's Redis channel; events without a `user` field belong to `default_user`."""
         self._start(
             REDIS_SOURCE,
-            lambda monitor: feeds.consume_redis(url, monitor, self.warehouse, channel=channel, stop=self._stop),
+            lambda monitor, stop: feeds.consume_redis(url, monitor, self.warehouse, channel=channel, stop=stop),
             default_user=default_user,
             max_ahead_s=MAX_AHEAD_S,
         )
 
     def stop(self, timeout: float = 5.0) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
+        """Stop the feed and wait up to `timeout` seconds for it to finish its last window."""
+        if self.job is not None:
+            self.job.cancel()
+            self.job.join(timeout)
 
-    def _start(self, source: str, work, *, default_user: str | None = None, max_ahead_s: float | None = None) -> None:
+    def _start(
+        self,
+        source: str,
+        work: Callable[[BehaviourMonitor, CancelToken], object],
+        *,
+        default_user: str | None = None,
+        max_ahead_s: float | None = None,
+    ) -> None:
         with self._lock:
             if self.running:
                 raise RuntimeError("A feed is already running; stop it first.")
@@ -73,25 +82,12 @@ class FeedRunner:
             if not profiles:
                 raise RuntimeError("Nobody is enrolled yet: enrol users first.")
             if source == REPLAY_SOURCE:  # a replay starts clean; live history (Redis) is an audit trail and stays
-                self.warehouse.clear_behaviour_scores(source)
+                BehaviourStore(self.warehouse).clear_behaviour_scores(source)
             self._monitor = BehaviourMonitor(
                 profiles, source=source, default_user=default_user, max_ahead_s=max_ahead_s
             )
-            self._stop = threading.Event()
-            self.status = FeedStatus(source=source, running=True, started_at=time.time())
-            self._launch(source, work, self._monitor)
+            monitor = self._monitor
+            self.job = Job(lambda job: work(monitor, job.token), label=source).start(name=f"behaviour-{source}")
 
-    def _launch(self, source: str, work, monitor: BehaviourMonitor) -> None:
-        def run() -> None:
-            try:
-                work(monitor)
-            except Exception as exc:  # a feed failure is shown on the page, never a crash
-                self.status.error = f"{type(exc).__name__}: {exc}"
-            finally:
-                self.status.running = False
-
-        self._thread = threading.Thread(target=run, name=f"behaviour-{source}", daemon=True)
-        self._thread.start()
-
-    def _replay(self, monitor: BehaviourMonitor, speed: float) -> None:
-        feeds.replay(sample.live_events(), monitor, self.warehouse, speed=speed, stop=self._stop)
+    def _replay(self, monitor: BehaviourMonitor, speed: float, stop: CancelToken) -> None:
+        feeds.replay(sample.live_events(), monitor, self.warehouse, speed=speed, stop=stop)

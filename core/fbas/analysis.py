@@ -21,9 +21,9 @@ import numpy as np
 
 from core.fbas import _kernels
 from core.fbas.bitsets import in_order, sorted_sets
-from core.fbas.cancel import check, stop_flag
 from core.fbas.model import Fbas, QuorumSet
 from core.fbas.symmetric import choices, shared_qset, threshold_choices, to_block, to_satisfy
+from core.tasks import check, stop_flag
 
 MissingQset = Literal["unsatisfiable", "unconstrained"]
 DEFAULT_MAX_STEPS = 50_000_000

@@ -22,11 +22,11 @@ from core.fbas.analysis import (
     symmetric_top_tier,
     top_tier,
 )
-from core.fbas.cancel import check
 from core.fbas.history import HistoryCritical, history_critical_set, working_archives
 from core.fbas.model import Fbas, Node, QuorumSet
 from core.fbas.sizes import has_quorum_intersection, smallest_blocking_set, smallest_splitting_set
 from core.fbas.splitting import minimal_splitting_sets
+from core.tasks import check
 
 MERGES = ("node", "organization", "country", "isp")
 STEPS_PER_SAT_CALL = 1_000  # the splitting enumeration's share of the step budget: one SAT call counts as this many

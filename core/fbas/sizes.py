@@ -20,8 +20,8 @@ from pysat.solvers import Solver
 
 from core.fbas import _kernels
 from core.fbas.analysis import CompiledFbas, SearchLimitError, minimal_quorum_inside, quorum_clusters, restrict
-from core.fbas.cancel import check
 from core.fbas.splitting import SOLVER, _Encoding, at_least_if
+from core.tasks import check
 
 INTERRUPTIBLE_SOLVER = "glucose4"  # pysat's CaDiCaL cannot be interrupted at a deadline
 SEED_QUORUMS = 64  # minimal quorums found before the first hitting set

@@ -18,7 +18,7 @@ from pysat.formula import IDPool
 from pysat.solvers import Solver
 
 from core.fbas.analysis import CompiledFbas, SearchLimitError, quorum_clusters, restrict
-from core.fbas.cancel import check
+from core.tasks import check
 
 SOLVER = "cadical153"
 

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from core.geo.h3index import index_points
+from core.geo.store import EventStore
 from core.warehouse import Warehouse
 
 ROLE_NAMES = {  # per role, the column names recognised (case-insensitive), best first
@@ -76,7 +77,7 @@ class CellSummary:
 
 def read_events(warehouse: Warehouse, dataset: str, mapping: ColumnMapping) -> pd.DataFrame:
     """The dataset's events with the mapped roles as columns; severity derived from ports when not mapped."""
-    frame = warehouse.event_columns(dataset, mapping.roles())
+    frame = EventStore(warehouse).event_columns(dataset, mapping.roles())
     if "port" in frame:
         ports = frame.pop("port")
         if "severity" not in frame:
@@ -95,7 +96,7 @@ def summarise_cells(
     """Index events into H3 cells at `res` and aggregate them per cell (and time bucket counted from `origin`)."""
     indexed = index_points(events["lat"].to_numpy(np.float64), events["lon"].to_numpy(np.float64), res)
     frame = events.drop(columns=["lat", "lon"]).assign(cell=indexed.cells)
-    cells = warehouse.aggregate_cells(frame, bucket=bucket, origin=origin)
+    cells = EventStore(warehouse).aggregate_cells(frame, bucket=bucket, origin=origin)
     return CellSummary(cells, len(events), indexed.invalid)
 
 

@@ -22,6 +22,8 @@ import psutil
 
 from core.monitor.alerts import DEFAULT_RULES, AlertEngine, AlertRule, rules_frame, rules_from_frame
 from core.monitor.detectors import RobustDetector, anomaly_rate
+from core.monitor.store import HostStore
+from core.tasks import CancelToken, Job
 from core.warehouse import Warehouse
 
 log = logging.getLogger(__name__)
@@ -39,7 +41,7 @@ def seed_default_rules(warehouse: Warehouse) -> None:
     """Give a new warehouse the default alert rules, once (a rule set the analyst emptied stays empty)."""
     if warehouse.get_meta(RULES_SEEDED_KEY) is None:
         with warehouse.transaction():
-            warehouse.replace_alert_rules(rules_frame(DEFAULT_RULES))
+            HostStore(warehouse).replace_alert_rules(rules_frame(DEFAULT_RULES))
             warehouse.set_meta(RULES_SEEDED_KEY, "1")
 
 
@@ -133,43 +135,40 @@ class HostSampler:
     rollups_for: timedelta = timedelta(days=30)
     reader: HostReader = field(default_factory=HostReader)
     stats: SamplerStats = field(default_factory=SamplerStats)
-    _stop: threading.Event = field(default_factory=threading.Event)
     _lock: threading.Lock = field(default_factory=threading.Lock)
-    _thread: threading.Thread | None = None
+    _job: Job | None = None
     _history: dict[str, deque] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if not 0.05 <= self.interval <= 3600:
             raise ValueError(f"interval must lie between 0.05 s and an hour, got {self.interval}")
         seed_default_rules(self.warehouse)
-        self.engine = AlertEngine(self.warehouse, max_gap_s=max(10.0, 3 * self.interval))
+        self.engine = AlertEngine(HostStore(self.warehouse), max_gap_s=max(10.0, 3 * self.interval))
 
     @property
     def running(self) -> bool:
         """Whether the sampling thread is alive."""
-        return self._thread is not None and self._thread.is_alive()
+        return self._job is not None and not self._job.done
 
     def start(self) -> None:
         """Start sampling (no-op when running)."""
         with self._lock:
             if self.running:
                 return
-            self._stop.clear()
-            self._thread = threading.Thread(target=self._run, name="ctas-host-sampler", daemon=True)
-            self._thread.start()
+            self._job = Job(lambda job: self._run(job.token), label="host sampler").start(name="ctas-host-sampler")
 
     def stop(self, timeout: float = 10.0) -> None:
         """Stop sampling after writing what is buffered."""
         with self._lock:
-            self._stop.set()
-            if self._thread is not None:
-                self._thread.join(timeout)
+            if self._job is not None:
+                self._job.cancel()
+                self._job.join(timeout)
 
     def overhead(self) -> float:
         """The sampler thread's CPU time as a share of one core over its wall time so far."""
         return self.stats.cpu_seconds / self.stats.wall_seconds if self.stats.wall_seconds > 0 else 0.0
 
-    def _run(self) -> None:
+    def _run(self, stop: CancelToken) -> None:
         started_cpu, started_wall = time.thread_time(), time.monotonic()
         batch = _Batch()
         next_tick = last_retention = time.monotonic()
@@ -178,7 +177,7 @@ class HostSampler:
         rules: list[AlertRule] = []
         self._guard(top_processes)  # primes psutil's per-process CPU times, so that snapshot has shares
         self._guard(lambda: rules.extend(self._rules()))
-        while not self._stop.is_set():
+        while not stop.is_set():
             now_mono, now = time.monotonic(), utc_now()
             try:
                 readings = self.reader.read()
@@ -196,13 +195,13 @@ class HostSampler:
                     rules = self._rules()
                 if now_mono - last_retention >= self.retention_every:
                     last_retention = now_mono
-                    self.warehouse.apply_host_retention(now, self.raw_for, self.rollups_for)
+                    HostStore(self.warehouse).apply_host_retention(now, self.raw_for, self.rollups_for)
             except Exception as error:  # keep sampling; the page shows the last error
                 self._failed(error)
             self.stats.cpu_seconds = time.thread_time() - started_cpu
             self.stats.wall_seconds = time.monotonic() - started_wall
             next_tick = max(next_tick + self.interval, time.monotonic())  # after a stall, no burst to catch up
-            self._stop.wait(max(0.0, next_tick - time.monotonic()))
+            stop.wait(max(0.0, next_tick - time.monotonic()))
         self._guard(lambda: self._flush(batch))
 
     def _guard(self, action: Callable[[], object]) -> None:
@@ -222,7 +221,7 @@ class HostSampler:
         frame = pd.DataFrame(batch.samples, columns=["ts", "metric", "value"])
         snapshot = pd.concat(batch.processes, ignore_index=True) if batch.processes else None
         try:
-            self.warehouse.append_host_samples(frame, snapshot)
+            HostStore(self.warehouse).append_host_samples(frame, snapshot)
         except Exception:
             batch.samples = batch.samples[-MAX_UNWRITTEN:]
             batch.processes = batch.processes[-1:]
@@ -232,7 +231,7 @@ class HostSampler:
 
     def _rules(self) -> list[AlertRule]:
         try:
-            return rules_from_frame(self.warehouse.alert_rules())
+            return rules_from_frame(HostStore(self.warehouse).alert_rules())
         except ValueError as error:
             self.stats.last_error = str(error)
             return []

@@ -7,6 +7,7 @@ import time
 
 from streamlit.testing.v1 import AppTest
 
+from core.automl.store import AutomlStore
 from core.warehouse import open_warehouse, resolve_path
 
 
@@ -47,8 +48,8 @@ def test_a_run_on_the_credit_sample_shows_results_and_registers(app) -> None:
     at.button(key="FormSubmitter:automl_register-Register").click().run()
     assert any("Registered **credit risk** version 1" in s.value for s in at.success)
     warehouse = open_warehouse(resolve_path())
-    assert warehouse.registered_models()["name"].tolist() == ["credit risk"]
-    assert len(warehouse.experiments()) == 1
+    assert AutomlStore(warehouse).registered_models()["name"].tolist() == ["credit risk"]
+    assert len(AutomlStore(warehouse).experiments()) == 1
 
 
 def test_a_leaking_target_choice_is_explained_not_run(app) -> None:

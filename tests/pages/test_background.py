@@ -10,7 +10,7 @@ def _script() -> None:
 
     import streamlit as st
 
-    from core.fbas.cancel import check
+    from core.tasks import check
     from ui.background import run_cancellable
 
     mode = st.session_state.get("mode", "quick")

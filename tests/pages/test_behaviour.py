@@ -10,6 +10,7 @@ from collections.abc import Iterator
 import pytest
 
 from core.behaviour.runner import FeedRunner
+from core.behaviour.store import BehaviourStore
 from core.warehouse import open_warehouse, resolve_path
 
 PAGE = "pages/behaviour.py"
@@ -34,12 +35,12 @@ def test_enrol_replay_and_evaluate(app) -> None:
     assert not at.exception, [e.value for e in at.exception]
     assert "Enrolled **alice** (v1), **bob** (v1), **carol** (v1)" in _texts(at)
     warehouse = open_warehouse(resolve_path())
-    assert warehouse.behaviour_profiles().user.tolist() == ["alice", "bob", "carol"]
+    assert BehaviourStore(warehouse).behaviour_profiles().user.tolist() == ["alice", "bob", "carol"]
 
     at.selectbox(key="beh_speed").set_value("as fast as possible").run()
     at.button(key="beh_start").click().run()
     deadline = time.monotonic() + 120
-    while warehouse.behaviour_feeds().empty or not len(warehouse.behaviour_alerts()):
+    while BehaviourStore(warehouse).behaviour_feeds().empty or not len(BehaviourStore(warehouse).behaviour_alerts()):
         assert time.monotonic() < deadline, "the replay wrote no alerts"
         time.sleep(0.5)
     time.sleep(3)

@@ -10,6 +10,7 @@ import pytest
 
 from core.fbas.model import loads
 from core.fbas.scan import scan
+from core.fbas.store import ScenarioStore
 from core.fbas.synthetic import almost_symmetric
 from core.warehouse import open_warehouse, resolve_path
 
@@ -107,7 +108,7 @@ def test_scenarios_are_saved_to_the_warehouse_and_reopened(app) -> None:
     at = app("pages/fbas.py")
     at.multiselect(key="fbas_off_orgs").set_value(["LOBSTR"]).run()
     at.button(key="fbas_apply_offline").click().run()
-    assert open_warehouse(resolve_path()).list_scenarios("fbas") == []  # nothing written before saving
+    assert ScenarioStore(open_warehouse(resolve_path())).names("fbas") == []  # nothing written before saving
     at.text_input(key="fbas_scenario_name").set_value("LOBSTR offline").run()
     at.button(key="fbas_save").click().run()
     assert "Saved the scenario LOBSTR offline" in at.success[0].value

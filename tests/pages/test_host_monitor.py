@@ -13,6 +13,7 @@ import pytest
 
 from core.monitor.alerts import AlertRule, rules_frame
 from core.monitor.sampler import HostSampler, sampler_for
+from core.monitor.store import HostStore
 from core.warehouse import open_warehouse, resolve_path
 
 
@@ -34,7 +35,7 @@ def _wait(condition, timeout: float = 20.0) -> None:
 def test_live_charts_fill_as_the_sampler_records(app) -> None:
     at = app("pages/host_monitor.py")
     warehouse = open_warehouse(resolve_path())
-    _wait(lambda: warehouse.host_sample_count() > 40)  # flushes every 5 s
+    _wait(lambda: HostStore(warehouse).host_sample_count() > 40)  # flushes every 5 s
     at.run()
     assert not at.exception
     at.multiselect(key="mon_metrics").set_value(["cpu.total", "memory.used_percent"]).run()
@@ -52,27 +53,29 @@ def test_live_charts_fill_as_the_sampler_records(app) -> None:
 def test_rule_below_current_cpu_fires_and_can_be_acknowledged(app) -> None:
     at = app("pages/host_monitor.py")
     warehouse = open_warehouse(resolve_path())
-    warehouse.replace_alert_rules(rules_frame([AlertRule("CPU above -1", "cpu.total", -1.0, severity="high")]))
-    _wait(lambda: not warehouse.alerts().empty)
+    HostStore(warehouse).replace_alert_rules(
+        rules_frame([AlertRule("CPU above -1", "cpu.total", -1.0, severity="high")])
+    )
+    _wait(lambda: not HostStore(warehouse).alerts().empty)
     at.run()
     assert any("CPU above -1" in md.value for md in at.main.markdown)
     assert any(s.value.startswith("Alerts · 1 open") for s in at.subheader)
-    alert_id = int(warehouse.alerts().id.iloc[0])
+    alert_id = int(HostStore(warehouse).alerts().id.iloc[0])
     at.button(key=f"mon_ack_{alert_id}").click().run()
     assert not at.exception
-    assert warehouse.alerts().acknowledged_at.notna().all()
+    assert HostStore(warehouse).alerts().acknowledged_at.notna().all()
     assert any("acknowledged" in md.value for md in at.main.markdown)
 
 
 def test_rules_editor_refuses_a_bad_rule_and_keeps_the_saved_ones(app) -> None:
     at = app("pages/host_monitor.py")
     warehouse = open_warehouse(resolve_path())
-    before = warehouse.alert_rules()
+    before = HostStore(warehouse).alert_rules()
     assert len(before) == 4  # the defaults: CPU, memory, disk, CPU anomaly rate
     at.session_state["mon_rules"] = {"edited_rows": {1: {"severity": "panic"}}, "added_rows": [], "deleted_rows": []}
     at.button(key="mon_save_rules").click().run()
     assert any("severity must be one of" in e.value for e in at.error)
-    assert warehouse.alert_rules().equals(before)
+    assert HostStore(warehouse).alert_rules().equals(before)
 
 
 def test_metric_file_mode_scores_a_nab_file_with_its_window(app, shared_data: Path) -> None:

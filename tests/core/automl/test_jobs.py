@@ -1,11 +1,14 @@
-"""The training queue: one run at a time in arrival order, positions, cancel while queued or running, errors."""
+"""The job queue AutoML runs wait in: one run at a time in arrival order, positions, cancel while queued or running,
+errors, and the search progress a job reports."""
 
 from __future__ import annotations
 
 import threading
 import time
 
-from core.automl.jobs import Job, TrainingQueue
+from core.automl.jobs import SearchProgress, training_queue
+from core.automl.search import TrialRecord
+from core.tasks import Job
 
 
 def _wait(condition, timeout: float = 10.0) -> None:
@@ -16,7 +19,7 @@ def _wait(condition, timeout: float = 10.0) -> None:
 
 
 def test_jobs_run_one_at_a_time_in_order() -> None:
-    queue = TrainingQueue()
+    queue = training_queue()
     release = threading.Event()
     order: list[str] = []
 
@@ -29,8 +32,8 @@ def test_jobs_run_one_at_a_time_in_order() -> None:
 
         return run
 
-    first = queue.submit("first", 1.0, work("first"))
-    second = queue.submit("second", 1.0, work("second"))
+    first = queue.submit(work("first"), label="first")
+    second = queue.submit(work("second"), label="second")
     _wait(lambda: first.state == "running")
     assert second.state == "queued"
     assert queue.position(second) == 1
@@ -43,31 +46,39 @@ def test_jobs_run_one_at_a_time_in_order() -> None:
 
 
 def test_cancel_drops_a_queued_job_and_signals_a_running_one() -> None:
-    queue = TrainingQueue()
+    queue = training_queue()
 
     def run_until_stopped(job: Job) -> str:
-        job.stop.wait(5)
+        job.token.wait(5)
         return "partial"
 
-    running = queue.submit("running", 1.0, run_until_stopped)
-    waiting = queue.submit("waiting", 1.0, lambda job: "never")
+    running = queue.submit(run_until_stopped, label="running")
+    waiting = queue.submit(lambda job: "never", label="waiting")
     _wait(lambda: running.state == "running")
-    queue.cancel(waiting)
+    waiting.cancel()
     assert waiting.state == "cancelled"
-    queue.cancel(running)
+    running.cancel()
     _wait(lambda: running.done)
     assert running.state == "cancelled" and running.result == "partial"  # a cancelled search keeps its best model
     assert waiting.result is None
 
 
 def test_a_failing_job_reports_its_message_and_the_queue_goes_on() -> None:
-    queue = TrainingQueue()
+    queue = training_queue()
 
     def fail(job: Job) -> None:
         raise ValueError("The target 'x' has one class only")
 
-    failed = queue.submit("bad", 1.0, fail)
-    after = queue.submit("good", 1.0, lambda job: 42)
+    failed = queue.submit(fail, label="bad")
+    after = queue.submit(lambda job: 42, label="good")
     _wait(lambda: after.done)
-    assert failed.state == "failed" and failed.error == "The target 'x' has one class only"
+    assert failed.state == "failed" and failed.error_message == "The target 'x' has one class only"
     assert after.result == 42
+
+
+def test_progress_keeps_trials_and_the_best_score_after_each() -> None:
+    progress = SearchProgress(budget_s=10.0)
+    for at_s, best in ((1.0, float("nan")), (2.0, 0.7), (3.0, 0.8)):
+        record = TrialRecord(number=int(at_s), family="linear", params={}, state="complete", cv_score=best, at_s=at_s)
+        progress.on_trial(record, best)
+    assert len(progress.trials) == 3 and progress.best == [(2.0, 0.7), (3.0, 0.8)]

@@ -17,6 +17,7 @@ from core.automl.data import AutoMLInputError
 from core.automl.predict import predict_table
 from core.automl.runner import Experiment, run_experiment
 from core.automl.search import SearchSettings
+from core.automl.store import AutomlStore
 from core.automl.views import experiment_report, importance_frame
 from core.warehouse import Warehouse
 
@@ -31,7 +32,7 @@ def car_experiment(car: pd.DataFrame) -> Experiment:
 
 def test_experiment_and_trials_are_recorded(warehouse: Warehouse, car_experiment: Experiment) -> None:
     experiment_id = tracking.record(warehouse, car_experiment, "car defaults", "car")
-    stored = warehouse.experiments()
+    stored = AutomlStore(warehouse).experiments()
     assert stored["id"].tolist() == [experiment_id]
     row = stored.iloc[0]
     assert (row["task"], row["metric"], row["status"], row["rows"]) == (
@@ -42,7 +43,7 @@ def test_experiment_and_trials_are_recorded(warehouse: Warehouse, car_experiment
     )
     assert row["test_score"] == pytest.approx(car_experiment.test_score)
     assert json.loads(row["test_metrics"])["accuracy"] > 0.9
-    trials = warehouse.experiment_trials(experiment_id)
+    trials = AutomlStore(warehouse).experiment_trials(experiment_id)
     assert trials["model"].tolist() == ["linear", "hgb", "hgb"]
     assert all(len(f) == 5 for f in trials["fold_scores"])
     assert json.loads(trials["params"].iloc[1])["max_leaf_nodes"] == 31
@@ -54,7 +55,7 @@ def test_registered_model_loads_and_predicts_the_same(
     experiment_id = tracking.record(warehouse, car_experiment, "car", "car")
     assert registry.register(warehouse, "car model", car_experiment, experiment_id) == 1
     assert registry.register(warehouse, "car model", car_experiment, experiment_id) == 2
-    models = warehouse.registered_models()
+    models = AutomlStore(warehouse).registered_models()
     assert sorted(models["version"]) == [1, 2]
     loaded = registry.load(warehouse, "car model", 2)
     features = car.drop(columns=["class"]).head(50)
@@ -65,7 +66,7 @@ def test_registered_model_loads_and_predicts_the_same(
 
 def test_a_changed_model_file_is_refused(warehouse: Warehouse, car_experiment: Experiment) -> None:
     registry.register(warehouse, "m", car_experiment, None)
-    entry = warehouse.registered_model("m", 1)
+    entry = AutomlStore(warehouse).registered_model("m", 1)
     path = warehouse.models_folder / entry["file"]
     path.write_bytes(path.read_bytes() + b"\0")
     with pytest.raises(registry.RegistryError, match="has changed since it was saved"):
@@ -84,7 +85,7 @@ def test_bad_names_and_failed_writes_register_nothing(
     monkeypatch.setattr(artifacts.joblib, "dump", fail)
     with pytest.raises(registry.RegistryError, match="disk full"):
         registry.register(warehouse, "m", car_experiment, None)
-    assert warehouse.registered_models().empty
+    assert AutomlStore(warehouse).registered_models().empty
     assert not any(warehouse.models_folder.iterdir())
 
 

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import threading
-import time
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -14,6 +11,7 @@ from core.automl.metrics import score
 from core.automl.runner import run_experiment, split, subset
 from core.automl.search import Search, SearchSettings, trials_frame
 from core.automl.zoo import BY_NAME, FEATURE_PERCENT
+from core.tasks import CancelToken
 
 
 def test_car_defaults_score_near_perfect(car: pd.DataFrame) -> None:
@@ -27,11 +25,13 @@ def test_car_defaults_score_near_perfect(car: pd.DataFrame) -> None:
 
 
 def test_the_run_stops_itself_at_its_budget(car: pd.DataFrame) -> None:
-    began = time.monotonic()
-    experiment = run_experiment(car, "class", settings=SearchSettings(budget_s=4.0))
-    assert time.monotonic() - began < 4.0 + 2.0  # generous: the contract is 10 %, measured by bench/automl.py
-    assert experiment.elapsed_s >= 3.0  # and it used its time
-    assert len(experiment.result.trials) >= 2
+    """Stopped by its own budget (wall time is measured by bench/automl.py): no trial starts past it, and more than the
+    defaults ran, so the budget and not the trial list ended the search."""
+    settings = SearchSettings(budget_s=4.0)
+    experiment = run_experiment(car, "class", settings=settings)
+    trials = experiment.result.trials
+    assert not experiment.result.cancelled and len(trials) >= 2
+    assert max(t.at_s for t in trials) <= settings.budget_s
 
 
 def test_breast_cancer_ensemble_is_at_least_as_good_as_its_best_member(breast_cancer: pd.DataFrame) -> None:
@@ -71,17 +71,15 @@ def test_a_tiny_budget_still_returns_a_fitted_model(car: pd.DataFrame) -> None:
 
 
 def test_cancel_stops_early_with_a_model(car: pd.DataFrame) -> None:
-    stop = threading.Event()
+    stop = CancelToken()
     seen = []
 
     def on_trial(record: object, best: float) -> None:
         seen.append(best)
         if len(seen) == 2:
-            stop.set()
+            stop.cancel()
 
-    began = time.monotonic()
     experiment = run_experiment(car, "class", settings=SearchSettings(budget_s=60.0), on_trial=on_trial, stop=stop)
-    assert time.monotonic() - began < 30
     assert experiment.result.cancelled
     assert len(experiment.result.trials) <= 3
     assert experiment.test_score > 0.5

@@ -9,6 +9,7 @@ import pytest
 from core.fbas.graph import ring_layout, topology_figure
 from core.fbas.model import Fbas, FbasFormatError, Node, QuorumSet, loads
 from core.fbas.scan import scan
+from core.fbas.store import ScenarioStore
 from core.fbas.whatif import (
     AddNode,
     Offline,
@@ -71,19 +72,19 @@ def test_bad_quorum_set_json_is_explained(text: str, message: str) -> None:
 
 def test_scenarios_round_trip_through_the_warehouse(stellar_2019, warehouse: Warehouse) -> None:
     edits = [Offline(("GABMKJM6I25XI4K7U6XWMULOUQIQ27BCTMLS6BYYSOWKTBUXVRJSXHYQ",))]
-    warehouse.save_scenario("fbas", "  SDF 1  offline ", scenario_payload(stellar_2019, edits, "2019 snapshot"))
-    assert [name for name, _ in warehouse.list_scenarios("fbas")] == ["SDF 1 offline"]
-    base, restored, source = scenario_from_payload(warehouse.load_scenario("fbas", "SDF 1 offline"))
+    ScenarioStore(warehouse).save("fbas", "  SDF 1  offline ", scenario_payload(stellar_2019, edits, "2019 snapshot"))
+    assert [name for name, _ in ScenarioStore(warehouse).names("fbas")] == ["SDF 1 offline"]
+    base, restored, source = scenario_from_payload(ScenarioStore(warehouse).load("fbas", "SDF 1 offline"))
     assert (restored, source) == (edits, "2019 snapshot")
     assert base.organizations == stellar_2019.organizations
     assert apply_edits(base, restored).nodes[edits[0].keys[0]].qset is None
     with pytest.raises(WarehouseError, match="exists already"):
-        warehouse.save_scenario("fbas", "SDF 1 offline", "{}")
+        ScenarioStore(warehouse).save("fbas", "SDF 1 offline", "{}")
     with pytest.raises(WarehouseError, match="1 to 80 characters"):
-        warehouse.save_scenario("fbas", "   ", "{}")
+        ScenarioStore(warehouse).save("fbas", "   ", "{}")
     with pytest.raises(WarehouseError, match="no saved scenario"):
-        warehouse.load_scenario("fbas", "missing")
-    assert warehouse.list_scenarios("other kind") == []
+        ScenarioStore(warehouse).load("fbas", "missing")
+    assert ScenarioStore(warehouse).names("other kind") == []
 
 
 def test_nodes_can_be_removed_and_added(stellar_2019) -> None:

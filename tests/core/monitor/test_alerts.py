@@ -8,7 +8,15 @@ import pandas as pd
 import pytest
 
 from core.monitor.alerts import DEFAULT_RULES, AlertEngine, AlertRule, AlertRuleError, rules_frame, rules_from_frame
+from core.monitor.store import HostStore
 from core.warehouse import Warehouse
+
+
+@pytest.fixture
+def warehouse(warehouse: Warehouse) -> HostStore:
+    """The host monitor's store over a new warehouse file."""
+    return HostStore(warehouse)
+
 
 T0 = datetime(2026, 11, 23, 12, 0, 0)
 
@@ -17,7 +25,7 @@ def _at(seconds: float) -> datetime:
     return T0 + timedelta(seconds=seconds)
 
 
-def test_rule_fires_after_its_duration_once_and_clears_with_hysteresis(warehouse: Warehouse) -> None:
+def test_rule_fires_after_its_duration_once_and_clears_with_hysteresis(warehouse: HostStore) -> None:
     rule = AlertRule("CPU busy", "cpu.total", 80, duration_s=120, hysteresis=5, severity="high", action="look")
     engine = AlertEngine(warehouse, max_gap_s=300)
     assert engine.evaluate(_at(0), {"cpu.total": 90}, [rule]) == []
@@ -34,7 +42,7 @@ def test_rule_fires_after_its_duration_once_and_clears_with_hysteresis(warehouse
     assert "cpu.total > 80 for 120 s" in row.message
 
 
-def test_a_dip_restarts_the_duration(warehouse: Warehouse) -> None:
+def test_a_dip_restarts_the_duration(warehouse: HostStore) -> None:
     rule = AlertRule("r", "m", 10, duration_s=30)
     engine = AlertEngine(warehouse, max_gap_s=60)
     for second, value in [(0, 11), (20, 9), (25, 11), (50, 12)]:
@@ -42,7 +50,7 @@ def test_a_dip_restarts_the_duration(warehouse: Warehouse) -> None:
     assert engine.evaluate(_at(55), {"m": 12}, [rule])[0].kind == "opened"
 
 
-def test_open_alerts_survive_a_restart_and_acknowledgement_is_kept(warehouse: Warehouse) -> None:
+def test_open_alerts_survive_a_restart_and_acknowledgement_is_kept(warehouse: HostStore) -> None:
     rule = AlertRule("disk", "disk.used_percent", 90)
     AlertEngine(warehouse).evaluate(_at(0), {"disk.used_percent": 95}, [rule])
     restarted = AlertEngine(warehouse)
@@ -55,7 +63,7 @@ def test_open_alerts_survive_a_restart_and_acknowledgement_is_kept(warehouse: Wa
     assert warehouse.alerts(open_only=True).empty
 
 
-def test_disabled_rules_and_missing_metrics_do_nothing(warehouse: Warehouse) -> None:
+def test_disabled_rules_and_missing_metrics_do_nothing(warehouse: HostStore) -> None:
     rule = AlertRule("off", "cpu.total", 1, enabled=False)
     engine = AlertEngine(warehouse)
     assert engine.evaluate(_at(0), {"cpu.total": 50}, [rule]) == []
@@ -63,7 +71,7 @@ def test_disabled_rules_and_missing_metrics_do_nothing(warehouse: Warehouse) -> 
     assert warehouse.alerts().empty
 
 
-def test_rules_round_trip_through_the_warehouse(warehouse: Warehouse) -> None:
+def test_rules_round_trip_through_the_warehouse(warehouse: HostStore) -> None:
     warehouse.replace_alert_rules(rules_frame(DEFAULT_RULES))
     assert rules_from_frame(warehouse.alert_rules()) == sorted(DEFAULT_RULES, key=lambda r: r.name)
 
@@ -83,7 +91,7 @@ def test_bad_rules_get_clear_messages(row: dict, message: str) -> None:
         rules_from_frame(pd.DataFrame([row]))
 
 
-def test_duplicate_rule_names_are_refused_and_nothing_is_saved(warehouse: Warehouse) -> None:
+def test_duplicate_rule_names_are_refused_and_nothing_is_saved(warehouse: HostStore) -> None:
     warehouse.replace_alert_rules(rules_frame(DEFAULT_RULES))
     frame = pd.DataFrame([{"name": "x", "metric": "m", "threshold": 1}] * 2)
     with pytest.raises(AlertRuleError, match="unique"):
@@ -91,7 +99,7 @@ def test_duplicate_rule_names_are_refused_and_nothing_is_saved(warehouse: Wareho
     assert len(warehouse.alert_rules()) == len(DEFAULT_RULES)
 
 
-def test_blank_cells_of_a_new_editor_row_are_refused_not_read_as_nan(warehouse: Warehouse) -> None:
+def test_blank_cells_of_a_new_editor_row_are_refused_not_read_as_nan(warehouse: HostStore) -> None:
     warehouse.replace_alert_rules(rules_frame(DEFAULT_RULES))
     frame = warehouse.alert_rules().astype({"enabled": object})
     frame.loc[len(frame)] = [None, None, 5.0, 0.0, 0.0, "info", None, None]
@@ -102,7 +110,7 @@ def test_blank_cells_of_a_new_editor_row_are_refused_not_read_as_nan(warehouse: 
     assert new.action == "" and new.enabled
 
 
-def test_disabling_renaming_or_deleting_a_rule_closes_its_open_alert(warehouse: Warehouse) -> None:
+def test_disabling_renaming_or_deleting_a_rule_closes_its_open_alert(warehouse: HostStore) -> None:
     engine = AlertEngine(warehouse)
     rule = AlertRule("d", "m", 5)
     engine.evaluate(_at(0), {"m": 10}, [rule])
@@ -116,7 +124,7 @@ def test_disabling_renaming_or_deleting_a_rule_closes_its_open_alert(warehouse: 
     assert warehouse.alerts(open_only=True).empty
 
 
-def test_missing_readings_and_gaps_restart_the_duration_and_the_peak(warehouse: Warehouse) -> None:
+def test_missing_readings_and_gaps_restart_the_duration_and_the_peak(warehouse: HostStore) -> None:
     rule = AlertRule("r", "m", 10, duration_s=10)
     engine = AlertEngine(warehouse, max_gap_s=5)
     engine.evaluate(_at(0), {"m": 100}, [rule])
@@ -131,7 +139,7 @@ def test_missing_readings_and_gaps_restart_the_duration_and_the_peak(warehouse: 
     assert row.started_at == _at(12) and row.peak == 30  # the early spike of 100 is not this alert's peak
 
 
-def test_an_alert_open_for_hours_shows_in_a_short_window(warehouse: Warehouse) -> None:
+def test_an_alert_open_for_hours_shows_in_a_short_window(warehouse: HostStore) -> None:
     engine = AlertEngine(warehouse)
     engine.evaluate(_at(0), {"disk": 95}, [AlertRule("disk", "disk", 90)])
     assert len(warehouse.alerts(since=_at(7200))) == 1
@@ -139,7 +147,7 @@ def test_an_alert_open_for_hours_shows_in_a_short_window(warehouse: Warehouse) -
     assert len(warehouse.alerts(since=_at(7200))) == 1 and warehouse.alerts(since=_at(7300)).empty
 
 
-def test_duplicate_open_alerts_of_one_rule_are_reduced_to_the_newest_on_restart(warehouse: Warehouse) -> None:
+def test_duplicate_open_alerts_of_one_rule_are_reduced_to_the_newest_on_restart(warehouse: HostStore) -> None:
     for second in (0, 5):
         warehouse.open_alert(rule="x", metric="m", severity="info", message="", action="", started_at=_at(second),
                              peak=1.0)  # fmt: skip

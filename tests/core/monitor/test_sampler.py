@@ -9,6 +9,7 @@ import pandas as pd
 
 from core.monitor.alerts import AlertRule, rules_frame
 from core.monitor.sampler import HostReader, HostSampler
+from core.monitor.store import HostStore
 from core.warehouse import Warehouse
 
 
@@ -25,19 +26,19 @@ def test_reader_reports_every_metric_and_rates_from_the_second_reading() -> None
 
 def test_sampler_writes_batches_processes_and_fires_a_rule_below_current_cpu(warehouse: Warehouse) -> None:
     sampler = HostSampler(warehouse, interval=0.1, process_every=0.3, flush_every=0.3, retention_every=0.5)
-    warehouse.replace_alert_rules(rules_frame([AlertRule("always", "cpu.total", -1.0, severity="critical")]))
+    HostStore(warehouse).replace_alert_rules(rules_frame([AlertRule("always", "cpu.total", -1.0, severity="critical")]))
     sampler.start()
     try:
         deadline = time.monotonic() + 10
-        while time.monotonic() < deadline and (sampler.stats.flushes < 3 or warehouse.alerts().empty):
+        while time.monotonic() < deadline and (sampler.stats.flushes < 3 or HostStore(warehouse).alerts().empty):
             time.sleep(0.1)
     finally:
         sampler.stop()
     assert not sampler.running and sampler.stats.last_error == ""
-    samples = warehouse.host_series(["cpu.total", "memory.used_percent"], datetime(2000, 1, 1))
+    samples = HostStore(warehouse).host_series(["cpu.total", "memory.used_percent"], datetime(2000, 1, 1))
     assert samples.groupby("metric").size().min() >= 3
-    assert not warehouse.latest_processes().empty
-    alerts = warehouse.alerts()
+    assert not HostStore(warehouse).latest_processes().empty
+    alerts = HostStore(warehouse).alerts()
     assert list(alerts.rule) == ["always"] and alerts.severity.iloc[0] == "critical"
     assert 0 < sampler.overhead() < 1
 
@@ -47,14 +48,14 @@ def test_retention_rolls_up_minutes_and_drops_old_raw_samples(warehouse: Warehou
     times = [now - timedelta(hours=30) + timedelta(seconds=s) for s in range(0, 180, 1)]
     times += [now - timedelta(minutes=5) + timedelta(seconds=s) for s in range(60)]
     frame = pd.DataFrame({"ts": times, "metric": "cpu.total", "value": [float(i % 60) for i in range(len(times))]})
-    warehouse.append_host_samples(frame)
-    warehouse.apply_host_retention(now, timedelta(hours=24), timedelta(days=30))
-    assert warehouse.host_sample_count() == 60
-    series = warehouse.host_series(["cpu.total"], now - timedelta(days=2))
+    HostStore(warehouse).append_host_samples(frame)
+    HostStore(warehouse).apply_host_retention(now, timedelta(hours=24), timedelta(days=30))
+    assert HostStore(warehouse).host_sample_count() == 60
+    series = HostStore(warehouse).host_series(["cpu.total"], now - timedelta(days=2))
     old = series[series.ts < now - timedelta(hours=24)]
     assert len(old) == 3 and list(old.value) == [29.5, 29.5, 29.5]  # three 1-minute means of 0..59
     assert len(series) == 63
-    per_minute = warehouse.host_series(["cpu.total"], now - timedelta(hours=1), bucket_seconds=60)
+    per_minute = HostStore(warehouse).host_series(["cpu.total"], now - timedelta(hours=1), bucket_seconds=60)
     assert list(per_minute.value) == [29.5]  # the recent raw minute, averaged for a long-window chart
-    warehouse.apply_host_retention(now + timedelta(days=31), timedelta(hours=24), timedelta(days=30))
-    assert warehouse.host_series(["cpu.total"], now - timedelta(days=40)).empty
+    HostStore(warehouse).apply_host_retention(now + timedelta(days=31), timedelta(hours=24), timedelta(days=30))
+    assert HostStore(warehouse).host_series(["cpu.total"], now - timedelta(days=40)).empty

@@ -1,4 +1,4 @@
-"""The warehouse: schema and migrations, the catalogue, CSV ingest (all or nothing), concurrency and locking."""
+"""The warehouse: the catalogue, CSV ingest (all or nothing), concurrency and locking."""
 
 from __future__ import annotations
 
@@ -11,18 +11,15 @@ import sys
 import threading
 from pathlib import Path
 
-import duckdb
 import pandas as pd
 import pytest
 
 from core.warehouse import (
     ENV_VAR,
-    SCHEMA_VERSION,
     DatasetNotFoundError,
     IngestError,
     IngestLimits,
     Warehouse,
-    WarehouseError,
     dataset_table,
     open_warehouse,
     resolve_path,
@@ -43,36 +40,7 @@ def write(path: Path, text: str, encoding: str = "utf-8") -> Path:
     return path
 
 
-# -- schema -------------------------------------------------------------------------------------------------------
-def test_new_warehouse_records_schema_version(warehouse: Warehouse) -> None:
-    assert warehouse.schema_version == SCHEMA_VERSION
-    assert warehouse.list_datasets() == []
-    assert Path(warehouse.path).is_file()
-
-
-def test_version_zero_file_is_migrated_forward(tmp_path: Path) -> None:
-    path = tmp_path / "old.duckdb"
-    con = duckdb.connect(str(path))
-    con.execute("CREATE TABLE meta (key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL)")
-    con.execute("INSERT INTO meta VALUES ('schema_version', '0'), ('note', 'kept')")
-    con.close()
-    wh = Warehouse(path)
-    assert wh.schema_version == SCHEMA_VERSION
-    assert wh.get_meta("note") == "kept"
-    assert wh.query("SELECT count(*) AS n FROM dataset_catalogue")["n"][0] == 0
-    wh.close()
-
-
-def test_newer_schema_is_refused_with_a_clear_message(tmp_path: Path) -> None:
-    path = tmp_path / "future.duckdb"
-    Warehouse(path).close()
-    con = duckdb.connect(str(path))
-    con.execute("UPDATE meta SET value = '999' WHERE key = 'schema_version'")
-    con.close()
-    with pytest.raises(WarehouseError, match="newer than this CTAS understands"):
-        Warehouse(path)
-
-
+# -- location and connections ---------------------------------------------------------------------------------
 def test_path_comes_from_argument_then_environment_then_default(monkeypatch, tmp_path: Path) -> None:
     monkeypatch.delenv(ENV_VAR, raising=False)
     assert resolve_path() == str(REPO / "data" / "ctas.duckdb")

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from core.csvformat import clean_column_names
 from core.warehouse import IngestError, Warehouse
-from tests.core.test_warehouse import state
+from tests.core.warehouse.test_warehouse import state
 
 # Text that DuckDB cannot mistake for a number, date or boolean: it always starts with a letter "s".
 # Real Latin-1 text has no C1 controls (bytes 0x80-0x9F): files that hold those bytes read as Windows-1252.
