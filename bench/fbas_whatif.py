@@ -37,7 +37,7 @@ def main() -> None:
     args = parser.parse_args()
     snapshot = SNAPSHOTS[0]
     fbas = loads(*snapshot.read())
-    top = scan(fbas, stellarbeat_parity=True)["results"]["node"]["top_tier"]
+    top = scan(fbas, stellarbeat_parity=True).results["node"].top_tier
     organization, count = Counter(fbas.organizations.get(k) for k in top if k in fbas.organizations).most_common(1)[0]
     keys = tuple(sorted(organization_members(fbas)[organization]))
 
@@ -51,7 +51,7 @@ def main() -> None:
     import streamlit as st
     from streamlit.testing.v1 import AppTest
 
-    from ui.fbas_analysis import scan_for_page
+    from ui.fbas.analysis import scan_for_page
 
     page_times, figures = [], {}
     with tempfile.TemporaryDirectory() as folder:

@@ -72,7 +72,7 @@ def _run(args: argparse.Namespace, answer: Any) -> None:
             smallest_only_on_limit=True,
             smallest_seconds=args.timeout * 0.5,
         )
-        answer.send(("ok", result))
+        answer.send(("ok", result.to_json()))
     except (FbasFormatError, ValueError, SearchLimitError) as exc:
         answer.send(("error", str(exc)))
     except Exception as exc:  # anything else is a bug: still one clear line, never a traceback

@@ -1,4 +1,4 @@
-"""A full scan of an FBAS for every grouping asked for, as one JSON-ready dict (the CLI's and the page's contract)."""
+"""A full scan of an FBAS for every grouping asked for, as a `Scan` (results.py; its `to_json()` is the CLI output)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import re
 import statistics
 import time
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import TypeVar
 
 from core.fbas.analysis import (
     DEFAULT_MAX_STEPS,
@@ -24,11 +24,14 @@ from core.fbas.analysis import (
 )
 from core.fbas.history import HistoryCritical, history_critical_set, working_archives
 from core.fbas.model import Fbas, Node, QuorumSet
+from core.fbas.results import DataWarning, GroupingResult, HistorySummary, Scan, SetSummary
 from core.fbas.sizes import has_quorum_intersection, smallest_blocking_set, smallest_splitting_set
 from core.fbas.splitting import minimal_splitting_sets
 from core.tasks import check
 
+T = TypeVar("T")
 MERGES = ("node", "organization", "country", "isp")
+FIELD_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
 STEPS_PER_SAT_CALL = 1_000  # the splitting enumeration's share of the step budget: one SAT call counts as this many
 
 
@@ -38,6 +41,11 @@ def warm_up() -> None:
     qsets = {"a": QuorumSet(2, ("a", "b", "c")), "b": QuorumSet(2, ("a", "b", "c")), "c": QuorumSet(2, ("a", "c"))}
     nodes = {k: Node(k, qset, attrs={"historyArchiveHasError": k == "c"}) for k, qset in qsets.items()}
     scan(Fbas(nodes=nodes), stellarbeat_parity=True)  # not a symmetric tier: the search kernels run
+
+
+def is_grouping(name: str) -> bool:
+    """Whether `name` can group nodes: one of MERGES or a node field name (letters, digits, underscores)."""
+    return name in MERGES or FIELD_NAME.fullmatch(name) is not None
 
 
 def faulty_nodes(fbas: Fbas, spec: str) -> frozenset[str]:
@@ -60,7 +68,7 @@ def scan(
     max_steps: int = DEFAULT_MAX_STEPS,
     smallest_only_on_limit: bool = False,
     smallest_seconds: float = 30.0,
-) -> dict[str, Any]:
+) -> Scan:
     """Every analysis for every grouping in `merges`; node-level results are computed once and merged.
 
     `max_steps` bounds each enumeration (the splitting sets' SAT calls count STEPS_PER_SAT_CALL each): beyond it,
@@ -69,7 +77,7 @@ def scan(
     with "enumeration" saying why the lists are missing.
     """
     merges = list(merges)
-    unknown = [m for m in merges if m not in MERGES and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]{0,63}", m)]
+    unknown = [m for m in merges if not is_grouping(m)]
     if unknown:
         raise ValueError(
             f"Unknown grouping {unknown[0]!r}: use {', '.join(MERGES)} or a node field such as homeDomain."
@@ -104,16 +112,16 @@ def scan(
             return fbas.group_of(key, merge) or key
 
         witness = intersection.witness
-        results[merge] = {
-            "quorum_intersection": intersection.intersects,
-            "disjoint_quorums": [sorted({group(k) for k in side}) for side in witness] if witness else None,
-            "minimal_quorums": _summary(_merged(minimal, merge, group), max_sets),
-            "top_tier": sorted({group(k) for k in tier}),
-            "symmetric_top_tier": None if symmetric is None else merge_qset(symmetric, group).to_json(),
-            "minimal_blocking_sets": _summary(_merged(blocking, merge, group), max_sets),
-            "minimal_splitting_sets": _summary(_merged(splitting, merge, group), max_sets),
-            "history_critical_set": _history_json(history, group),
-        }
+        results[merge] = GroupingResult(
+            quorum_intersection=intersection.intersects,
+            disjoint_quorums=tuple(_sorted({group(k) for k in side}) for side in witness) if witness else None,
+            minimal_quorums=_summary(_merged(minimal, merge, group), max_sets),
+            top_tier=_sorted({group(k) for k in tier}),
+            symmetric_top_tier=None if symmetric is None else merge_qset(symmetric, group).to_json(),
+            minimal_blocking_sets=_summary(_merged(blocking, merge, group), max_sets),
+            minimal_splitting_sets=_summary(_merged(splitting, merge, group), max_sets),
+            history_critical_set=_history_summary(history, group),
+        )
     clock["total"] = time.perf_counter() - began
     return _report(fbas, compiled, faulty, enumeration="complete", results=results, clock=clock)
 
@@ -127,7 +135,7 @@ def _smallest_only(
     seconds: float,
     reason: str,
     began: float,
-) -> dict[str, Any]:
+) -> Scan:
     """Node-level smallest answers when the sets are too many to list; other groupings are left empty."""
     clock: dict[str, float] = {}
     intersects = _timed(clock, "quorum_intersection", lambda: has_quorum_intersection(compiled))
@@ -139,28 +147,26 @@ def _smallest_only(
     except SearchLimitError:
         blocking = None
 
-    def smallest(found: frozenset[str] | None) -> dict[str, Any] | None:
+    def smallest(found: frozenset[str] | None) -> SetSummary | None:
         if found is None:
             return None
-        return {"count": None, "min": len(found), "max": None, "mean": None, "sets": [sorted(found)]}
+        return SetSummary(count=None, min=len(found), max=None, mean=None, sets=(_sorted(found),))
 
     history = _timed(clock, "history_critical_set", lambda: _history(fbas, compiled))
     clock["total"] = time.perf_counter() - began
-    empty = dict.fromkeys(
-        ["disjoint_quorums", "minimal_quorums", "top_tier", "symmetric_top_tier", "minimal_blocking_sets",
-         "minimal_splitting_sets"]
-    )  # fmt: skip
     results = {
-        merge: {
-            "quorum_intersection": intersects,
-            **empty,
-            "history_critical_set": _history_json(history, lambda key, merge=merge: fbas.group_of(key, merge) or key),
-        }
+        merge: GroupingResult(
+            quorum_intersection=intersects,
+            disjoint_quorums=None,
+            minimal_quorums=None,
+            top_tier=None,
+            symmetric_top_tier=None,
+            minimal_blocking_sets=smallest(blocking) if merge == "node" else None,
+            minimal_splitting_sets=smallest(splitting) if merge == "node" else None,
+            history_critical_set=_history_summary(history, lambda key, merge=merge: fbas.group_of(key, merge) or key),
+        )
         for merge in merges
     }
-    if "node" in results:
-        results["node"]["minimal_blocking_sets"] = smallest(blocking)
-        results["node"]["minimal_splitting_sets"] = smallest(splitting)
     enumeration = f"{reason} Only the smallest sets are given (one example each)" + (
         "; the smallest blocking set was not found in time." if blocking is None else "."
     )
@@ -173,20 +179,20 @@ def _report(
     faulty: frozenset[str],
     *,
     enumeration: str,
-    results: dict[str, Any],
+    results: dict[str, GroupingResult],
     clock: dict[str, float],
-) -> dict[str, Any]:
-    """The scan's JSON: what was read, how complete the answer is, the results per grouping, and timings."""
-    return {
-        "nodes": len(fbas.nodes),
-        "validators": len(fbas.validators),
-        "faulty": sorted(faulty),
-        "removed_self_quorums": list(compiled.removed),
-        "warnings": [{"code": w.code, "node": w.node, "message": w.message} for w in fbas.warnings],
-        "enumeration": enumeration,
-        "results": results,
-        "elapsed_ms": {name: round(seconds * 1000, 1) for name, seconds in clock.items()},
-    }
+) -> Scan:
+    """What was read, how complete the answer is, the results per grouping, and timings."""
+    return Scan(
+        nodes=len(fbas.nodes),
+        validators=len(fbas.validators),
+        faulty=_sorted(faulty),
+        removed_self_quorums=tuple(compiled.removed),
+        warnings=tuple(DataWarning(w.code, w.node, w.message) for w in fbas.warnings),
+        enumeration=enumeration,
+        results=results,
+        elapsed_ms={name: round(seconds * 1000, 1) for name, seconds in clock.items()},
+    )
 
 
 def _history(fbas: Fbas, compiled: CompiledFbas) -> HistoryCritical | str:
@@ -197,17 +203,17 @@ def _history(fbas: Fbas, compiled: CompiledFbas) -> HistoryCritical | str:
     return history_critical_set(compiled, working) or "the network has no quorum"
 
 
-def _history_json(history: HistoryCritical | str, group: Callable[[str], str]) -> dict[str, Any]:
+def _history_summary(history: HistoryCritical | str, group: Callable[[str], str]) -> HistorySummary:
     """Node-level by definition; the groups of its nodes are listed for the grouping."""
     if isinstance(history, str):
-        return {"size": None, "nodes": [], "groups": [], "quorum": [], "reason": history}
-    return {
-        "size": len(history.critical),
-        "nodes": sorted(history.critical),
-        "groups": sorted({group(k) for k in history.critical}),
-        "quorum": sorted(history.quorum),
-        "reason": None,
-    }
+        return HistorySummary(size=None, nodes=(), groups=(), quorum=(), reason=history)
+    return HistorySummary(
+        size=len(history.critical),
+        nodes=_sorted(history.critical),
+        groups=_sorted({group(k) for k in history.critical}),
+        quorum=_sorted(history.quorum),
+        reason=None,
+    )
 
 
 def _merged(sets: list[frozenset[str]], merge: str, group: Callable[[str], str]) -> list[frozenset[str]]:
@@ -215,7 +221,7 @@ def _merged(sets: list[frozenset[str]], merge: str, group: Callable[[str], str])
     return sets if merge == "node" else merge_sets(sets, group)
 
 
-def _timed(clock: dict[str, float], name: str, work: Callable[[], Any]) -> Any:
+def _timed(clock: dict[str, float], name: str, work: Callable[[], T]) -> T:
     check()  # a cancelled analysis stops between stages too
     began = time.perf_counter()
     result = work()
@@ -223,12 +229,16 @@ def _timed(clock: dict[str, float], name: str, work: Callable[[], Any]) -> Any:
     return result
 
 
-def _summary(sets: list[frozenset[str]], max_sets: int) -> dict[str, Any]:
+def _summary(sets: list[frozenset[str]], max_sets: int) -> SetSummary:
     sizes = [len(s) for s in sets]
-    return {
-        "count": len(sets),
-        "min": min(sizes, default=0),
-        "max": max(sizes, default=0),
-        "mean": round(statistics.fmean(sizes), 3) if sizes else 0,
-        "sets": [sorted(s) for s in sets[:max_sets]],
-    }
+    return SetSummary(
+        count=len(sets),
+        min=min(sizes, default=0),
+        max=max(sizes, default=0),
+        mean=round(statistics.fmean(sizes), 3) if sizes else 0,
+        sets=tuple(_sorted(s) for s in sets[:max_sets]),
+    )
+
+
+def _sorted(members: Iterable[str]) -> tuple[str, ...]:
+    return tuple(sorted(members))

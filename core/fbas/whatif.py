@@ -1,4 +1,4 @@
-"""What-if edits on an FBAS (nodes offline, quorum sets changed), the headline figures, and their before/after diff.
+"""What-if edits on an FBAS (nodes offline, quorum sets changed) and the before/after diff of the headline figures.
 
 Edits never change the FBAS they are given: each returns a new one, so a list of edits can be replayed (undo is
 "replay all but the last").
@@ -13,16 +13,7 @@ from typing import Any
 import pandas as pd
 
 from core.fbas.model import Fbas, FbasFormatError, Node, QuorumSet, loads
-
-HEADLINES = (
-    ("quorum_intersection", "Quorum intersection"),
-    ("minimal_quorums", "Minimal quorums"),
-    ("top_tier", "Top tier size"),
-    ("min_blocking", "Smallest blocking set"),
-    ("min_splitting", "Smallest splitting set"),
-    ("symmetric_top_tier", "Symmetric top tier"),
-    ("history_critical", "History-critical set"),
-)
+from core.fbas.results import HEADLINES
 
 
 @dataclass(frozen=True)
@@ -181,29 +172,6 @@ def to_stellarbeat_json(fbas: Fbas) -> str:
         entry["quorumSet"] = node.qset.to_json() if node.qset is not None else None
         nodes.append(entry)
     return json.dumps(nodes, indent=1)
-
-
-def headline(scan_result: dict[str, Any], merge: str) -> dict[str, Any]:
-    """The figures an analyst watches, for one grouping of a scan (also of one that only found the smallest sets)."""
-    result = scan_result["results"][merge]
-    return {
-        "quorum_intersection": "yes" if result["quorum_intersection"] else "NO",
-        "minimal_quorums": "too many" if result["minimal_quorums"] is None else result["minimal_quorums"]["count"],
-        "top_tier": "—" if result["top_tier"] is None else len(result["top_tier"]),
-        "min_blocking": smallest_size(result["minimal_blocking_sets"]),
-        "min_splitting": smallest_size(result["minimal_splitting_sets"]),
-        "symmetric_top_tier": "yes" if result["symmetric_top_tier"] else "no",
-        "history_critical": "—"
-        if result["history_critical_set"]["size"] is None
-        else result["history_critical_set"]["size"],
-    }
-
-
-def smallest_size(summary: dict[str, Any] | None) -> int | str:
-    """The smallest set's size from a set summary; "—" when there is no set or it was not computed."""
-    if summary is None or summary["count"] == 0:
-        return "—"
-    return summary["min"]
 
 
 def diff_frame(before: dict[str, Any], after: dict[str, Any]) -> pd.DataFrame:

@@ -28,7 +28,7 @@ def _history_size(shared_data: Path) -> int:
     fbas = loads(
         (folder / "network-2025-01-03.json").read_text(), (folder / "organizations-2025-01-03.json").read_text()
     )
-    return scan(fbas, stellarbeat_parity=True)["results"]["node"]["history_critical_set"]["size"]
+    return scan(fbas, stellarbeat_parity=True).results["node"].history_critical_set.size
 
 
 def test_load_edit_diff_undo_on_the_2025_network(app, shared_data: Path) -> None:

@@ -297,8 +297,8 @@ def test_splitting_enumeration_stops_at_its_sat_call_budget(shared_data: Path) -
         minimal_splitting_sets(compiled, max_solves=50)
     assert len(minimal_splitting_sets(compiled, max_solves=100_000)) == 378
     report = scan(fbas, stellarbeat_parity=True, max_steps=200_000, smallest_only_on_limit=True)  # 200 SAT calls
-    assert "SAT calls" in report["enumeration"]
-    assert report["results"]["node"]["minimal_splitting_sets"]["min"] == 3  # the smallest, found without listing
+    assert "SAT calls" in report.enumeration
+    assert report.results["node"].minimal_splitting_sets.min == 3  # the smallest, found without listing
 
 
 @settings(max_examples=300, deadline=None)

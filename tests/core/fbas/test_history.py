@@ -64,6 +64,6 @@ def test_the_2025_network_and_its_history_critical_set(shared_data: Path) -> Non
     assert is_quorum(compiled, found.quorum)
     assert found.critical == found.quorum & working and 0 < len(found.critical) < len(found.quorum)
     report = scan(fbas, merges=("node", "organization"))
-    by_node, by_org = (report["results"][m]["history_critical_set"] for m in ("node", "organization"))
-    assert by_node["size"] == len(found.critical) and by_node["reason"] is None
-    assert set(by_org["groups"]) == {fbas.organizations.get(k, k) for k in by_node["nodes"]}
+    by_node, by_org = (report.results[m].history_critical_set for m in ("node", "organization"))
+    assert by_node.size == len(found.critical) and by_node.reason is None
+    assert set(by_org.groups) == {fbas.organizations.get(k, k) for k in by_node.nodes}

@@ -17,7 +17,6 @@ from core.fbas.whatif import (
     SetQuorumSet,
     apply_edits,
     diff_frame,
-    headline,
     offline_nodes,
     qset_from_json,
     scenario_from_payload,
@@ -44,7 +43,7 @@ def test_edits_leave_the_original_alone_and_replay_in_order(stellar_2019) -> Non
     assert all(edited.nodes[k].qset is None for k in sdf)
     assert all(stellar_2019.nodes[k].qset is not None for k in sdf if k in stellar_2019.validators)
     assert edited.nodes[some].qset == QuorumSet(1, (some,))
-    before, after = (headline(scan(f, stellarbeat_parity=True), "node") for f in (stellar_2019, edited))
+    before, after = (scan(f, stellarbeat_parity=True).results["node"].headline() for f in (stellar_2019, edited))
     diff = diff_frame(before, after).set_index("figure")
     assert diff.loc["Top tier size", "before"] == "17"
     assert diff.loc["Top tier size", "changed"] == "yes"

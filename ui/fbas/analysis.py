@@ -8,6 +8,7 @@ from functools import lru_cache
 
 from core.fbas.analysis import MissingQset
 from core.fbas.model import loads
+from core.fbas.results import Scan
 from core.fbas.scan import faulty_nodes, scan
 
 MERGES = {"Node": "node", "Organization": "organization", "Country": "country", "ISP": "isp"}
@@ -16,7 +17,7 @@ SMALLEST_SECONDS = 20.0  # beyond the budget: the search for a smallest blocking
 
 
 @lru_cache(maxsize=24)
-def scan_for_page(nodes_json: str, organizations: str, parity: bool, field: str, missing_qset: MissingQset) -> dict:
+def scan_for_page(nodes_json: str, organizations: str, parity: bool, field: str, missing_qset: MissingQset) -> Scan:
     """Every analysis for every grouping (and `field`) of a stellarbeat nodes JSON with organizations; where the sets
     are too many to list, the smallest ones found without listing them (see the scan's "enumeration")."""
     fbas = loads(nodes_json)

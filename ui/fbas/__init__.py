@@ -1,0 +1,1 @@
+"""The FBAS topology page's panels."""
