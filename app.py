@@ -3,8 +3,10 @@
 import streamlit as st
 
 from ui import common, nav
+from ui.errors import page_guard
 
 st.set_page_config(page_title="CTAS", page_icon=":material/shield:", layout="wide")
 page = nav.navigation()
 common.sidebar(common.warehouse())
-page.run()
+with page_guard():
+    page.run()

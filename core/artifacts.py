@@ -11,8 +11,10 @@ from pathlib import Path
 
 import joblib
 
+from core.errors import CtasError
 
-class ArtifactError(ValueError):
+
+class ArtifactError(CtasError, ValueError):
     """An artifact file could not be written or is not the one recorded; the message says why."""
 
 

@@ -16,6 +16,8 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
+from core.errors import CtasError
+
 DELIMITERS = (",", ";", "\t", "|")
 DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
 SNIFF_BYTES = 256 * 1024
@@ -26,7 +28,7 @@ _BINARY_BYTES = bytes(b for b in range(32) if b not in (9, 10, 12, 13, 27))
 _CP1252_ONLY = re.compile(rb"[\x80-\x9f]")
 
 
-class CsvFormatError(ValueError):
+class CsvFormatError(CtasError, ValueError):
     """The file cannot be read as a CSV text file; the message says what to fix."""
 
 

@@ -19,6 +19,8 @@ import plotly.io as pio
 from markdown_it import MarkdownIt
 from plotly.offline import get_plotlyjs
 
+from core.errors import CtasError
+
 # Cells that spreadsheets evaluate as formulas when they start with one of these (OWASP "CSV injection").
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 DEFAULT_TABLE_ROWS = 500
@@ -29,7 +31,7 @@ _CSP = (
 _markdown = MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("table")
 
 
-class ReportError(RuntimeError):
+class ReportError(CtasError, RuntimeError):
     """An export could not be produced; the message says why and what to do."""
 
 

@@ -14,6 +14,8 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from core.errors import CtasError
+
 Task = Literal["binary", "multiclass", "regression"]
 TASKS: tuple[Task, ...] = ("binary", "multiclass", "regression")
 MIN_ROWS = 20
@@ -29,7 +31,7 @@ MAX_CODED = 255
 DATE_PARTS = ("year", "month", "day", "day_of_week", "hour")
 
 
-class AutoMLInputError(ValueError):
+class AutoMLInputError(CtasError, ValueError):
     """The table cannot be used for training as it is; the message says why and what to change."""
 
 

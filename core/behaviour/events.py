@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from core.behaviour.keys import key_code
+from core.errors import CtasError
 
 MOVE, PRESS, RELEASE, SCROLL = range(4)
 MOUSE_EVENTS = {"move": MOVE, "press": PRESS, "release": RELEASE, "scroll": SCROLL, "drag": MOVE}
@@ -134,7 +135,7 @@ def decode(line: str | bytes) -> dict | None:
     return event if isinstance(event, dict) else None
 
 
-class RejectedEventError(ValueError):
+class RejectedEventError(CtasError, ValueError):
     """An event that cannot be used; `reason` is one of REASONS."""
 
     def __init__(self, reason: str, detail: str) -> None:

@@ -22,6 +22,8 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold
 from threadpoolctl import threadpool_limits
 
+from core.errors import CtasError
+
 METHODS = ("manhattan", "one_class", "two_class")
 MIN_ENROL_ROWS = 5
 FLOOR_SHARE = 0.1
@@ -30,7 +32,7 @@ CV_FOLDS = 3
 LOW_PERCENTILE = 5.0
 
 
-class EnrolmentError(ValueError):
+class EnrolmentError(CtasError, ValueError):
     """Enrolment cannot proceed (too few rows, an unknown method); the message says why."""
 
 

@@ -24,6 +24,7 @@ from core.behaviour.events import (
     mouse_events,
 )
 from core.behaviour.keys import js_key_name, key_code
+from core.errors import CtasError
 
 BALABIT_COLUMNS = ["record timestamp", "client timestamp", "button", "state", "x", "y"]
 _BALABIT_KIND = {"Move": MOVE, "Drag": MOVE, "Pressed": PRESS, "Released": RELEASE, "Down": SCROLL, "Up": SCROLL}
@@ -31,7 +32,7 @@ _BALABIT_BUTTON = {"Left": LEFT, "Right": RIGHT}
 MAX_SCREEN_PX = 10_000  # Balabit's RDP logs hold 65535 glitches; no screen is that wide
 
 
-class DataFormatError(ValueError):
+class DataFormatError(CtasError, ValueError):
     """A file that is not in the format its reader expects; the message says what is wrong."""
 
 

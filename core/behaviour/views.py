@@ -17,6 +17,7 @@ from core.behaviour.evaluation import Verification, verification
 from core.behaviour.events import EventLog, decode, group_events
 from core.behaviour.keys import CLASS_NAMES
 from core.behaviour.profiles import MODALITIES, UserProfile
+from core.errors import CtasError
 from core.report import Report
 
 MAX_EVENT_FILE_BYTES = 100 * 1024 * 1024
@@ -32,7 +33,7 @@ BAND_COLOURS = {
 }
 
 
-class EventFileError(ValueError):
+class EventFileError(CtasError, ValueError):
     """An uploaded event or label file cannot be used; the message says why."""
 
 

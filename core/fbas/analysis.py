@@ -19,6 +19,7 @@ from typing import Literal
 import networkx as nx
 import numpy as np
 
+from core.errors import CtasError
 from core.fbas import _kernels
 from core.fbas.bitsets import in_order, sorted_sets
 from core.fbas.model import Fbas, QuorumSet
@@ -31,7 +32,7 @@ THREADS = max(1, min(4, os.cpu_count() or 1))  # searches share their branches o
 SPLIT_STATES = 64  # search states shared out among the threads
 
 
-class SearchLimitError(RuntimeError):
+class SearchLimitError(CtasError, RuntimeError):
     """An enumeration exceeded its step budget; the message says how far it got."""
 
 

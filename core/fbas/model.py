@@ -11,11 +11,13 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from core.errors import CtasError
+
 SENTINEL_THRESHOLD = 9007199254740991  # 2**53 - 1: stellarbeat's "no quorum set" marker
 MAX_NESTING = 4
 
 
-class FbasFormatError(ValueError):
+class FbasFormatError(CtasError, ValueError):
     """The input is not an FBAS in a known format; the message says what is wrong."""
 
 

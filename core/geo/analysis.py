@@ -8,6 +8,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pandas as pd
 
+from core.errors import CtasError
 from core.geo.clusters import cluster_labels, summarise_clusters
 from core.geo.emerging import MIN_BUCKETS, emerging_hot_spots
 from core.geo.events import ColumnMapping, looks_swapped, read_events, summarise_cells
@@ -20,7 +21,7 @@ GEOIP_FINE_RESOLUTION = 6  # GeoIP centroids do not support cells finer than thi
 STACKED_SHARE = 0.5  # "coordinates are centroids" when at least this share of events sits on a shared point
 
 
-class ThreatMapError(ValueError):
+class ThreatMapError(CtasError, ValueError):
     """The data or the settings cannot give a threat map (the message says why, for the analyst)."""
 
 

@@ -14,11 +14,13 @@ from typing import Protocol
 
 import pandas as pd
 
+from core.errors import CtasError
+
 SEVERITIES = ("info", "warning", "high", "critical")
 MAX_NAME = 80
 
 
-class AlertRuleError(ValueError):
+class AlertRuleError(CtasError, ValueError):
     """A rule cannot be used; the message names the rule and the problem."""
 
 

@@ -15,6 +15,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from core.errors import CtasError
 from core.monitor import nab
 from core.monitor.detectors import ALERT_LEVEL, DETECTORS, anomaly_rate
 from core.report import Report
@@ -36,7 +37,7 @@ LABELS = {
 }
 
 
-class MetricFileError(ValueError):
+class MetricFileError(CtasError, ValueError):
     """An uploaded metric file cannot be analysed; the message says why."""
 
 

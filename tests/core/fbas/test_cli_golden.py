@@ -12,7 +12,7 @@ import pytest
 from core.fbas.__main__ import main
 from tests.conftest import REPO, SHARED_DATA
 
-GOLDEN = json.loads(gzip.open(REPO / "tests" / "fixtures" / "fbas_cli_golden.json.gz").read())
+GOLDEN = json.loads(gzip.decompress((REPO / "tests" / "fixtures" / "fbas_cli_golden.json.gz").read_bytes()))
 ORGANIZATIONS = {
     "fbas_analyzer/stellarbeat_nodes_2019-09-17.json": "fbas_analyzer/stellarbeat_organizations_2019-09-17.json",
     "python-fbas/network-2025-01-03.json": "python-fbas/organizations-2025-01-03.json",
