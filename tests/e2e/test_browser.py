@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from pathlib import Path
 
 import pytest
@@ -12,19 +13,36 @@ from playwright.sync_api import Browser, Page, expect
 
 from core.fbas.synthetic import almost_symmetric
 from tests.e2e.conftest import serve_app
+from tests.oracles import minimal_quorums_2025
 from ui.nav import PAGES
 
 pytestmark = pytest.mark.e2e
 TIMEOUT_MS = 60_000
 
 
+IDLE_POLLS = 5  # polls 100 ms apart with no 'Running…' widget before the script counts as finished
+
+
 def _settle(page: Page) -> None:
-    """Wait until Streamlit has finished running the script (the 'Running…' widget is gone)."""
+    """Wait until Streamlit has finished running the script: its 'Running…' widget stays gone for IDLE_POLLS polls
+    (a rerun it triggers itself starts within them)."""
     page.wait_for_load_state("networkidle")
-    status = page.locator('[data-testid="stStatusWidget"]')
-    for _ in range(3):
-        expect(status).to_have_count(0, timeout=TIMEOUT_MS)
-        page.wait_for_timeout(400)
+    page.evaluate("() => { window.__ctasIdle = 0; }")
+    page.wait_for_function(
+        """(polls) => {
+            const busy = document.querySelector('[data-testid="stStatusWidget"]');
+            window.__ctasIdle = busy ? 0 : window.__ctasIdle + 1;
+            return window.__ctasIdle >= polls;
+        }""",
+        arg=IDLE_POLLS,
+        polling=100,
+        timeout=TIMEOUT_MS,
+    )
+
+
+def _next_frames(page: Page) -> None:
+    """Wait until the browser has drawn two more frames (layout and paint after a change)."""
+    page.evaluate("() => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)))")
 
 
 def _assert_clean(page: Page) -> None:
@@ -41,7 +59,7 @@ def _screenshot(page: Page, path: Path) -> None:
         " return b ? b.getBoundingClientRect().bottom + 48 : document.body.scrollHeight; }"
     )
     page.set_viewport_size({"width": 1440, "height": min(max(int(height), 900), 8000)})
-    page.wait_for_timeout(600)
+    _next_frames(page)
     page.screenshot(path=str(path), full_page=True)
     assert path.stat().st_size > 10_000
 
@@ -123,7 +141,7 @@ def test_fbas_upload_what_if_and_diff(page: Page, app_url: str, artifacts: Path,
     _settle(page)
     uploads.nth(1).set_input_files(str(folder / "organizations-2025-01-03.json"))
     _settle(page)
-    expect(page.get_by_text("13608", exact=True)).to_be_visible()
+    expect(page.get_by_text(minimal_quorums_2025(), exact=True)).to_be_visible()
     _assert_clean(page)
     _screenshot(page, artifacts / "fbas-overview.png")
     graph = page.locator('[data-testid="stPlotlyChart"]').first
@@ -139,22 +157,33 @@ def test_fbas_upload_what_if_and_diff(page: Page, app_url: str, artifacts: Path,
     page.get_by_role("button", name=re.compile("Take offline")).click()
     _settle(page)
     expect(page.get_by_text("was 23")).to_be_visible()  # top tier size, in the metric's delta
-    expect(page.get_by_text("was 13608")).to_be_visible()
+    expect(page.get_by_text(f"was {minimal_quorums_2025()}")).to_be_visible()
     expect(page.get_by_text(re.compile("Edits: 5 node"))).to_be_visible()
     _assert_clean(page)
     _screenshot(page, artifacts / "fbas-diff.png")
 
 
 def _map_pixels(page: Page, path: Path) -> list[tuple[int, int, int]]:
-    """Screenshot the deck.gl map and return its pixels."""
+    """Screenshot the deck.gl map once it has drawn (more than MAP_COLOURS colours) and return its pixels."""
     from PIL import Image
 
     chart = page.locator('[data-testid="stDeckGlJsonChart"]').first
     chart.scroll_into_view_if_needed()
-    page.wait_for_timeout(1500)  # deck.gl draws on the next animation frames
-    chart.screenshot(path=str(path))
-    with Image.open(path) as image:
-        return list(image.convert("RGB").get_flattened_data())
+    deadline = time.monotonic() + TIMEOUT_MS / 1000
+    while True:  # deck.gl draws on later animation frames: wait for a drawn map, not for a fixed time
+        _next_frames(page)
+        chart.screenshot(path=str(path))
+        with Image.open(path) as image:
+            pixels = list(image.convert("RGB").get_flattened_data())
+        if _colours(pixels) > MAP_COLOURS or time.monotonic() > deadline:
+            return pixels
+
+
+MAP_COLOURS = 8
+
+
+def _colours(pixels: list[tuple[int, int, int]]) -> int:
+    return len({(r // 32, g // 32, b // 32) for r, g, b in pixels})
 
 
 def _hover_tooltip(page: Page) -> str:
@@ -164,7 +193,7 @@ def _hover_tooltip(page: Page) -> str:
     for fy in (0.3, 0.35, 0.4, 0.45, 0.5):
         for fx in (x / 60 for x in range(5, 58)):
             page.mouse.move(box["x"] + box["width"] * fx, box["y"] + box["height"] * fy)
-            page.wait_for_timeout(60)
+            _next_frames(page)
             if tooltip.count() and tooltip.first.is_visible() and tooltip.first.inner_text().strip():
                 return tooltip.first.inner_text()
     return ""
@@ -180,7 +209,7 @@ def test_threat_map_draws_hexagons_and_follows_the_resolution(page: Page, app_ur
     expect(page.locator('[data-testid="stDeckGlJsonChart"] canvas').first).to_be_attached()
     _assert_clean(page)
     pixels = _map_pixels(page, artifacts / "threat-map-res3-map.png")
-    assert len({(r // 32, g // 32, b // 32) for r, g, b in pixels}) > 8  # land, borders, cells: not a blank canvas
+    assert _colours(pixels) > MAP_COLOURS  # land, borders, cells: not a blank canvas
     assert sum(r > 170 and g < 110 and b < 100 for r, g, b in pixels) > 20  # hot spots drawn in the legend's reds
     tooltip = _hover_tooltip(page)
     assert re.search(r"^[0-9a-f]{15}\n\d+ events · threat score [\d.]+\nGi\* z", tooltip), tooltip
@@ -204,9 +233,8 @@ def test_threat_map_playback_moves_the_window(page: Page, app_url: str, artifact
     page.locator('[data-testid="stCheckbox"]', has_text="Play").click()
     _settle(page)
     first = window.inner_text()
-    page.wait_for_timeout(8_000)  # two or three ticks of the player
+    expect(window).not_to_have_text(first, timeout=TIMEOUT_MS)  # the player's next tick moved it
     _settle(page)
-    assert window.inner_text() != first
     _assert_clean(page)
     _screenshot(page, artifacts / "threat-map-playing.png")
 
@@ -216,13 +244,8 @@ def test_host_monitor_updates_live_fires_an_alert_and_acknowledges_it(
 ) -> None:
     _open(page, app_url, "pages/host_monitor.py")
     caption = page.locator('[data-testid="stCaptionContainer"]', has_text="updated").first
-    seen = {caption.inner_text()}
-    for _ in range(60):  # the live panel refreshes itself every 2 s without a page reload
-        page.wait_for_timeout(1_000)
-        seen.add(caption.inner_text())
-        if len(seen) >= 3:
-            break
-    assert len(seen) >= 3, seen
+    for _ in range(2):  # the live panel refreshes itself every 2 s without a page reload
+        expect(caption).not_to_have_text(caption.inner_text(), timeout=TIMEOUT_MS)
     expect(page.locator('[data-testid="stPlotlyChart"]').first).to_be_visible(timeout=30_000)
     page.get_by_text("Alert rules").click()
     form = page.locator('[data-testid="stForm"]')
@@ -268,7 +291,7 @@ def test_a_long_fbas_analysis_can_be_cancelled(page: Page, app_url: str, tmp_pat
     page.get_by_role("button", name="Run the analysis again").click()
     expect(page.get_by_role("button", name=re.compile("Cancel"))).to_be_visible(timeout=20_000)  # it runs again
     page.get_by_text("Shipped snapshot", exact=True).click()  # any other input stops it too
-    expect(page.get_by_text("13608", exact=True)).to_be_visible(timeout=60_000)
+    expect(page.get_by_text(minimal_quorums_2025(), exact=True)).to_be_visible(timeout=60_000)
     _assert_clean(page)
 
 
@@ -294,7 +317,9 @@ def test_automl_upload_run_leaderboard_register_and_predict(
     expect(page.locator('[data-testid="stSlider"]', has_text="Time budget")).to_contain_text("20")
     page.get_by_role("button", name=re.compile("Start the run")).click()
     expect(page.get_by_text(re.compile(r"Searching: \d+ of 20 s"))).to_be_visible(timeout=20_000)
-    page.wait_for_timeout(8_000)
+    expect(page.get_by_text(re.compile(r"Searching: ([89]|1\d) of 20 s, [1-9]\d* trials"))).to_be_visible(
+        timeout=TIMEOUT_MS
+    )  # a few trials in, for the screenshot
     _screenshot(page, artifacts / "automl-running.png")
     expect(page.get_by_text(re.compile(r"Experiment #\d+: diabetes_reg → target"))).to_be_visible(timeout=60_000)
     _settle(page)

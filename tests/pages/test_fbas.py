@@ -13,6 +13,7 @@ from core.fbas.scan import scan
 from core.fbas.store import ScenarioStore
 from core.fbas.synthetic import almost_symmetric
 from core.warehouse import open_warehouse, resolve_path
+from tests.oracles import minimal_quorums_2025
 
 SDF = "Stellar Development Foundation"
 SDF_1 = "GCGB2S2KGYARPVIA37HYZXVRM2YZUEXA6S33ZU5BUDC6THSB62LZSTYH"
@@ -35,7 +36,7 @@ def test_load_edit_diff_undo_on_the_2025_network(app, shared_data: Path) -> None
     at = app("pages/fbas.py")
     figures = _figures(at)
     assert figures["Quorum intersection"][0] == "yes"
-    assert figures["Minimal quorums"][0] == "13608"
+    assert figures["Minimal quorums"][0] == minimal_quorums_2025()
     assert figures["Top tier size"][0] == "23"
     assert figures["Smallest blocking set"][0] == "6"
     assert figures["Smallest splitting set"][0] == "3"
@@ -53,7 +54,7 @@ def test_load_edit_diff_undo_on_the_2025_network(app, shared_data: Path) -> None
     assert not at.exception
     figures = _figures(at)
     assert figures["Top tier size"] == ("20", "was 23")
-    assert figures["Minimal quorums"] == ("4293", "was 13608")
+    assert figures["Minimal quorums"] == ("4293", f"was {minimal_quorums_2025()}")
     assert figures["Smallest blocking set"] == ("4", "was 6")
     diff = at.main.dataframe[0].value.set_index("figure")
     assert diff.loc["Top tier size"].tolist() == ["23", "20", "yes"]
@@ -139,7 +140,7 @@ def test_networks_too_large_to_enumerate_still_get_the_smallest_sets(app) -> Non
     at.selectbox(key="fbas_highlight").set_value("a minimal blocking set").run()
     assert not at.exception
     at.radio(key="fbas_source_kind").set_value("Shipped snapshot").run()
-    assert _figures(at)["Minimal quorums"][0] == "13608"
+    assert _figures(at)["Minimal quorums"][0] == minimal_quorums_2025()
 
 
 def test_nodes_without_a_quorum_set_read_both_ways(app, shared_data: Path) -> None:
@@ -222,4 +223,4 @@ def test_inner_quorum_sets_are_edited_dropped_and_added_in_the_form(app) -> None
     assert edit.key == SDF_1 and len(edit.qset.inner) == 7  # 7 - 1 dropped + 1 added
     assert [c.threshold for c in edit.qset.inner][4] == 5
     assert edit.qset.inner[-1].threshold == 2 and len(edit.qset.inner[-1].validators) == 3  # SDF's majority
-    assert _figures(at)["Minimal quorums"][1] == "was 13608"  # the analysis reran on the edited set
+    assert _figures(at)["Minimal quorums"][1] == f"was {minimal_quorums_2025()}"  # the analysis reran on the edited set
