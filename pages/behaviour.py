@@ -11,7 +11,7 @@ st.caption(
     "profile, fused (0.40 / 0.35 / 0.25) into a trust state. Low scores raise alerts with a step-up check to "
     "recommend; nobody is locked out by the tool."
 )
-runner = behaviour.feed_runner(wh, wh.path)
+runner = behaviour.feed_runner(wh.path)
 known = behaviour.profiles(wh)
 behaviour.feed_controls(runner, sorted(known))
 behaviour.enrol_panel(wh)

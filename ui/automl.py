@@ -31,7 +31,7 @@ from core.automl.views import (
 from core.automl.zoo import FAMILIES
 from core.csvformat import dataset_name_from
 from core.tasks import Job, JobQueue
-from core.warehouse import Warehouse, WarehouseError
+from core.warehouse import Warehouse, WarehouseError, open_warehouse
 from ui import common
 
 DEFAULT_DATASET = "german_credit_risk"
@@ -48,8 +48,9 @@ def _training_queue() -> JobQueue:
 
 
 @st.cache_data(max_entries=4, show_spinner="Reading the data set…")
-def _dataset(_wh: Warehouse, name: str, sha256: str) -> pd.DataFrame:
-    return _wh.read_dataset(name)
+def _dataset(path: str, name: str, sha256: str) -> pd.DataFrame:
+    """A dataset's rows, cached per warehouse, dataset and content."""
+    return open_warehouse(path).read_dataset(name)
 
 
 def _checked(frame: pd.DataFrame, target: str, task: str, exclude: tuple[str, ...]) -> Prepared | str:
@@ -75,7 +76,7 @@ def train_panel(wh: Warehouse) -> None:
     left, mid, right = st.columns([2, 2, 1])
     name = left.selectbox("Data set", names, key="automl_dataset")
     info = datasets[name]
-    frame = _dataset(wh, name, info.sha256)
+    frame = _dataset(wh.path, name, info.sha256)
     columns = list(frame.columns)
     target = mid.selectbox("Target column", columns, index=len(columns) - 1, key=f"automl_target_{name}")
     detected = detect_task(frame[target])

@@ -29,7 +29,7 @@ from core.behaviour.views import (
     timeline_figure,
     users_frame,
 )
-from core.warehouse import Warehouse, WarehouseError
+from core.warehouse import Warehouse, WarehouseError, open_warehouse
 from ui import common
 
 REFRESH_SECONDS = 2
@@ -40,14 +40,15 @@ SAMPLE_SOURCE = "Shipped sample (live session)"
 
 
 @st.cache_resource
-def feed_runner(_wh: Warehouse, path: str) -> FeedRunner:
+def feed_runner(path: str) -> FeedRunner:
     """One background feed per warehouse file, shared by every session."""
-    return FeedRunner(_wh)
+    return FeedRunner(open_warehouse(path))
 
 
 @st.cache_resource(show_spinner="Loading profiles…")
-def _profiles(_wh: Warehouse, stamp: str) -> dict[str, UserProfile]:
-    return store.load_all(_wh)
+def _profiles(path: str, stamp: str) -> dict[str, UserProfile]:
+    """The active profiles, cached per warehouse and profile versions."""
+    return store.load_all(open_warehouse(path))
 
 
 def _profile_stamp(wh: Warehouse) -> str:
@@ -58,7 +59,7 @@ def _profile_stamp(wh: Warehouse) -> str:
 def profiles(wh: Warehouse) -> dict[str, UserProfile]:
     """The active profiles (reloaded when an enrolment adds a version)."""
     try:
-        return _profiles(wh, _profile_stamp(wh))
+        return _profiles(wh.path, _profile_stamp(wh))
     except ProfileStoreError as exc:
         st.error(f"**The profiles cannot be loaded.** {common.md_escape(exc)}", icon=":material/error:")
         return {}

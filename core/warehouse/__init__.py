@@ -1,6 +1,6 @@
 """The CTAS warehouse: one DuckDB file. This package owns the connection, transactions, the migration runner, the
 dataset catalogue and CSV ingest; each capability keeps its tables and queries in its own `store.py`, a `Store` over
-the warehouse. Only this package and `store.py` modules import duckdb."""
+the warehouse. Only this package and `store.py` modules use the duckdb module."""
 
 from core.warehouse.catalogue import Column, DatasetInfo
 from core.warehouse.connection import DEFAULT_PATH, Warehouse, open_warehouse, resolve_path

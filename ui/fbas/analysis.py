@@ -1,5 +1,6 @@
-"""The FBAS page's analysis: one scan per FBAS content, cached for the process (it runs on a worker thread, where
-Streamlit's own caches do not apply)."""
+"""The FBAS page's analysis: one scan per FBAS content, cached for the process. The one cache that is not
+Streamlit's (the pages' idiom: st.cache_data keyed by the warehouse path and the data's version): it runs on a
+worker thread, where Streamlit's caches do not apply."""
 
 from __future__ import annotations
 
