@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -45,12 +46,17 @@ class Experiment:
         return {
             "task": self.prepared.schema.task,
             "metric": self.metric,
-            "test_score": round(self.test_score, 6),
-            "cv_score": round(self.result.model.cv_score, 6),
+            "test_score": _finite(self.test_score),
+            "cv_score": _finite(self.result.model.cv_score),
             "best_model": self.result.model.description,
             "trials": len(self.result.trials),
             "elapsed_s": round(self.elapsed_s, 2),
         }
+
+
+def _finite(score: float) -> float | None:
+    """A score for JSON: rounded, or None where there is none (NaN is not JSON)."""
+    return round(score, 6) if math.isfinite(score) else None
 
 
 def split(prepared: Prepared, test_size: float, seed: int) -> tuple[np.ndarray, np.ndarray]:

@@ -12,16 +12,17 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from core.cli import EXIT_TIMEOUT, Parser, bounded, fail, terminal_safe
 from core.fbas.analysis import SearchLimitError
 from core.fbas.model import FbasFormatError, loads
 from core.fbas.scan import MERGES, faulty_nodes, scan, warm_up
 
-EXIT_BAD_INPUT = 2
-EXIT_TIMEOUT = 3
+MAX_TIMEOUT_S = 7 * 86_400.0
+MAX_STEPS = 10**12
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m core.fbas", description="Analyse a Stellar-style FBAS.")
+    parser = Parser(prog="python -m core.fbas", description="Analyse a Stellar-style FBAS.")
     commands = parser.add_subparsers(dest="command", required=True)
     analyze = commands.add_parser("analyze", help="quorum intersection, minimal quorums, top tier, blocking sets")
     analyze.add_argument("nodes", type=Path, help="stellarbeat nodes JSON or python-fbas JSON")
@@ -32,11 +33,18 @@ def _parser() -> argparse.ArgumentParser:
     analyze.add_argument(
         "--stellarbeat-parity", action="store_true", help="drop one-node quorums first, as stellarbeat"
     )
-    analyze.add_argument("--max-sets", type=int, default=100, help="sets listed per result (all are counted)")
-    analyze.add_argument("--timeout", type=float, default=60.0, help="seconds before the scan is stopped")
+    analyze.add_argument(
+        "--max-sets", type=bounded(int, 0, 10**9), default=100, help="sets listed per result (all are counted)"
+    )
+    analyze.add_argument(
+        "--timeout",
+        type=bounded(float, 0.001, MAX_TIMEOUT_S),
+        default=60.0,
+        help="seconds before the scan is stopped (at most a week)",
+    )
     analyze.add_argument(
         "--max-steps",
-        type=int,
+        type=bounded(int, 1, MAX_STEPS),
         help="enumeration steps before falling back to the smallest sets (default: scaled to --timeout; the "
         "2025 Stellar network needs under 1,000,000)",
     )
@@ -81,9 +89,6 @@ def _run(args: argparse.Namespace, answer: Any) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    if args.max_sets < 0 or args.timeout <= 0:
-        print("error: --max-sets must be >= 0 and --timeout > 0", file=sys.stderr)
-        return EXIT_BAD_INPUT
     warm_up()  # start-up, in this process: the forked scan inherits the loaded kernels
     context = multiprocessing.get_context("fork")
     receive, send = context.Pipe(duplex=False)
@@ -93,7 +98,7 @@ def main(argv: list[str] | None = None) -> int:
     if not receive.poll(args.timeout):
         worker.kill()
         worker.join()
-        print(f"error: the scan did not finish within {args.timeout:g} s (raise --timeout)", file=sys.stderr)
+        fail(f"the scan did not finish within {args.timeout:g} s (raise --timeout)")
         return EXIT_TIMEOUT
     try:
         status, payload = receive.recv()
@@ -101,10 +106,9 @@ def main(argv: list[str] | None = None) -> int:
         status, payload = "crash", f"the scan process ended with code {worker.exitcode}"
     worker.join()
     if status == "error":
-        print(f"error: {payload}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+        return fail(payload)
     if status == "crash":
-        print(f"internal error: {payload}", file=sys.stderr)
+        print(f"internal error: {terminal_safe(payload)}", file=sys.stderr)
         return 1
     print(json.dumps(payload))
     return 0

@@ -6,15 +6,16 @@ Loading never fails on odd but readable data: every oddity becomes a `DataWarnin
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from core import safejson
 from core.errors import CtasError
 
 SENTINEL_THRESHOLD = 9007199254740991  # 2**53 - 1: stellarbeat's "no quorum set" marker
 MAX_NESTING = 4
+MAX_FILE_BYTES = 64 * 2**20
 
 
 class FbasFormatError(CtasError, ValueError):
@@ -135,11 +136,9 @@ def loads(nodes_text: str | bytes, organizations_text: str | bytes | None = None
 
 def _parse(text: str | bytes, what: str) -> Any:
     try:
-        return json.loads(text)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise FbasFormatError(f"The {what} file is not valid JSON: {exc}") from None
-    except RecursionError:
-        raise FbasFormatError(f"The {what} file is nested too deeply to be an FBAS.") from None
+        return safejson.loads(text, what=f"The {what} file", max_bytes=MAX_FILE_BYTES)
+    except safejson.JsonInputError as exc:
+        raise FbasFormatError(str(exc)) from None
 
 
 def _strings(value: Any, what: str, owner: str) -> tuple[str, ...]:
@@ -216,6 +215,11 @@ def _qset(
     threshold = raw.get("threshold")
     if isinstance(threshold, bool) or not isinstance(threshold, int):
         raise FbasFormatError(f"The quorum set of {owner} has no integer threshold.")
+    if abs(threshold) > SENTINEL_THRESHOLD:
+        raise FbasFormatError(
+            f"The quorum set of {owner} has threshold {threshold}, beyond ±{SENTINEL_THRESHOLD:,} (2^53 - 1, the "
+            "largest integer JSON tools read exactly)."
+        )
     validators = (
         _strings(raw.get("validators") or None, "The validators", owner)
         if inner is None

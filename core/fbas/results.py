@@ -10,6 +10,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
+from core.fbas.model import DataWarning
+
 HEADLINES = (
     ("quorum_intersection", "Quorum intersection"),
     ("minimal_quorums", "Minimal quorums"),
@@ -116,15 +118,6 @@ class GroupingResult:
             "minimal_splitting_sets": _json(self.minimal_splitting_sets),
             "history_critical_set": self.history_critical_set.to_json(),
         }
-
-
-@dataclass(frozen=True)
-class DataWarning:
-    """Something odd in the input that the scan read around."""
-
-    code: str
-    node: str | None
-    message: str
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ from core.fbas.analysis import (
 )
 from core.fbas.history import HistoryCritical, history_critical_set, working_archives
 from core.fbas.model import Fbas, Node, QuorumSet
-from core.fbas.results import DataWarning, GroupingResult, HistorySummary, Scan, SetSummary
+from core.fbas.results import GroupingResult, HistorySummary, Scan, SetSummary
 from core.fbas.sizes import has_quorum_intersection, smallest_blocking_set, smallest_splitting_set
 from core.fbas.splitting import minimal_splitting_sets
 from core.tasks import check
@@ -188,7 +188,7 @@ def _report(
         validators=len(fbas.validators),
         faulty=_sorted(faulty),
         removed_self_quorums=tuple(compiled.removed),
-        warnings=tuple(DataWarning(w.code, w.node, w.message) for w in fbas.warnings),
+        warnings=tuple(fbas.warnings),
         enumeration=enumeration,
         results=results,
         elapsed_ms={name: round(seconds * 1000, 1) for name, seconds in clock.items()},

@@ -12,8 +12,12 @@ from typing import Any
 
 import pandas as pd
 
-from core.fbas.model import Fbas, FbasFormatError, Node, QuorumSet, loads
+from core import safejson
+from core.fbas.model import SENTINEL_THRESHOLD, Fbas, FbasFormatError, Node, QuorumSet, loads
 from core.fbas.results import HEADLINES
+
+MAX_QSET_TEXT = 1 * 2**20  # a pasted quorum set
+MAX_QSET_DEPTH = 16  # JSON nesting of a pasted quorum set (4 levels of quorum sets need 9)
 
 
 @dataclass(frozen=True)
@@ -138,9 +142,9 @@ def _decode(raw: dict[str, Any]) -> Edit:
 def qset_from_json(text: str) -> QuorumSet:
     """A quorum set from `{"threshold", "validators", "innerQuorumSets"}` JSON, checked; FbasFormatError if bad."""
     try:
-        raw = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise FbasFormatError(f"The quorum set is not valid JSON: {exc.msg} (line {exc.lineno}).") from None
+        raw = safejson.loads(text, what="The quorum set", max_bytes=MAX_QSET_TEXT, max_depth=MAX_QSET_DEPTH)
+    except safejson.JsonInputError as exc:
+        raise FbasFormatError(str(exc)) from None
     return _qset(raw, 1)
 
 
@@ -151,6 +155,8 @@ def _qset(raw: Any, depth: int) -> QuorumSet:
     inner = raw.get("innerQuorumSets", [])
     if isinstance(threshold, bool) or not isinstance(threshold, int) or threshold < 1:
         raise FbasFormatError("The threshold must be a whole number of at least 1.")
+    if threshold > SENTINEL_THRESHOLD:
+        raise FbasFormatError(f"The threshold must be at most {SENTINEL_THRESHOLD:,}.")
     if not isinstance(validators, list) or not all(isinstance(v, str) for v in validators):
         raise FbasFormatError("'validators' must be a list of public keys.")
     if not isinstance(inner, list) or depth > 4:

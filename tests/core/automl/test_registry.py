@@ -125,7 +125,9 @@ def test_cli_prints_the_contract_json(shared_data: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     summary = json.loads(done.stdout)
-    assert set(summary) == {"task", "metric", "test_score", "cv_score", "best_model", "trials", "elapsed_s"}
+    assert set(summary) == {"task", "metric", "test_score", "cv_score", "best_model", "trials", "elapsed_s",
+                            "budget_s", "startup_s", "wall_s"}  # fmt: skip
+    assert summary["budget_s"] == 5 and 0 < summary["startup_s"] <= summary["wall_s"]
     assert (summary["task"], summary["metric"]) == ("binary", "roc_auc")
     assert summary["test_score"] > 0.95
 
@@ -134,15 +136,18 @@ def test_cli_prints_the_contract_json(shared_data: Path) -> None:
     ("args", "message"),
     [
         (["--target", "nope"], "'nope' does not exist"),
-        (["--target", "class", "--test-size", "1.5"], "test share must lie between 0 and 1"),
+        (["--target", "class", "--test-size", "1.5"], "argument --test-size: 1.5 is outside 0.05 to 0.95"),
+        (["--target", "class", "--budget", "inf"], "argument --budget: inf is outside 1 to 86400"),
+        (["--target", "class", "--budget", "nan"], "argument --budget: nan is outside 1 to 86400"),
+        (["--target", "class", "--budget", "1e308"], "argument --budget: 1e308 is outside 1 to 86400"),
+        (["--target", "class", "--seed", "x"], "argument --seed: 'x' is not a whole number"),
         (["--target", "class", "--task", "regression"], "Regression needs a numeric target"),
     ],
 )
 def test_cli_bad_input_is_a_message_not_a_traceback(shared_data: Path, args: list[str], message: str) -> None:
-    done = _cli("run", str(shared_data / "automl" / "car.csv"), *args, "--budget", "2")
-    assert done.returncode == 2
-    assert message in done.stderr
-    assert "Traceback" not in done.stderr
+    done = _cli("run", str(shared_data / "automl" / "car.csv"), "--budget", "2", *args)
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr.count("\n") == 1 and done.stderr.startswith("error: ") and message in done.stderr
 
 
 def test_importance_and_report_on_car(car_experiment: Experiment) -> None:
