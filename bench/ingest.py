@@ -161,7 +161,7 @@ def main() -> None:
                         "rows_per_s": TARGET_ROWS_PER_S,
                         "vs_duckdb": TARGET_VS_DUCKDB,
                         "vs_pandas_duckdb": TARGET_VS_PANDAS,
-                    },  # fmt: skip
+                    },
                     "meets_targets": ctas["rows_per_s"] >= TARGET_ROWS_PER_S
                     and vs_duckdb >= TARGET_VS_DUCKDB
                     and vs_pandas >= TARGET_VS_PANDAS,

@@ -46,6 +46,11 @@ def read_head(path: Path, limit: int = SNIFF_BYTES) -> bytes:
     with path.open("rb") as fh:
         head = fh.read(limit)
     if not head.strip():
+        if len(head) == limit and path.stat().st_size > limit:
+            raise CsvFormatError(
+                f"The file starts with more than {limit // 1024:,} KiB of blank lines or spaces: remove them and "
+                "upload it again."
+            )
         raise CsvFormatError("The file is empty: export the data again with a header row and at least one row.")
     _refuse_binary(head)
     return head
@@ -94,6 +99,8 @@ def scan_file(path: Path) -> FileFacts:
 
 
 def _refuse_binary(head: bytes) -> None:
+    if head.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):
+        raise CsvFormatError("The file is UTF-32 encoded: save it as UTF-8 (or Latin-1) CSV and upload it again.")
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         raise CsvFormatError("The file is UTF-16 encoded: save it as UTF-8 (or Latin-1) CSV and upload it again.")
     sample = head[:65536]

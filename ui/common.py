@@ -53,7 +53,7 @@ def warehouse() -> Warehouse:
     try:
         return _open(resolve_path())
     except WarehouseError as exc:
-        st.error(f"**The warehouse cannot be opened.** {exc}", icon=":material/error:")
+        st.error(f"**The warehouse cannot be opened.** {md_escape(exc)}", icon=":material/error:")
         st.stop()
 
 
@@ -66,7 +66,7 @@ def sidebar(wh: Warehouse) -> None:
             st.markdown("`in memory`")
         else:
             path = Path(wh.path)
-            st.markdown(f"`{path.name}`", help=f"Warehouse file: {path}")
+            st.markdown(md_escape(path.name), help=f"Warehouse file: {md_escape(path)}")
         left, right = st.columns(2)
         left.metric("Datasets", len(datasets))
         right.metric("Size", _human_bytes(wh.size_bytes()))

@@ -145,13 +145,13 @@ def dataset_detail(name: str) -> None:
     if actions[2].button("Delete dataset…", icon=":material/delete:", key="data_delete"):
         st.session_state["data_confirm_delete"] = name
     if st.session_state.get("data_confirm_delete") == name:
-        st.warning(f"Delete **{name}** ({info.rows:,} rows) from the warehouse? This cannot be undone.")
+        st.warning(f"Delete **{md_escape(name)}** ({info.rows:,} rows) from the warehouse? This cannot be undone.")
         yes, no, _ = st.columns([2, 2, 6])
         if yes.button("Yes, delete it", type="primary", key="data_delete_yes"):
             try:
                 wh.drop_dataset(name)
             except WarehouseError as exc:
-                st.error(str(exc))
+                st.error(md_escape(exc))
                 return
             st.session_state.pop("data_confirm_delete", None)
             st.session_state["data_flash"] = f"Deleted **{name}**."

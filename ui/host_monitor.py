@@ -190,7 +190,7 @@ def _save_rules(warehouse: Warehouse, table: pd.DataFrame) -> None:
     try:
         HostStore(warehouse).replace_alert_rules(rules_frame(rules_from_frame(table)))
     except (AlertRuleError, WarehouseError) as error:
-        st.error(str(error), icon=":material/error:")
+        st.error(common.md_escape(error), icon=":material/error:")
     else:
         st.toast("Rules saved: the sampler uses them from its next batch (within 5 s).", icon=":material/check:")
         st.rerun()
@@ -207,7 +207,7 @@ def metric_file() -> None:
         scored = {name: score_series(metric.frame, name) for name in DETECTORS}
         table = nab_scores(metric, {n: s["score"].to_numpy() for n, s in scored.items()}) if metric.windows else None
     except MetricFileError as error:
-        st.error(str(error), icon=":material/error:")
+        st.error(common.md_escape(error), icon=":material/error:")
         return
     if metric.dropped_rows:
         st.warning(f"{metric.dropped_rows:,} rows without a readable time or number were left out.")

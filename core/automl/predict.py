@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 from core.automl.data import AutoMLInputError
@@ -34,11 +35,13 @@ def conform(frame: pd.DataFrame, model: TrainedModel) -> tuple[pd.DataFrame, lis
         )
     out = pd.DataFrame(index=frame.index)
     for name in schema.numeric:
-        values = pd.to_numeric(frame[name], errors="coerce")
+        values = pd.to_numeric(frame[name], errors="coerce").astype(float)
+        infinite = np.isinf(values.to_numpy())
+        values[infinite] = np.nan  # inf, Infinity and 1e309 hold no measurement; no model takes them
         bad = int((values.isna() & frame[name].notna()).sum())
         if bad:
-            warnings.append(f"{bad:,} value(s) in {name!r} are not numbers and are treated as missing.")
-        out[name] = values.astype(float)
+            warnings.append(f"{bad:,} value(s) in {name!r} are not finite numbers and are treated as missing.")
+        out[name] = values
     for name in schema.categorical:
         column = frame[name]
         out[name] = column.astype("string").astype(object).where(column.notna(), None)

@@ -17,7 +17,18 @@ import pandas as pd
 from core.errors import CtasError
 
 SEVERITIES = ("info", "warning", "high", "critical")
+MAX_MAGNITUDE = 1e15  # larger than any metric CTAS samples, small enough to print and compare exactly
 MAX_NAME = 80
+
+
+def _finite_number(value: object) -> bool:
+    """A real number (not a bool) no larger than MAX_MAGNITUDE either way."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    try:
+        return math.isfinite(value) and abs(value) <= MAX_MAGNITUDE
+    except OverflowError:
+        return False
 
 
 class AlertRuleError(CtasError, ValueError):
@@ -48,8 +59,8 @@ class AlertRule:
             ("duration", self.duration_s),
             ("hysteresis", self.hysteresis),
         ):
-            if not isinstance(value, int | float) or not math.isfinite(value):
-                raise AlertRuleError(f"Rule {label}: the {what} must be a number.")
+            if not _finite_number(value):
+                raise AlertRuleError(f"Rule {label}: the {what} must be a number between ±{MAX_MAGNITUDE:g}.")
         if self.duration_s < 0 or self.hysteresis < 0:
             raise AlertRuleError(f"Rule {label}: duration and hysteresis cannot be negative.")
         if self.severity not in SEVERITIES:
@@ -113,7 +124,7 @@ def _number(value: object, default: float | None = None) -> float:
         return default if default is not None else math.nan
     try:
         return float(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # 10**400 is an int no float holds
         return math.nan
 
 

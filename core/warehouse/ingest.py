@@ -23,7 +23,7 @@ from core import csvformat
 from core.csvformat import CsvFormatError, FileFacts
 from core.warehouse.catalogue import FIELDS, Column, DatasetInfo
 from core.warehouse.errors import CsvProblem, IngestError
-from core.warehouse.sql import dataset_table, duckdb_message, frame, quote_identifier
+from core.warehouse.sql import dataset_table, duckdb_message, frame, quote_identifier, readable_type
 
 if TYPE_CHECKING:
     from core.warehouse.connection import Warehouse
@@ -101,7 +101,7 @@ def preview_csv(
             head = frame(scratch, f"SELECT * FROM {read_sql} LIMIT {int(head_rows)}", params)
             columns = _describe(scratch, read_sql, params)
         except duckdb.Error as exc:
-            raise IngestError(duckdb_message(exc)) from None
+            raise IngestError(_message(exc, staged)) from None
         finally:
             scratch.close()
     same = (
@@ -172,7 +172,7 @@ def _ingest_staged(warehouse: Warehouse, staged: _StagedCsv, read_path: Path, jo
         except duckdb.Error as exc:
             if read_path == staged.raw_path and not staged.is_utf8:
                 raise _NotUtf8Error from None
-            raise IngestError(duckdb_message(exc)) from None
+            raise IngestError(_message(exc, staged)) from None
         facts = staged.facts
         if read_path == staged.raw_path and not staged.is_utf8:
             raise _NotUtf8Error
@@ -220,7 +220,7 @@ class _StagedCsv:
 
     def __init__(self, path: Path, folder: Path, facts: Future[FileFacts], head_is_utf8: bool) -> None:
         self.raw_path = path
-        self._folder = folder
+        self.folder = folder
         self._facts = facts
         self._utf8_path: Path | None = None
         self.head_is_utf8 = head_is_utf8
@@ -242,7 +242,7 @@ class _StagedCsv:
         if self.is_utf8:
             return self.raw_path
         if self._utf8_path is None:
-            self._utf8_path = self._folder / "upload.utf8.csv"
+            self._utf8_path = self.folder / "upload.utf8.csv"
             csvformat.transcode_to_utf8(self.raw_path, self.facts.encoding, self._utf8_path)
         return self._utf8_path
 
@@ -278,7 +278,8 @@ def _stage(source: Source, target: Path, limits: IngestLimits) -> Path:
             raise IngestError(f"There is no file at {path}.")
         if path.stat().st_size > limits.max_bytes:
             raise too_big
-        return path
+        target.symlink_to(path.resolve())  # DuckDB reads a name of ours: a path is never a glob pattern
+        return target
     copied = 0
     with target.open("wb") as out:
         while chunk := source.read(1 << 20):
@@ -306,6 +307,9 @@ def _plan_csv(
         "read_csv($path, delim = $delim, store_rejects = true, rejects_table = $rt, rejects_scan = $rs, "
         f"sample_size = {PLAN_SAMPLE_ROWS}"
     )
+    written = len(csvformat.header_names(head_text, delimiter))
+    if written > limits.max_columns:  # before DuckDB sniffs: a very wide file would take minutes to refuse
+        raise IngestError(f"The file has at least {written:,} columns; the limit is {limits.max_columns:,}.")
     params = {"path": str(path), "delim": delimiter, "rt": "ctas_plan_errors", "rs": "ctas_plan_scans"}
     auto = con.execute(f"DESCRIBE SELECT * FROM {base}{_header_arg(header)})", params).fetchall()
     if header is None:
@@ -336,10 +340,13 @@ def _header_arg(header: bool | None) -> str:
     return "" if header is None else f", header = {'true' if header else 'false'}"
 
 
-def _read_csv_sql(plan: _CsvPlan, tag: str, full_sample: bool = False) -> tuple[str, dict]:
+def _read_csv_sql(
+    plan: _CsvPlan, tag: str, full_sample: bool = False, text_columns: tuple[str, ...] = ()
+) -> tuple[str, dict]:
     sql = (
         "read_csv($path, delim = $delim, header = $header, names = $names, store_rejects = true, "
-        f"rejects_table = $rt, rejects_scan = $rs{', sample_size = -1' if full_sample else ''})"
+        f"rejects_table = $rt, rejects_scan = $rs{', sample_size = -1' if full_sample else ''}"
+        f"{', types = $types' if text_columns else ''})"
     )
     params = {
         "path": str(plan.path),
@@ -349,7 +356,20 @@ def _read_csv_sql(plan: _CsvPlan, tag: str, full_sample: bool = False) -> tuple[
         "rt": f"ctas_rejects_{tag}",
         "rs": f"ctas_scans_{tag}",
     }
+    if text_columns:
+        params["types"] = dict.fromkeys(text_columns, "VARCHAR")
     return sql, params
+
+
+def _readable_read(
+    con: duckdb.DuckDBPyConnection, plan: _CsvPlan, tag: str, full_sample: bool = False
+) -> tuple[str, dict]:
+    """The read of the file, with every column whose inferred type CTAS could not read back (DuckDB's BIGNUM for
+    integers wider than 128 bits, say) read as text instead."""
+    read_sql, params = _read_csv_sql(plan, tag, full_sample)
+    described = con.execute(f"DESCRIBE SELECT * FROM {read_sql}", params).fetchall()
+    unreadable = tuple(name for name, kind, *_ in described if not readable_type(kind))
+    return _read_csv_sql(plan, tag, full_sample, unreadable) if unreadable else (read_sql, params)
 
 
 def _read_all(
@@ -357,12 +377,12 @@ def _read_all(
 ) -> tuple[str, dict]:
     """Run `run(read_sql, params)` over the whole file. If a value late in the file broke the type sniffed from the
     first rows, `undo()` and run again with types inferred from every row. Returns the read that stood."""
-    read_sql, params = _read_csv_sql(plan, uuid.uuid4().hex)
+    read_sql, params = _readable_read(con, plan, uuid.uuid4().hex)
     run(read_sql, params)
     if _has_cast_errors(con, params["rt"]):
         undo()
         _drop_rejects(con, params)
-        read_sql, params = _read_csv_sql(plan, uuid.uuid4().hex, full_sample=True)
+        read_sql, params = _readable_read(con, plan, uuid.uuid4().hex, full_sample=True)
         run(read_sql, params)
     return read_sql, params
 
@@ -429,6 +449,16 @@ def _line_numbers(path: Path, positions: list[int]) -> dict[int, int]:
 def _drop_rejects(cur: duckdb.DuckDBPyConnection, params: dict) -> None:
     for key in ("rt", "rs"):
         cur.execute(f"DROP TABLE IF EXISTS {quote_identifier(params[key])}")
+
+
+def _message(exc: duckdb.Error, staged: _StagedCsv) -> str:
+    """DuckDB's message for the analyst, without the paths of our temporary copies."""
+    text = duckdb_message(exc)
+    for path in sorted(
+        {str(staged.raw_path), str(staged.utf8_path_if_made), str(staged.folder)}, key=len, reverse=True
+    ):
+        text = text.replace(path, "the file")
+    return text
 
 
 def _describe(con: duckdb.DuckDBPyConnection, relation: str, params: list | dict) -> tuple[Column, ...]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import subprocess
 import sys
 from pathlib import Path
@@ -10,10 +11,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from core import artifacts
 from core.automl import registry, tracking
 from core.automl.data import AutoMLInputError
+from core.automl.model import TrainedModel
 from core.automl.predict import predict_table
 from core.automl.runner import Experiment, run_experiment
 from core.automl.search import SearchSettings
@@ -104,13 +108,33 @@ def test_predict_checks_the_schema(car_experiment: Experiment, car: pd.DataFrame
         predict_table(new.drop(columns=["safety"]), model)
 
 
-def test_predict_coerces_numbers_with_a_warning(diabetes: pd.DataFrame) -> None:
-    experiment = run_experiment(diabetes, "target", settings=SearchSettings(budget_s=60.0, max_trials=1))
+@pytest.fixture(scope="module")
+def diabetes_model(diabetes: pd.DataFrame) -> TrainedModel:
+    return run_experiment(diabetes, "target", settings=SearchSettings(budget_s=60.0, max_trials=1)).result.model
+
+
+def test_predict_coerces_numbers_with_a_warning(diabetes: pd.DataFrame, diabetes_model: TrainedModel) -> None:
     new = diabetes.drop(columns=["target"]).head(10).astype(object)
     new.loc[3, "bmi"] = "n/a"
-    predictions = predict_table(new, experiment.result.model)
+    predictions = predict_table(new, diabetes_model)
     assert predictions.table["predicted target"].notna().all()
-    assert any("1 value(s) in 'bmi' are not numbers" in w for w in predictions.warnings)
+    assert any("1 value(s) in 'bmi' are not finite numbers" in w for w in predictions.warnings)
+
+
+NOT_FINITE = st.sampled_from([math.inf, -math.inf, "inf", "Infinity", "-Infinity", "1e309", "-1e400", "NaN", "x"])
+
+
+@given(st.lists(st.tuples(st.integers(0, 9), st.sampled_from(["bmi", "bp", "s1"]), NOT_FINITE), min_size=1))
+@settings(max_examples=25, deadline=None)
+def test_predict_reads_every_non_finite_number_as_missing(
+    diabetes: pd.DataFrame, diabetes_model: TrainedModel, cells: list[tuple[int, str, object]]
+) -> None:
+    new = diabetes.drop(columns=["target"]).head(10).astype(object)
+    for row, column, value in cells:
+        new.loc[row, column] = value
+    predictions = predict_table(new, diabetes_model)
+    assert np.isfinite(predictions.table["predicted target"].astype(float)).all()
+    assert all("not finite numbers" in w for w in predictions.warnings if "value(s) in" in w)
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess:

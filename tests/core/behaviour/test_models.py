@@ -8,7 +8,7 @@ import json
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from core.behaviour import sample
@@ -160,3 +160,23 @@ def test_a_gzip_bomb_is_refused_before_it_is_unpacked(monkeypatch) -> None:
     monkeypatch.setattr(views, "MAX_UNPACKED_BYTES", 10_000)
     with pytest.raises(EventFileError, match="unpacked file is larger"):
         read_event_file(gzip.compress(b"{}\n" * 100_000))
+
+
+@given(st.integers(min_value=1_001, max_value=400_000), st.sampled_from([b"ab\n", b"\n", b"{}\n", b"x" * 40 + b"\n"]))
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_too_many_lines_are_refused_before_any_line_is_made(monkeypatch, lines: int, line: bytes) -> None:
+    """Memory stays within a few times the unpacked size, however short the lines (each line object costs ~50 bytes)."""
+    import tracemalloc
+
+    from core.behaviour import views
+
+    monkeypatch.setattr(views, "MAX_EVENT_LINES", 1_000)
+    packed = gzip.compress(line * lines)
+    tracemalloc.start()
+    try:
+        with pytest.raises(EventFileError, match="more than 1,000 lines"):
+            read_event_file(packed)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak <= 8 * len(line) * lines + 2 * 2**20

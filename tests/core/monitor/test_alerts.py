@@ -6,6 +6,8 @@ from datetime import datetime, timedelta
 
 import pandas as pd
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from core.monitor.alerts import DEFAULT_RULES, AlertEngine, AlertRule, AlertRuleError, rules_frame, rules_from_frame
 from core.monitor.store import HostStore
@@ -155,3 +157,28 @@ def test_duplicate_open_alerts_of_one_rule_are_reduced_to_the_newest_on_restart(
     assert len(warehouse.alerts(open_only=True)) == 1
     assert engine.evaluate(_at(6), {"m": 0}, [AlertRule("x", "m", 0.5)])[0].kind == "closed"
     assert warehouse.alerts(open_only=True).empty
+
+
+@given(
+    st.one_of(
+        st.integers(min_value=10**15 + 1, max_value=10**600),
+        st.integers(max_value=-(10**15) - 1, min_value=-(10**600)),
+        st.floats(allow_nan=True, allow_infinity=True).filter(lambda v: not abs(v) <= 1e15),
+        st.text(max_size=20),
+        st.booleans(),
+    )
+)
+def test_any_threshold_out_of_bounds_is_a_rule_error_never_a_crash(threshold: object) -> None:
+    with pytest.raises(AlertRuleError):
+        AlertRule("r", "cpu.total", threshold)  # type: ignore[arg-type]
+    row = {"name": "r", "metric": "cpu.total", "threshold": threshold}
+    if not isinstance(threshold, bool) and not (isinstance(threshold, str) and _parses_in_bounds(threshold)):
+        with pytest.raises(AlertRuleError, match="Row 1: Rule r: the threshold must be a number"):
+            rules_from_frame(pd.DataFrame([row], dtype=object))
+
+
+def _parses_in_bounds(text: str) -> bool:
+    try:
+        return abs(float(text)) <= 1e15
+    except (ValueError, OverflowError):
+        return False
