@@ -19,6 +19,18 @@ REPO = Path(__file__).resolve().parent.parent
 SHARED_DATA = REPO.parent / "shared" / "data"
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _signing_key(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Tests sign model and profile files with a key of their own, never the user's."""
+    previous = os.environ.get("CTAS_KEY_FILE")
+    os.environ["CTAS_KEY_FILE"] = str(tmp_path_factory.mktemp("key") / "artifact.key")
+    yield
+    if previous is None:
+        os.environ.pop("CTAS_KEY_FILE", None)
+    else:
+        os.environ["CTAS_KEY_FILE"] = previous
+
+
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
     """../shared/data beside the clone; its absence is an error, never a skip."""

@@ -90,7 +90,7 @@ def test_profiles_round_trip_and_re_enrolment_adds_a_version(sample_profiles, tm
     pd.testing.assert_frame_equal(loaded.score(log), alice.score(log))
     file = warehouse.models_folder / table.file.iloc[0]
     file.write_bytes(file.read_bytes()[:-1] + b"!")
-    with pytest.raises(store.ProfileStoreError, match="changed since it was saved"):
+    with pytest.raises(store.ProfileStoreError, match="is not signed by this installation's key"):
         store.load_all(warehouse)
 
 
