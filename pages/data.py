@@ -6,7 +6,8 @@ from core.datasets import catalogue_frame, catalogue_report
 from core.warehouse import IngestError
 from ui import common
 from ui.common import md_escape
-from ui.data import DELIMITER_CHOICES, HEADER_CHOICES, LIMITS, dataset_detail, ingest_form, preview, show_preview
+from ui.csv_preview import LIMITS, preview, show_preview
+from ui.data import DELIMITER_CHOICES, HEADER_CHOICES, dataset_detail, ingest_form
 
 wh = common.warehouse()
 st.title("Data")

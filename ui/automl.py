@@ -31,8 +31,8 @@ from core.automl.views import (
 from core.automl.zoo import FAMILIES
 from core.csvformat import dataset_name_from
 from core.tasks import Job, JobQueue
-from core.warehouse import Warehouse, WarehouseError, open_warehouse
-from ui import common
+from core.warehouse import IngestError, Warehouse, WarehouseError, open_warehouse
+from ui import common, csv_preview
 
 DEFAULT_DATASET = "german_credit_risk"
 TASK_CHOICES = ("auto", "binary", "multiclass", "regression")
@@ -159,10 +159,22 @@ def _upload_form(wh: Warehouse) -> None:
         )
         if uploaded is None:
             return
+        checked = csv_preview.preview(uploaded, key="automl_preview")
+        if isinstance(checked, IngestError):
+            st.error(f"**{common.md_escape(uploaded.name)} cannot be read.** {common.md_escape(checked)}",
+                     icon=":material/error:")  # fmt: skip
+            return
+        csv_preview.show_preview(checked)
+        if checked.refusal or checked.problem_count:
+            why = checked.refusal or "it has malformed rows; fix them, or skip them on the Data page"
+            st.error(f"**{common.md_escape(uploaded.name)} cannot be used as it is:** {why}.", icon=":material/error:")
+            return
         dataset = st.text_input("Data set name", value=dataset_name_from(uploaded.name), key="automl_upload_name")
         if st.button("Add to the warehouse", key="automl_ingest", icon=":material/database:"):
             try:
-                info = wh.ingest_csv(uploaded.getvalue(), dataset, original_filename=uploaded.name)
+                info = wh.ingest_csv(
+                    uploaded.getvalue(), dataset, original_filename=uploaded.name, limits=csv_preview.LIMITS
+                )
             except WarehouseError as exc:
                 st.error(f"**Not stored.** {common.md_escape(exc)}", icon=":material/error:")
                 return

@@ -1,14 +1,15 @@
-"""The Data page's panels: the upload preview, the ingest form and a dataset's detail view."""
+"""The Data page's panels: the ingest form and a dataset's detail view (the upload preview is ui/csv_preview.py)."""
 
 import pandas as pd
 import streamlit as st
 from streamlit.runtime.uploaded_file_manager import UploadedFile
 
-from core.csvformat import DELIMITER_NAMES, dataset_name_from
+from core.csvformat import dataset_name_from
 from core.datasets import completeness_figure, problems_frame
-from core.warehouse import CsvPreview, IngestError, IngestLimits, WarehouseError, open_warehouse
+from core.warehouse import CsvPreview, IngestError, WarehouseError, open_warehouse
 from ui import common
 from ui.common import md_escape
+from ui.csv_preview import LIMITS
 
 HEADER_CHOICES = {"Detect": None, "Yes": True, "No": False}
 DELIMITER_CHOICES = {"Detect": None, "Comma": ",", "Semicolon": ";", "Tab": "\t", "Pipe": "|"}
@@ -16,60 +17,12 @@ BAD_ROW_CHOICES = {"Refuse the file and list them": "fail", "Leave them out and 
 SHOWN_ROWS = 200
 CSV_EXPORT_ROWS = 1_000_000
 
-LIMITS = IngestLimits()
-
 
 @st.cache_data(max_entries=32, show_spinner="Profiling the dataset…")
 def _profile(path: str, name: str, created_at: str, sha256: str) -> pd.DataFrame:
     """Column profile, cached per warehouse, dataset, ingest time and content (a re-created dataset is new)."""
     wh = open_warehouse(path)
     return wh.profile_dataset(name)
-
-
-def preview(uploaded: UploadedFile, header: bool | None, delimiter: str | None) -> CsvPreview | IngestError:
-    """The preview of the uploaded file, computed once per file and reading options."""
-    wh = common.warehouse()
-    key = (uploaded.file_id, header, delimiter)
-    cached = st.session_state.get("data_preview")
-    if cached is None or cached[0] != key:
-        try:
-            result = wh.preview_csv(uploaded.getvalue(), header=header, delimiter=delimiter, limits=LIMITS)
-        except IngestError as exc:
-            result = exc
-        cached = (key, result)
-        st.session_state["data_preview"] = cached
-    return cached[1]
-
-
-def show_preview(preview: CsvPreview) -> None:
-    cols = st.columns(5)
-    cols[0].metric("Rows", f"{preview.rows:,}")
-    cols[1].metric("Columns", len(preview.columns))
-    cols[2].metric("Encoding", preview.facts.encoding)
-    cols[3].metric("Delimiter", DELIMITER_NAMES[preview.delimiter])
-    cols[4].metric("Header row", "yes" if preview.has_header else "no")
-    if preview.same_content_as:
-        st.warning(
-            "The warehouse already holds this exact file as: " + ", ".join(preview.same_content_as),
-            icon=":material/content_copy:",
-        )
-    if preview.problem_count:
-        st.warning(
-            f"**{preview.problem_count:,} malformed row(s).** They do not match the header's "
-            f"{len(preview.columns)} columns or hold values that cannot be read. The first ones:",
-            icon=":material/warning:",
-        )
-        st.dataframe(problems_frame(preview.problems), hide_index=True, width="stretch")
-    if preview.renamed:
-        renamed = pd.DataFrame({"in the file": list(preview.renamed), "stored as": list(preview.renamed.values())})
-        st.info("Some column names were made unique or printable:", icon=":material/edit:")
-        st.dataframe(renamed, hide_index=True)
-    types = pd.DataFrame({"column": [c.name for c in preview.columns], "type": [c.type for c in preview.columns]})
-    left, right = st.columns([1, 3])
-    left.caption("Inferred types")
-    left.dataframe(types, hide_index=True, width="stretch")
-    right.caption(f"First {len(preview.head)} rows")
-    right.dataframe(preview.head, hide_index=True, width="stretch")
 
 
 def ingest_form(uploaded: UploadedFile, preview: CsvPreview, header: bool | None, delimiter: str | None) -> None:
