@@ -6,6 +6,7 @@ Delimiter, header and encoding are detected; DuckDB infers the column types. Mal
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 import uuid
 from collections.abc import Callable, Iterator
@@ -311,6 +312,7 @@ def _plan_csv(
     if written > limits.max_columns:  # before DuckDB sniffs: a very wide file would take minutes to refuse
         raise IngestError(f"The file has at least {written:,} columns; the limit is {limits.max_columns:,}.")
     params = {"path": str(path), "delim": delimiter, "rt": "ctas_plan_errors", "rs": "ctas_plan_scans"}
+    _refuse_unclosed_quote(path, delimiter, head_text)
     auto = con.execute(f"DESCRIBE SELECT * FROM {base}{_header_arg(header)})", params).fetchall()
     if header is None:
         with_header = con.execute(f"DESCRIBE SELECT * FROM {base}, header = true)", params).fetchall()
@@ -326,6 +328,29 @@ def _plan_csv(
     names = csvformat.clean_column_names(source_names)
     renamed = {old: new for old, new in zip(source_names, names, strict=True) if old != new and header}
     return _CsvPlan(path, delimiter, bool(header), tuple(names), renamed)
+
+
+def _refuse_unclosed_quote(path: Path, delimiter: str, head_text: str) -> None:
+    """A field that opens with a double quote which never closes would be stored with its quote as text: DuckDB's
+    sniffer then reads the file as unquoted. Refuse it, naming the line (a quote inside a field is no such case)."""
+    scratch = duckdb.connect(":memory:")  # a failed sniff must not abort the caller's transaction
+    try:
+        (quote,) = scratch.execute(
+            "SELECT Quote FROM sniff_csv($path, delim = $delim)", {"path": str(path), "delim": delimiter}
+        ).fetchone()
+    except duckdb.Error:  # ragged rows and the like: the read itself reports them by line
+        return
+    finally:
+        scratch.close()
+    if quote == '"':
+        return
+    opening = re.compile(rf'(?:^|{re.escape(delimiter)})"')
+    for number, line in enumerate(head_text.splitlines(), start=1):
+        if opening.search(line):
+            raise IngestError(
+                f'Line {number} opens a quoted field (a field starting with ") that is never closed; nothing was '
+                "stored. Close the quote or remove it, and upload the file again."
+            )
 
 
 def _row_count_refusal(rows: int, limits: IngestLimits) -> str | None:
@@ -454,11 +479,12 @@ def _drop_rejects(cur: duckdb.DuckDBPyConnection, params: dict) -> None:
 def _message(exc: duckdb.Error, staged: _StagedCsv) -> str:
     """DuckDB's message for the analyst, without the paths of our temporary copies."""
     text = duckdb_message(exc)
-    for path in sorted(
-        {str(staged.raw_path), str(staged.utf8_path_if_made), str(staged.folder)}, key=len, reverse=True
-    ):
-        text = text.replace(path, "the file")
-    return text
+    if "not possible to automatically detect the CSV parsing dialect" in text:
+        return (
+            "The file's layout could not be detected: its delimiter, quoting or line ends are not consistent. "
+            "Check that it is a CSV file, or choose the delimiter and header row under the reading options."
+        )
+    return re.sub(re.escape(str(staged.folder)) + r"/[\w.]+", "the file", text)
 
 
 def _describe(con: duckdb.DuckDBPyConnection, relation: str, params: list | dict) -> tuple[Column, ...]:

@@ -86,3 +86,25 @@ def test_limits_apply_to_the_first_line_too() -> None:
     warehouse = Warehouse()
     with pytest.raises(IngestError, match="at least 4 columns; the limit is 3"):
         warehouse.ingest_csv(b"a,b,c,d\n1,2,3,4\n", "four", limits=IngestLimits(max_columns=3))
+
+
+@pytest.mark.parametrize(
+    ("data", "line"),
+    [(b'a,b\n1,"abc\n2,3\n', 2), (b'a,b\n1,2\n3,"x\n', 3), (b'a;b\n1;"abc\n', 2), (b'"a,b\n1,2\n', 1)],
+)
+def test_a_quote_that_never_closes_is_refused_by_line(warehouse: Warehouse, data: bytes, line: int) -> None:
+    before = state(warehouse)
+    with pytest.raises(IngestError, match=f"Line {line} opens a quoted field .* that is never closed"):
+        warehouse.ingest_csv(data, "unclosed")
+    assert state(warehouse) == before
+
+
+def test_quotes_inside_fields_and_closed_quotes_are_data(warehouse: Warehouse) -> None:
+    warehouse.ingest_csv(b'a,b\n1,5" screen\n3,"x,y"\n4,"he said ""hi"""\n', "quoted")
+    assert warehouse.read_dataset("quoted")["b"].tolist() == ['5" screen', "x,y", 'he said "hi"']
+
+
+def test_a_layout_duckdb_cannot_detect_gets_a_plain_message(warehouse: Warehouse) -> None:
+    with pytest.raises(IngestError, match="layout could not be detected") as refused:
+        warehouse.ingest_csv(b"a,b\r1,2\n3,4\r\n", "layout")
+    assert "/tmp" not in str(refused.value) and "ctas-ingest" not in str(refused.value)
