@@ -12,7 +12,7 @@ from core.behaviour import sample, store
 from core.behaviour.events import EventLog, group_events
 from core.behaviour.models import EnrolmentError
 from core.behaviour.profiles import UserProfile, enrol
-from core.behaviour.runner import FeedRunner
+from core.behaviour.runner import FeedError, FeedRunner
 from core.behaviour.store import BehaviourStore, ProfileStoreError
 from core.behaviour.views import (
     EventFileError,
@@ -144,13 +144,13 @@ def _feed_buttons(runner: FeedRunner, start, can_start: bool) -> None:
     )
     right.button("Stop", key="beh_stop", on_click=runner.stop, disabled=not runner.running, icon=":material/stop:")
     if (problem := st.session_state.pop("beh_start_error", None)) is not None:
-        st.error(problem, icon=":material/error:")
+        st.error(common.md_escape(problem), icon=":material/error:")
 
 
 def _start(start) -> None:
     try:
         start()
-    except (RuntimeError, ProfileStoreError) as exc:
+    except (FeedError, ProfileStoreError) as exc:
         st.session_state["beh_start_error"] = str(exc)
 
 

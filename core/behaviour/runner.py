@@ -9,6 +9,7 @@ from collections.abc import Callable
 from core.behaviour import feeds, sample, store
 from core.behaviour.monitor import BehaviourMonitor
 from core.behaviour.store import BehaviourStore
+from core.errors import CtasError
 from core.tasks import CancelToken, Job
 from core.warehouse import Warehouse
 
@@ -16,6 +17,10 @@ REPLAY_SOURCE = "replay"
 REDIS_SOURCE = "redis"
 MAX_AHEAD_S = 300.0
 """A live event stamped further ahead of this machine's clock is refused (a bad clock would stall the user)."""
+
+
+class FeedError(CtasError):
+    """A feed cannot start; the message says why."""
 
 
 class FeedRunner:
@@ -77,10 +82,10 @@ class FeedRunner:
     ) -> None:
         with self._lock:
             if self.running:
-                raise RuntimeError("A feed is already running; stop it first.")
+                raise FeedError("A feed is already running; stop it first.")
             profiles = store.load_all(self.warehouse)
             if not profiles:
-                raise RuntimeError("Nobody is enrolled yet: enrol users first.")
+                raise FeedError("Nobody is enrolled yet: enrol users first.")
             if source == REPLAY_SOURCE:  # a replay starts clean; live history (Redis) is an audit trail and stays
                 BehaviourStore(self.warehouse).clear_behaviour_scores(source)
             self._monitor = BehaviourMonitor(

@@ -184,3 +184,12 @@ def test_importance_and_report_on_car(car_experiment: Experiment) -> None:
     assert "AutoML experiment: car defaults" in html
     assert "Confusion matrix on the test rows" in html
     assert "Permutation importance" in html
+
+
+def test_cli_reads_latin_1_files_as_the_warehouse_does(shared_data: Path, tmp_path: Path) -> None:
+    car = pd.read_csv(shared_data / "automl" / "car.csv")
+    path = tmp_path / "voitures.csv"
+    car.assign(remarque=["café crème"] * len(car)).to_csv(path, index=False, encoding="latin-1")
+    done = _cli("run", str(path), "--target", "class", "--budget", "3", "--json")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["task"] == "multiclass"
