@@ -5,9 +5,10 @@ the warehouse. Only this package and `store.py` modules use the duckdb module.""
 from core.warehouse.catalogue import Column, DatasetInfo
 from core.warehouse.connection import DEFAULT_PATH, Warehouse, open_warehouse, resolve_path
 from core.warehouse.errors import CsvProblem, DatasetNotFoundError, IngestError, WarehouseError, WarehouseLockedError
-from core.warehouse.ingest import CsvPreview, IngestLimits
+from core.warehouse.ingest import CsvPreview
 from core.warehouse.migrations import ENV_VAR, Migrations, Store
 from core.warehouse.sql import DATASET_SCHEMA, dataset_table, quote_identifier
+from core.warehouse.staging import IngestLimits
 
 __all__ = [
     "DATASET_SCHEMA",
