@@ -3,6 +3,7 @@ and messages that must not leak our temporary files. Refusals write nothing; wha
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import pytest
@@ -108,3 +109,24 @@ def test_a_layout_duckdb_cannot_detect_gets_a_plain_message(warehouse: Warehouse
     with pytest.raises(IngestError, match="layout could not be detected") as refused:
         warehouse.ingest_csv(b"a,b\r1,2\n3,4\r\n", "layout")
     assert "/tmp" not in str(refused.value) and "ctas-ingest" not in str(refused.value)
+
+
+GLOB_NAMES = st.text(alphabet=st.sampled_from(list("ab*?[]{}!^-_.,")), min_size=1, max_size=12).filter(
+    lambda n: n not in {".", ".."}
+)
+
+
+@given(GLOB_NAMES)
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_any_file_name_is_read_as_itself_never_as_a_pattern(
+    tmp_path_factory: pytest.TempPathFactory, name: str
+) -> None:
+    folder = tmp_path_factory.mktemp("names")
+    for decoy in ("a.csv", "b.csv", "ab.csv", "secret.csv", "[a].csv", "x"):
+        (folder / decoy).write_text("a\n666\n")
+    literal = folder / f"{name}.csv"
+    literal.write_text("a\n7\n")
+    warehouse = Warehouse()
+    info = warehouse.ingest_csv(str(literal), "literal")
+    assert info.rows == 1 and warehouse.read_dataset("literal")["a"].tolist() == [7]
+    assert info.sha256 == hashlib.sha256(literal.read_bytes()).hexdigest()
