@@ -26,6 +26,7 @@ def _profile(path: str, name: str, created_at: str, sha256: str) -> pd.DataFrame
 
 
 def ingest_form(uploaded: UploadedFile, preview: CsvPreview, header: bool | None, delimiter: str | None) -> None:
+    """The dataset name, what to do with malformed rows, and the ingest itself."""
     wh = common.warehouse()
     name = st.text_input(
         "Dataset name",
@@ -68,6 +69,7 @@ def ingest_form(uploaded: UploadedFile, preview: CsvPreview, header: bool | None
 
 
 def dataset_detail(name: str) -> None:
+    """One dataset: its catalogue entry, column profile, completeness, first rows, CSV export and deletion."""
     wh = common.warehouse()
     info = wh.dataset(name)
     cols = st.columns(4)

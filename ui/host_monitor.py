@@ -38,6 +38,7 @@ def _set_sampling(sampler: HostSampler) -> None:
 
 
 def live(sampler: HostSampler, warehouse: Warehouse) -> None:
+    """The live host: sampling switch, metric charts with anomalies, alerts, top processes and the rules editor."""
     with st.sidebar:
         st.subheader("Host monitor")
         span = st.selectbox("Window", list(WINDOWS), key="mon_window")
@@ -197,6 +198,7 @@ def _save_rules(warehouse: Warehouse, table: pd.DataFrame) -> None:
 
 
 def metric_file() -> None:
+    """An uploaded `timestamp,value` metric file scored by every detector, with NAB scores where windows are given."""
     data = st.file_uploader("Metric file (CSV with timestamp,value: NAB's format)", type=["csv"], key="mon_file")
     labels = st.file_uploader("Anomaly windows (optional JSON list of [start, end])", type=["json"], key="mon_labels")
     if data is None:

@@ -50,6 +50,7 @@ def _categories(path: str, dataset: str, created_at: str, column: str) -> list[s
 
 
 def mapping_form(columns: list[str], detected: ColumnMapping | None, dataset: str) -> ColumnMapping | None:
+    """Which column plays which event role (detected, editable); None until latitude and longitude are chosen."""
     chosen = {}
     with st.expander("Column mapping", expanded=detected is None, icon=":material/table_chart:"):
         cols = st.columns(len(ROLES))
@@ -72,6 +73,7 @@ def mapping_form(columns: list[str], detected: ColumnMapping | None, dataset: st
 
 
 def choose_settings(mapping: ColumnMapping, dataset, path: str) -> ThreatMapSettings:
+    """The analysis settings: resolution, Gi* options, time window and player, category filter."""
     with st.sidebar:
         st.subheader("Threat map")
         res = st.slider(
@@ -159,6 +161,7 @@ def _player() -> None:
 
 
 def draw(result, dataset_name: str, settings: ThreatMapSettings) -> None:
+    """The map with its legend, the headline figures, the hot-spot table, trends and the report."""
     for warning in result.warnings:
         st.warning(md_escape(warning), icon=":material/warning:")
     hot = result.cells[result.cells["gi_bin"] > 0]
