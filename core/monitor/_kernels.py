@@ -11,6 +11,7 @@ import numpy as np
 from numba import njit
 
 MAD_TO_SIGMA = 1.4826
+SMALLEST_SCALE = 2.2250738585072014e-308  # the smallest normal double: floor x a subnormal range underflows to 0
 
 
 @njit(cache=True)
@@ -85,7 +86,8 @@ def robust_z(x: np.ndarray, window: int, floor: float) -> np.ndarray:
     """|x − median| / (1.4826·MAD) over the last `window` valid values before each row.
 
     The scale is at least `floor` times the window's range (or, for a flat window, of its level's magnitude, or 1),
-    so a change in a flat series scores high but finite. 0 until there are three values.
+    so a change in a flat series scores high but finite; it never falls below SMALLEST_SCALE (a window whose range
+    is subnormal would otherwise divide by zero). 0 until there are three values.
     """
     n = x.shape[0]
     z = np.zeros(n)
@@ -105,7 +107,7 @@ def robust_z(x: np.ndarray, window: int, floor: float) -> np.ndarray:
             spread = ordered[count - 1] - ordered[0]
             if spread <= 0.0:
                 spread = abs(centre) if centre != 0.0 else 1.0
-            z[i] = abs(v - centre) / max(MAD_TO_SIGMA * mad, floor * spread)
+            z[i] = abs(v - centre) / max(MAD_TO_SIGMA * mad, floor * spread, SMALLEST_SCALE)
         count, head = _push(ordered, ring, count, head, v)
     return z
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import statistics
+import sys
 
 import numpy as np
 import pandas as pd
@@ -43,7 +44,7 @@ def robust_z_reference(x: list[float], window: int, floor: float) -> list[float]
                 spread = max(recent) - min(recent)
                 if spread <= 0:
                     spread = abs(centre) if centre != 0 else 1.0
-                score = abs(v - centre) / max(1.4826 * mad, floor * spread)
+                score = abs(v - centre) / max(1.4826 * mad, floor * spread, sys.float_info.min)
             kept.append(v)
         out.append(score)
     return out
@@ -219,3 +220,10 @@ def test_scores_of_a_file_do_not_change_when_rows_are_added() -> None:
 def test_a_period_longer_than_the_series_allocates_nothing_and_scores_zero() -> None:
     scores = SeasonalDetector().score(np.arange(500.0), step_seconds=0.001)  # a day is 86.4M rows here
     assert not scores.any()
+
+
+def test_a_window_with_a_subnormal_range_scores_finite() -> None:
+    """Found by hypothesis: floor x a subnormal range underflows to 0, and the score divided by it."""
+    x = np.array([0.0, 0.0, 5e-324, 0.0, 1.0])
+    scores = _kernels.robust_z(x, 3, 0.05)
+    assert np.isfinite(scores).all() and scores[-1] > 0
