@@ -31,8 +31,9 @@ from core.automl.views import (
 from core.automl.zoo import FAMILIES
 from core.csvformat import dataset_name_from
 from core.tasks import Job, JobQueue
-from core.warehouse import IngestError, Warehouse, WarehouseError, open_warehouse
+from core.warehouse import IngestError, Warehouse, WarehouseError
 from ui import common, csv_preview
+from ui.errors import guarded
 
 DEFAULT_DATASET = "german_credit_risk"
 TASK_CHOICES = ("auto", "binary", "multiclass", "regression")
@@ -50,7 +51,7 @@ def _training_queue() -> JobQueue:
 @st.cache_data(max_entries=4, show_spinner="Reading the data set…")
 def _dataset(path: str, name: str, sha256: str) -> pd.DataFrame:
     """A dataset's rows, cached per warehouse, dataset and content."""
-    return open_warehouse(path).read_dataset(name)
+    return common.warehouse_at(path).read_dataset(name)
 
 
 def _checked(frame: pd.DataFrame, target: str, task: str, exclude: tuple[str, ...]) -> Prepared | str:
@@ -226,6 +227,7 @@ def _cancel(queue: JobQueue, job_id: int) -> None:
 
 
 @st.fragment(run_every=POLL_SECONDS)
+@guarded
 def _progress(queue: JobQueue, job_id: int) -> None:
     job = queue.get(job_id)
     if job is None or job.done:

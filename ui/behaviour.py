@@ -29,8 +29,9 @@ from core.behaviour.views import (
     timeline_figure,
     users_frame,
 )
-from core.warehouse import Warehouse, WarehouseError, open_warehouse
+from core.warehouse import Warehouse, WarehouseError
 from ui import common
+from ui.errors import guarded
 
 REFRESH_SECONDS = 2
 TIMELINE_SPAN = timedelta(hours=1)  # the live panel shows the last hour of windows (of event time)
@@ -42,13 +43,13 @@ SAMPLE_SOURCE = "Shipped sample (live session)"
 @st.cache_resource
 def feed_runner(path: str) -> FeedRunner:
     """One background feed per warehouse file, shared by every session."""
-    return FeedRunner(open_warehouse(path))
+    return FeedRunner(common.warehouse_at(path))
 
 
 @st.cache_resource(show_spinner="Loading profiles…")
 def _profiles(path: str, stamp: str) -> dict[str, UserProfile]:
     """The active profiles, cached per warehouse and profile versions."""
-    return store.load_all(open_warehouse(path))
+    return store.load_all(common.warehouse_at(path))
 
 
 def _profile_stamp(wh: Warehouse) -> str:
@@ -130,6 +131,7 @@ def feed_controls(runner: FeedRunner, users: list[str]) -> None:
 
 
 @st.fragment(run_every=REFRESH_SECONDS)
+@guarded
 def _feed_buttons(runner: FeedRunner, start, can_start: bool) -> None:
     """Start and Stop, refreshed with the feed: a replay that ends re-enables Start without a page reload."""
     left, right = st.columns(2)
@@ -155,6 +157,7 @@ def _start(start) -> None:
 
 
 @st.fragment(run_every=REFRESH_SECONDS)
+@guarded
 def live_panel(wh: Warehouse, runner: FeedRunner) -> None:
     scores, alerts = BehaviourStore(wh).behaviour_scores(last=TIMELINE_SPAN), BehaviourStore(wh).behaviour_alerts()
     users = users_frame(BehaviourStore(wh).behaviour_profiles(), scores, alerts)

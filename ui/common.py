@@ -57,6 +57,12 @@ def warehouse() -> Warehouse:
         st.stop()
 
 
+def warehouse_at(path: str) -> Warehouse:
+    """The app's warehouse at `path` (the one `warehouse()` opened, an in-memory one included), for readers that
+    cache by the warehouse's path."""
+    return _open(path)
+
+
 def sidebar(wh: Warehouse) -> None:
     """The shared sidebar: which warehouse file is open, its size and how many datasets it holds."""
     with st.sidebar:

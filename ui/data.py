@@ -6,7 +6,7 @@ from streamlit.runtime.uploaded_file_manager import UploadedFile
 
 from core.csvformat import dataset_name_from
 from core.datasets import completeness_figure, problems_frame
-from core.warehouse import CsvPreview, IngestError, WarehouseError, open_warehouse
+from core.warehouse import CsvPreview, IngestError, WarehouseError
 from ui import common
 from ui.common import md_escape
 from ui.csv_preview import LIMITS
@@ -21,7 +21,7 @@ CSV_EXPORT_ROWS = 1_000_000
 @st.cache_data(max_entries=32, show_spinner="Profiling the dataset…")
 def _profile(path: str, name: str, created_at: str, sha256: str) -> pd.DataFrame:
     """Column profile, cached per warehouse, dataset, ingest time and content (a re-created dataset is new)."""
-    wh = open_warehouse(path)
+    wh = common.warehouse_at(path)
     return wh.profile_dataset(name)
 
 

@@ -3,10 +3,12 @@ is a bug, logged on the server with an id and shown as one line with that id, ne
 
 from __future__ import annotations
 
+import functools
 import logging
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import ParamSpec, TypeVar
 
 import streamlit as st
 
@@ -14,6 +16,8 @@ from core.errors import CtasError
 from ui.common import md_escape
 
 log = logging.getLogger("ctas.pages")
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 @contextmanager
@@ -30,3 +34,15 @@ def page_guard() -> Iterator[None]:
             f"Something went wrong on this page (error id {error_id}); the details are in the server log.",
             icon=":material/bug_report:",
         )
+
+
+def guarded(panel: Callable[P, R]) -> Callable[P, R | None]:
+    """`panel` inside `page_guard`: for fragments, whose own reruns run outside the page's guard."""
+
+    @functools.wraps(panel)
+    def run(*args: P.args, **kwargs: P.kwargs) -> R | None:
+        with page_guard():
+            return panel(*args, **kwargs)
+        return None
+
+    return run

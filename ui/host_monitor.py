@@ -22,6 +22,7 @@ from core.monitor.views import (
 )
 from core.warehouse import Warehouse, WarehouseError
 from ui import common
+from ui.errors import guarded
 
 WINDOWS = {"15 minutes": timedelta(minutes=15), "1 hour": timedelta(hours=1), "24 hours": timedelta(hours=24)}
 DEFAULT_METRICS = ["cpu.total", "memory.used_percent", "load.1m", "net.recv_bytes_per_s"]
@@ -65,6 +66,7 @@ def live(sampler: HostSampler, warehouse: Warehouse) -> None:
 
 
 @st.fragment(run_every=REFRESH_SECONDS)
+@guarded
 def _live_panel(sampler: HostSampler, warehouse: Warehouse, chosen: list[str], span: timedelta, detector: str) -> None:
     now = utc_now()
     bucket = chart_bucket_seconds(span)

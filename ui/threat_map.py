@@ -10,9 +10,9 @@ from core.geo.analysis import ThreatMapSettings, analyse
 from core.geo.events import ColumnMapping
 from core.geo.maps import COLOUR_BY, legend_rows, threat_deck, threat_report, timeline_figure, top_cells
 from core.geo.store import EventStore
-from core.warehouse import open_warehouse
 from ui import common
 from ui.common import md_escape
+from ui.errors import guarded
 
 ROLES = {  # role -> label; lat and lon are required
     "lat": "Latitude",
@@ -33,19 +33,19 @@ PLAY_SECONDS = 3
 @st.cache_data(max_entries=16, show_spinner=False)
 def analysis(path: str, dataset: str, created_at: str, mapping: tuple, settings: tuple):
     """The analysis, cached per warehouse, dataset version, column mapping and settings."""
-    wh = open_warehouse(path)
+    wh = common.warehouse_at(path)
     return analyse(wh, dataset, ColumnMapping(**dict(mapping)), ThreatMapSettings(**dict(settings)))
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
 def _time_span(path: str, dataset: str, created_at: str, column: str):
-    wh = open_warehouse(path)
+    wh = common.warehouse_at(path)
     return EventStore(wh).time_span(dataset, column)
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
 def _categories(path: str, dataset: str, created_at: str, column: str) -> list[str]:
-    wh = open_warehouse(path)
+    wh = common.warehouse_at(path)
     return EventStore(wh).top_values(dataset, column, limit=50)
 
 
@@ -153,6 +153,7 @@ def _step(lo, hi, delta: timedelta) -> bool:
 
 
 @st.fragment(run_every=PLAY_SECONDS)
+@guarded
 def _player() -> None:
     """While playing, every few seconds: ask the page to move the window a week on and redraw."""
     if time.monotonic() - st.session_state.get("geo_drawn_at", 0.0) >= PLAY_SECONDS * 0.8:

@@ -51,3 +51,29 @@ def test_stop_and_normal_runs_pass_through() -> None:
     at.session_state["mode"] = None
     at.run()
     assert [m.value for m in at.markdown] == ["before", "after"]
+
+
+def _fragment_script() -> None:
+    import streamlit as st
+
+    from ui.errors import guarded
+
+    @st.fragment
+    @guarded
+    def panel() -> None:
+        if st.button("Break", key="break"):
+            raise KeyError("secret internal detail")
+        st.write("panel")
+
+    panel()
+    st.write("page")
+
+
+def test_a_fragment_rerun_is_guarded_too() -> None:
+    at = AppTest.from_function(_fragment_script, default_timeout=30).run()
+    assert [m.value for m in at.markdown] == ["panel", "page"]
+    at.button(key="break").click().run()  # reruns the fragment only, outside the page's guard
+    assert not at.exception
+    assert len(at.error) == 1 and re.fullmatch(
+        r"Something went wrong on this page \(error id [0-9a-f]{8}\).*", at.error[0].value
+    )
