@@ -7,7 +7,6 @@ import shutil
 import socket
 import subprocess
 import sys
-import time
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,6 +16,7 @@ import pytest
 from playwright.sync_api import Browser, sync_playwright
 
 from tests.conftest import REPO
+from tests.waiting import wait_until
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -38,17 +38,16 @@ def _free_port() -> int:
 
 
 def _wait_healthy(url: str, process: subprocess.Popen, timeout: float = 90) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    def healthy() -> bool:
         if process.poll() is not None:
             raise RuntimeError(f"streamlit exited with code {process.returncode}")
         try:
             with urllib.request.urlopen(url + "/_stcore/health", timeout=2) as response:
-                if response.read().decode().strip() == "ok":
-                    return
+                return response.read().decode().strip() == "ok"
         except OSError:
-            time.sleep(0.5)
-    raise TimeoutError(f"CTAS did not answer {url}/_stcore/health within {timeout} s")
+            return False
+
+    wait_until(healthy, timeout=timeout, what=f"an 'ok' from {url}/_stcore/health")
 
 
 @contextmanager

@@ -3,27 +3,25 @@ comparison of two recorded experiments, and clear messages for bad choices."""
 
 from __future__ import annotations
 
-import time
-
 from streamlit.testing.v1 import AppTest
 
 from core.automl.store import AutomlStore
 from core.warehouse import open_warehouse, resolve_path
+from tests.waiting import wait_until
 
 
 def _run_until_done(at: AppTest, timeout: float = 90.0) -> AppTest:
-    deadline = time.monotonic() + timeout
-    saw_progress = False
-    while "automl_job" in at.session_state or not saw_progress:
-        assert time.monotonic() < deadline, "the run did not finish"
-        time.sleep(1.0)
+    seen = {"progress": False}
+
+    def finished() -> bool:
         at.run()
         assert not at.exception, [e.value for e in at.exception]
-        saw_progress = saw_progress or any(
+        seen["progress"] = seen["progress"] or any(
             "Searching:" in p.proto.text or "Queued" in p.proto.text for p in at.get("progress")
         )
-        if "automl_result" in at.session_state:
-            break
+        return "automl_result" in at.session_state or ("automl_job" not in at.session_state and seen["progress"])
+
+    wait_until(finished, timeout=timeout, what="the end of the AutoML run")
     return at
 
 

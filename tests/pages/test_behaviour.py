@@ -4,14 +4,15 @@ evaluation views, and clear messages for bad uploads."""
 from __future__ import annotations
 
 import gc
-import time
 from collections.abc import Iterator
 
 import pytest
 
+from core.behaviour import sample
 from core.behaviour.runner import FeedRunner
 from core.behaviour.store import BehaviourStore
 from core.warehouse import open_warehouse, resolve_path
+from tests.waiting import wait_until
 
 PAGE = "pages/behaviour.py"
 
@@ -39,11 +40,14 @@ def test_enrol_replay_and_evaluate(app) -> None:
 
     at.selectbox(key="beh_speed").set_value("as fast as possible").run()
     at.button(key="beh_start").click().run()
-    deadline = time.monotonic() + 120
-    while BehaviourStore(warehouse).behaviour_feeds().empty or not len(BehaviourStore(warehouse).behaviour_alerts()):
-        assert time.monotonic() < deadline, "the replay wrote no alerts"
-        time.sleep(0.5)
-    time.sleep(3)
+    store = BehaviourStore(warehouse)
+    total = len(sample.live_events())
+
+    def replayed() -> bool:
+        feeds = store.behaviour_feeds()
+        return not feeds.empty and int(feeds.accepted.iloc[0]) == total and not store.behaviour_alerts().empty
+
+    wait_until(replayed, timeout=120, what="the whole replay with its alerts")
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     tiles = {m.label: m.value for m in at.metric if m.label in ("alice", "bob", "carol")}

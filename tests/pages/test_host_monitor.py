@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import gc
 import json
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,6 +14,7 @@ from core.monitor.alerts import AlertRule, rules_frame
 from core.monitor.sampler import HostSampler, sampler_for
 from core.monitor.store import HostStore
 from core.warehouse import open_warehouse, resolve_path
+from tests.waiting import wait_until
 
 
 @pytest.fixture(autouse=True)
@@ -25,11 +25,8 @@ def _stop_samplers() -> Iterator[None]:
         sampler.stop()
 
 
-def _wait(condition, timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.2)
+def _wait(condition) -> None:
+    wait_until(condition, timeout=20, what="the sampler's write")
 
 
 def test_live_charts_fill_as_the_sampler_records(app) -> None:

@@ -4,18 +4,15 @@ errors, and the search progress a job reports."""
 from __future__ import annotations
 
 import threading
-import time
 
 from core.automl.jobs import SearchProgress, training_queue
 from core.automl.search import TrialRecord
 from core.tasks import Job
+from tests.waiting import wait_until
 
 
-def _wait(condition, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.01)
+def _wait(condition) -> None:
+    wait_until(condition, timeout=10, what="the job's state change")
 
 
 def test_jobs_run_one_at_a_time_in_order() -> None:

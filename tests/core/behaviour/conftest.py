@@ -5,7 +5,6 @@ from __future__ import annotations
 import shutil
 import socket
 import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,6 +13,7 @@ import redis
 
 from core.behaviour import sample
 from core.behaviour.profiles import UserProfile, enrol
+from tests.waiting import wait_until
 
 
 @pytest.fixture(scope="session")
@@ -40,14 +40,14 @@ def redis_url(tmp_path: Path) -> Iterator[str]:
     )  # fmt: skip
     url = f"redis://127.0.0.1:{port}/0"
     client = redis.Redis.from_url(url)
-    deadline = time.monotonic() + 10
-    while True:
+
+    def answers() -> bool:
         try:
-            client.ping()
-            break
+            return bool(client.ping())
         except redis.ConnectionError:
-            assert time.monotonic() < deadline, "redis-server did not start"
-            time.sleep(0.05)
+            return False
+
+    wait_until(answers, timeout=10, what="redis-server's start")
     yield url
     client.close()
     process.terminate()

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 from pathlib import Path
 
 import pandas as pd
@@ -19,6 +18,7 @@ from core.behaviour.profiles import UserProfile
 from core.behaviour.runner import FeedRunner
 from core.behaviour.store import BehaviourStore
 from core.warehouse import open_warehouse
+from tests.waiting import wait_until
 
 TAKEOVER_START_S, TAKEOVER_END_S = 150, 300
 
@@ -69,10 +69,7 @@ def test_the_runner_replays_the_sample_into_the_warehouse(sample_profiles, tmp_p
         store.save(warehouse, profile)
     runner = FeedRunner(warehouse)
     runner.start_replay(speed=0)
-    deadline = time.monotonic() + 120
-    while runner.running:
-        assert time.monotonic() < deadline
-        time.sleep(0.1)
+    wait_until(lambda: not runner.running, timeout=120, what="the end of the replay")
     assert runner.error == "" and runner.events == len(sample.live_events())
     assert set(BehaviourStore(warehouse).behaviour_scores().user) == {"alice", "carol"}
     feed = BehaviourStore(warehouse).behaviour_feeds().iloc[0]
@@ -111,10 +108,7 @@ def test_redis_events_are_scored_into_the_warehouse(sample_profiles, redis_url: 
         client.publish(feeds.CHANNEL, json.dumps(payload))
         if i % 1000 == 0:
             client.publish(feeds.CHANNEL, "not an event")
-    deadline = time.monotonic() + 30
-    while monitor.accepted < len(events):
-        assert time.monotonic() < deadline, f"{monitor.accepted} of {len(events)} events arrived"
-        time.sleep(0.1)
+    wait_until(lambda: monitor.accepted >= len(events), timeout=30, what=f"the arrival of all {len(events)} events")
     stop.set()
     consumer.join(10)
     scores = BehaviourStore(warehouse).behaviour_scores("carol")

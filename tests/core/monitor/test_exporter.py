@@ -5,12 +5,12 @@ from __future__ import annotations
 import socket
 import subprocess
 import sys
-import time
 import urllib.request
 
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.conftest import REPO
+from tests.waiting import wait_until
 
 
 def _free_port() -> int:
@@ -20,15 +20,19 @@ def _free_port() -> int:
 
 
 def _scrape(url: str, process: subprocess.Popen, timeout: float = 30) -> str:
-    deadline = time.monotonic() + timeout
-    while True:
+    pages: list[str] = []
+
+    def answered() -> bool:
         assert process.poll() is None, process.stderr.read()
         try:
             with urllib.request.urlopen(url, timeout=2) as response:
-                return response.read().decode()
+                pages.append(response.read().decode())
         except OSError:
-            assert time.monotonic() < deadline, "the exporter did not answer"
-            time.sleep(0.2)
+            return False
+        return True
+
+    wait_until(answered, timeout=timeout, what="the exporter's answer")
+    return pages[0]
 
 
 def test_exporter_serves_host_readings() -> None:

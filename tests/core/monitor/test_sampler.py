@@ -11,6 +11,7 @@ from core.monitor.alerts import AlertRule, rules_frame
 from core.monitor.sampler import HostReader, HostSampler
 from core.monitor.store import HostStore
 from core.warehouse import Warehouse
+from tests.waiting import wait_until
 
 
 def test_reader_reports_every_metric_and_rates_from_the_second_reading() -> None:
@@ -29,9 +30,11 @@ def test_sampler_writes_batches_processes_and_fires_a_rule_below_current_cpu(war
     HostStore(warehouse).replace_alert_rules(rules_frame([AlertRule("always", "cpu.total", -1.0, severity="critical")]))
     sampler.start()
     try:
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline and (sampler.stats.flushes < 3 or HostStore(warehouse).alerts().empty):
-            time.sleep(0.1)
+        wait_until(
+            lambda: sampler.stats.flushes >= 3 and not HostStore(warehouse).alerts().empty,
+            timeout=10,
+            what="three flushes and an alert",
+        )
     finally:
         sampler.stop()
     assert not sampler.running and sampler.stats.last_error == ""
