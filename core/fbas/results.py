@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Protocol, TypeVar
+from typing import Any
 
 from core.fbas.model import DataWarning
 
@@ -138,10 +138,6 @@ class Scan:
         """Whether every set was listed (otherwise `enumeration` says why not)."""
         return self.enumeration == "complete"
 
-    def warning_groups(self) -> list[tuple[str, list[DataWarning]]]:
-        """Data-quality warnings by code, most frequent first."""
-        return group_warnings(self.warnings)
-
     def to_json(self) -> dict[str, Any]:
         return {
             "nodes": self.nodes,
@@ -155,16 +151,9 @@ class Scan:
         }
 
 
-class _Coded(Protocol):
-    code: str
-
-
-W = TypeVar("W", bound=_Coded)
-
-
-def group_warnings(warnings: Iterable[W]) -> list[tuple[str, list[W]]]:
+def group_warnings(warnings: Iterable[DataWarning]) -> list[tuple[str, list[DataWarning]]]:
     """Warnings grouped by code, the most frequent code first (ties by code)."""
-    groups: dict[str, list[W]] = {}
+    groups: dict[str, list[DataWarning]] = {}
     for warning in warnings:
         groups.setdefault(warning.code, []).append(warning)
     return sorted(groups.items(), key=lambda item: (-len(item[1]), item[0]))

@@ -151,11 +151,11 @@ def read_all(
     run: Callable[[str, dict], object],
     undo: Callable[[], object],
     described: Callable[[str, dict], tuple[Column, ...]],
-) -> tuple[str, dict]:
+) -> tuple[str, dict, tuple[Column, ...]]:
     """Run `run(read_sql, params)` over the whole file. If a value late in the file broke the type sniffed from the
     first rows, `undo()` and run again with types inferred from every row; if a column came out as a type CTAS cannot
     read back (DuckDB's BIGNUM for integers wider than 128 bits, say), `undo()` and read it as text. Returns the read
-    that stood."""
+    that stood and its columns (`described` of it)."""
     read_sql, params = _read_csv_sql(plan, uuid.uuid4().hex)
     run(read_sql, params)
     full_sample = _has_cast_errors(con, params["rt"])
@@ -164,13 +164,15 @@ def read_all(
         drop_rejects(con, params)
         read_sql, params = _read_csv_sql(plan, uuid.uuid4().hex, full_sample=True)
         run(read_sql, params)
-    unreadable = tuple(c.name for c in described(read_sql, params) if not readable_type(c.type))
+    columns = described(read_sql, params)
+    unreadable = tuple(c.name for c in columns if not readable_type(c.type))
     if unreadable:
         undo()
         drop_rejects(con, params)
         read_sql, params = _read_csv_sql(plan, uuid.uuid4().hex, full_sample, text_columns=unreadable)
         run(read_sql, params)
-    return read_sql, params
+        columns = described(read_sql, params)
+    return read_sql, params, columns
 
 
 def scan_all(con: duckdb.DuckDBPyConnection, read_sql: str, params: dict) -> int:

@@ -62,7 +62,7 @@ def preview_csv(
         try:
             plan = plan_csv(scratch, staged.utf8_path(), header, delimiter, limits)
             counted: list[int] = []
-            read_sql, params = read_all(
+            read_sql, params, columns = read_all(
                 scratch,
                 plan,
                 lambda sql, p: counted.append(scan_all(scratch, sql, p)),
@@ -72,7 +72,6 @@ def preview_csv(
             rows = counted[-1]
             problems, count = rejects(scratch, params["rt"], plan.path)
             head = frame(scratch, f"SELECT * FROM {read_sql} LIMIT {int(head_rows)}", params)
-            columns = describe(scratch, read_sql, params)
         except duckdb.Error as exc:
             raise IngestError(message(exc, staged)) from None
         finally:
@@ -198,7 +197,7 @@ def _row_count_refusal(rows: int, limits: IngestLimits) -> str | None:
 
 def _load_table(cur: duckdb.DuckDBPyConnection, plan: CsvPlan, table: str) -> tuple[tuple[CsvProblem, ...], int]:
     """Create `table` from the CSV inside the caller's transaction; return the malformed rows left out."""
-    _, params = read_all(
+    _, params, _ = read_all(
         cur,
         plan,
         lambda sql, p: cur.execute(f"CREATE TABLE {table} AS SELECT * FROM {sql}", p),
