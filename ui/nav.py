@@ -62,7 +62,13 @@ BEHAVIOUR = PageSpec(
     ":material/fingerprint:",
     "Keystroke, mouse and app-usage dynamics: enrolment, continuous verification, alerts, evaluation.",
 )
-PAGES = (HOME, DATA, THREAT_MAP, FBAS, HOST_MONITOR, AUTOML, BEHAVIOUR)
+INTEL = PageSpec(
+    "pages/intel.py",
+    "Threat intelligence",
+    ":material/policy:",
+    "Indicators from reports, indicator feeds in the warehouse, and matching a dataset's events against them.",
+)
+PAGES = (HOME, DATA, THREAT_MAP, INTEL, FBAS, HOST_MONITOR, AUTOML, BEHAVIOUR)
 
 
 def navigation() -> StreamlitPage:

@@ -1,0 +1,117 @@
+"""Command line: `python -m core.intel extract FILE... [--json]`, `match DATASET [--json]`, `load [FEED...]`.
+
+Bad input (a binary file, one over the size cap, a hostile JSON feed) exits 2 with one line on stderr and writes
+nothing; `match` and `load` write to the warehouse at $CTAS_WAREHOUSE only when they succeed.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from core.cli import Parser, fail, terminal_safe
+from core.errors import CtasError
+from core.intel import service
+from core.intel.extract import extract
+from core.intel.store import IntelStore
+from core.warehouse import open_warehouse
+
+MAX_DOCUMENT_BYTES = 20 * 2**20
+
+
+def read_document(path: Path) -> str:
+    """A text document named on the command line: a regular file of at most 20 MiB of UTF-8 text."""
+    if not path.is_file():
+        raise CtasError(f"{path} is not a readable file.")
+    size = path.stat().st_size
+    if size > MAX_DOCUMENT_BYTES:
+        raise CtasError(f"{path} is {size / 2**20:,.1f} MiB; at most {MAX_DOCUMENT_BYTES // 2**20} MiB is read.")
+    data = path.read_bytes()[: MAX_DOCUMENT_BYTES + 1]
+    if data.startswith(b"%PDF"):
+        raise CtasError(f"{path} is a PDF: extract its text first (pdftotext) and pass the text file.")
+    if b"\x00" in data[:65536]:
+        raise CtasError(f"{path} is a binary file, not text.")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise CtasError(f"{path} is not UTF-8 text (byte {exc.start:,}).") from None
+
+
+def _extract(args) -> int:
+    documents = [(path, read_document(path)) for path in args.files]  # every file checked before any output
+    for path, text in documents:
+        found = extract(text)
+        if args.json:
+            by_type: dict[str, list[dict]] = {}
+            for item in found:
+                by_type.setdefault(item.type, []).append(
+                    {"value": item.value, "benign": item.benign, "offsets": [list(o) for o in item.offsets]}
+                )
+            print(json.dumps({"file": str(path), "indicators": by_type}, ensure_ascii=False))
+        else:
+            print(terminal_safe(f"{path}: {len(found)} indicators"))
+            for item in found:
+                flag = f"  (benign: {item.benign})" if item.benign else ""
+                print(terminal_safe(f"  {item.type:17} {item.value}{flag}"))
+    return 0
+
+
+def _match(args) -> int:
+    store = IntelStore(open_warehouse())
+    columns = dict(service.suggest_columns(store, args.dataset))
+    if not columns:
+        raise CtasError(f"No column of {args.dataset} holds IPs, domains, URLs, hashes or e-mail addresses.")
+    result = service.match_dataset(store, args.dataset, columns, time_column=args.time)
+    summary = {
+        "dataset": args.dataset,
+        "run_id": result.run_id,
+        "events": result.events,
+        "hits": len(result.hits),
+        "columns": columns,
+        "by_source": result.hits.groupby("source").size().to_dict() if len(result.hits) else {},
+    }
+    if args.json:
+        print(json.dumps(summary, ensure_ascii=False))
+    else:
+        print(
+            terminal_safe(f"{args.dataset}: {result.events:,} events, {len(result.hits):,} hits (run {result.run_id})")
+        )
+    return 0
+
+
+def _load(args) -> int:
+    wanted = set(args.feeds) or {f.name for f in service.KNOWN_FEEDS}
+    unknown = wanted - {f.name for f in service.KNOWN_FEEDS}
+    if unknown:
+        raise CtasError(
+            f"Unknown feed {sorted(unknown)[0]!r}; known: {', '.join(f.name for f in service.KNOWN_FEEDS)}."
+        )
+    store = IntelStore(open_warehouse())
+    for feed in service.KNOWN_FEEDS:
+        if feed.name in wanted:
+            print(terminal_safe(f"{feed.name}: {service.load_known_feed(store, feed):,} indicators"))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = Parser(prog="python -m core.intel", description="Threat intelligence: extract, load feeds, match.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    extract_cmd = commands.add_parser("extract", help="indicators in text files")
+    extract_cmd.add_argument("files", nargs="+", type=Path)
+    extract_cmd.add_argument("--json", action="store_true", help="one JSON object per file")
+    match_cmd = commands.add_parser("match", help="match a warehouse dataset against every loaded indicator")
+    match_cmd.add_argument("dataset")
+    match_cmd.add_argument("--time", help="the column holding event times")
+    match_cmd.add_argument("--json", action="store_true")
+    load_cmd = commands.add_parser("load", help="load known feeds into the warehouse")
+    load_cmd.add_argument("feeds", nargs="*", help="feed names (default: all)")
+    args = parser.parse_args(argv)
+    try:
+        return {"extract": _extract, "match": _match, "load": _load}[args.command](args)
+    except CtasError as exc:
+        return fail(exc)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

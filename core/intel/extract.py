@@ -1,0 +1,323 @@
+"""Indicators of compromise from text: IPs, domains, URLs, e-mails, hashes, CVE ids and ATT&CK technique ids.
+
+The text is refanged once (`refang`), then each indicator type has one regular expression. Every repetition in
+them is possessive or bounded and every pattern starts behind a guard that refuses to start inside a run of the
+characters it repeats, so no match attempt re-reads a run another attempt read: the work is linear in the text.
+Candidates are then checked in Python with rules of bounded cost (`names`, `benign`).
+"""
+
+from __future__ import annotations
+
+import bisect
+import ipaddress
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from core.intel import benign
+from core.intel.names import host_domain, written_domain
+from core.intel.refang import Refanged, refang
+
+TYPES = ("ipv4", "ipv6", "domain", "url", "email", "md5", "sha1", "sha256", "cve", "attack_technique")
+HASH_TYPES = {32: "md5", 40: "sha1", 64: "sha256"}
+MAX_OFFSETS = 50  # where an indicator occurs: the first this many places
+
+# Each scan starts at a literal or a character class, so the engine skips ahead to candidates; the guard against
+# starting inside a run comes right after that first character.
+_URL_BODY = re.compile(r"[^\s\"'<>`{}|\\^\u2018-\u201d\u2026\u2190-\u21ff]*+")
+_URL_CONTINUATION = re.compile(r"[ \t\xa0]*+\n([^\s\"'<>`{}|\\^\u2018-\u201d\u2026\u2190-\u21ff]++)")
+_SCHEME = re.compile(r"(h[tx][tx]ps?|f[tx]p)\Z", re.I)
+_DOT_ANCHOR = re.compile(r"\.[\w-]")
+_RUN = re.compile(r"[\w.-]*+")
+_DOTTED = re.compile(r"[\w-]++(?:\.[\w-]++)++")
+_DOTTED_NUMBER = re.compile(r"\d(?<![\w.]\d)\d*+(?:\.\d++)++")
+_VERSION_WORD = re.compile(r"(?:version|ver\.|release|build|firmware)\s{0,3}$", re.I)
+_IPV6_ANCHOR = re.compile(r":[0-9a-fA-F:]")
+_IPV6_RUN = re.compile(r"[0-9a-fA-F:.]*+")
+_ZONE = re.compile(r"%[\w-]{1,32}+")
+_LOCAL_PART = re.compile(r"[\w.+%-]*+")
+_EMAIL_DOMAIN = re.compile(r"[\w-]++(?:\.[\w-]++)++")
+_HASH = re.compile(r"[0-9a-fA-F](?<![0-9a-zA-Z][0-9a-fA-F])[0-9a-fA-F]{31,63}+(?![0-9a-zA-Z])")
+_CVE = re.compile(r"[Cc](?<![\w-][Cc])[Vv][Ee][-\u2010-\u2015](\d{4})[-\u2010-\u2015](\d{4,12}+)(?!\d)")
+_TECHNIQUE = re.compile(r"T(?<![\w.]T)\d{4}(?:\.\d{3})?(?![\w]|\.\d)")
+_TRAILING = ".,;:!?'\"*"
+
+
+@dataclass
+class Indicator:
+    """One indicator: its type, normalised value, why it is benign (None when not) and where it occurs."""
+
+    type: str
+    value: str
+    benign: str | None = None
+    offsets: list[tuple[int, int]] = field(default_factory=list)
+
+
+class _Found:
+    """Indicators by (type, value), with the places they occur in the original text."""
+
+    def __init__(self, source: Refanged) -> None:
+        self.source = source
+        self.items: dict[tuple[str, str], Indicator] = {}
+
+    def add(self, kind: str, value: str, start: int, end: int) -> None:
+        item = self.items.get((kind, value))
+        if item is None:
+            item = self.items[(kind, value)] = Indicator(kind, value, _benign_reason(kind, value))
+        if len(item.offsets) < MAX_OFFSETS:
+            item.offsets.append(self.source.original_span(start, end))
+
+
+def _benign_reason(kind: str, value: str) -> str | None:
+    if kind == "ipv4":
+        return benign.ipv4_reason(value)
+    if kind == "ipv6":
+        return benign.ipv6_reason(value)
+    if kind == "domain":
+        return benign.domain_reason(value)
+    return None
+
+
+def ipv4(token: str) -> str | None:
+    """A dotted quad in decimal (leading zeros are decimal, not octal), or None."""
+    parts = token.split(".")
+    if len(parts) != 4 or not all(0 < len(p) <= 3 and p.isascii() and p.isdigit() for p in parts):
+        return None
+    octets = [int(p) for p in parts]
+    return ".".join(map(str, octets)) if max(octets) <= 255 else None
+
+
+def ipv6(token: str) -> str | None:
+    """An IPv6 address in RFC 5952 form (zone id dropped), or None."""
+    token = token.split("%", 1)[0]
+    if not token.endswith("::"):
+        token = token.rstrip(".:")
+    if token.count(":") < 2 or not any(c not in ":." for c in token):
+        return None
+    try:
+        return ipaddress.IPv6Address(token).compressed
+    except ValueError:
+        return None
+
+
+def _trim_url(body: str) -> str:
+    """Cut a URL body at an unbalanced closing bracket and drop trailing punctuation."""
+    depth = {")": 0, "]": 0}
+    opener = {"(": ")", "[": "]"}
+    for i, char in enumerate(body):
+        if char in opener:
+            depth[opener[char]] += 1
+        elif char in depth:
+            if depth[char] == 0:
+                body = body[:i]
+                break
+            depth[char] -= 1
+    return body.rstrip(_TRAILING)
+
+
+def _split_authority(body: str) -> tuple[str, str, str]:
+    """(user-info with its '@', host with its port, the rest) of a URL body."""
+    end = len(body)
+    for sep in "/?#":
+        at = body.find(sep)
+        if at != -1:
+            end = min(end, at)
+    authority, rest = body[:end], body[end:]
+    userinfo, _, hostport = authority.rpartition("@")
+    return (userinfo + "@" if userinfo else ""), hostport, rest
+
+
+def _url_host(hostport: str) -> tuple[str, str, str] | None:
+    """(type, normalised host, port text) of a URL's host and port, or None when the host is not an indicator."""
+    if hostport.startswith("["):
+        inner, bracket, port = hostport[1:].partition("]")
+        address = ipv6(inner) if bracket else None
+        return ("ipv6", address, port) if address else None
+    host, colon, port = hostport.partition(":")
+    if colon and not port.isdigit():
+        return None
+    if address := ipv4(host):
+        return "ipv4", address, colon + port
+    name = host_domain(host)
+    return ("domain", name, colon + port) if name else None
+
+
+class _Extraction:
+    def __init__(self, text: str) -> None:
+        self.source = refang(text)
+        self.text = self.source.text
+        self.reversed = self.text[::-1]
+        self.found = _Found(self.source)
+        self.url_spans: list[tuple[int, int]] = []
+
+    def run(self) -> list[Indicator]:
+        if "://" in self.text:
+            self.urls()
+        self.dotted_runs()
+        if ":" in self.text:
+            self.ipv6s()
+        if "@" in self.text:
+            self.emails()
+        self.hashes()
+        self.cves()
+        self.techniques()
+        return sorted(self.found.items.values(), key=lambda i: (TYPES.index(i.type), i.value))
+
+    def _run_start(self, pattern: re.Pattern[str], end: int) -> int:
+        """Where the run of `pattern`'s characters that ends at `end` starts (one scan of the reversed text)."""
+        match = pattern.match(self.reversed, len(self.text) - end)
+        return end - (match.end() - match.start()) if match else end
+
+    def urls(self) -> None:
+        text, done = self.text, 0
+        at = text.find("://")
+        while at != -1:
+            scheme_match = _SCHEME.search(text, max(0, at - 5), at)
+            start = scheme_match.start() if scheme_match else at
+            if at >= done and scheme_match and not (start and text[start - 1].isascii() and text[start - 1].isalnum()):
+                done = self._url(scheme_match.group(1), start, at + 3)
+            at = text.find("://", at + 3)
+
+    def _url(self, written_scheme: str, start: int, body_start: int) -> int:
+        """Record the URL whose body starts at `body_start`; return where it ends."""
+        text = self.text
+        scheme = written_scheme.lower().replace("x", "t")
+        scheme = "ftp" if scheme.startswith("f") else scheme
+        end = _URL_BODY.match(text, body_start).end()
+        body = text[body_start:end]
+        if body.endswith("/") and (more := _URL_CONTINUATION.match(text, end)):
+            body, end = body + more.group(1), more.end()
+        body = _trim_url(body)
+        userinfo, hostport, rest = _split_authority(body)
+        host = _url_host(hostport)
+        if host is None:
+            return end
+        kind, value, port = host
+        shown = f"[{value}]" if kind == "ipv6" else value
+        host_start = body_start + len(userinfo) + (1 if kind == "ipv6" else 0)
+        self.found.add(kind, value, host_start, host_start + len(hostport) - len(port) - (2 if kind == "ipv6" else 0))
+        span_end = min(end, body_start + len(body)) if "\n" not in body else end
+        self.found.add("url", f"{scheme}://{userinfo}{shown}{port}{rest}", start, span_end)
+        self.url_spans.append((start, span_end))
+        return end
+
+    def _defanged(self, start: int, end: int) -> bool:
+        return self.source.original(end - 1) - self.source.original(start) != end - 1 - start
+
+    def dotted_runs(self) -> None:
+        """Domains and IPv4 addresses: each run of word characters, dots and hyphens holding a dot, read once."""
+        text, done = self.text, 0
+        for anchor in _DOT_ANCHOR.finditer(text):
+            if anchor.start() < done:
+                continue
+            start = self._run_start(_RUN, anchor.start())
+            while text[start] == ".":  # '.onmicrosoft.com'
+                start += 1
+            done = _RUN.match(text, anchor.start()).end()
+            if any(c.isdigit() for c in text[anchor.start() : anchor.end()]) or text[start].isdigit():
+                self._ipv4s(start, done)
+            if start == 0 or text[start - 1] not in "@%":
+                self._domain(start, done)
+
+    def _domain(self, start: int, end: int) -> None:
+        match = _DOTTED.match(self.text, start, end)
+        if match is None or self.text.startswith("@", match.end()):
+            return
+        written = match.group()
+        if not written[-1].isalpha():
+            return
+        name = written_domain(written, self._defanged(*match.span()))
+        if name is not None:
+            self.found.add("domain", name, *match.span())
+
+    def _ipv4s(self, start: int, end: int) -> None:
+        text = self.text
+        for match in _DOTTED_NUMBER.finditer(text, start, end):
+            number_end = match.end()
+            if number_end < len(text) and (text[number_end].isalnum() or text[number_end] == "_"):
+                continue
+            address = ipv4(match.group())
+            if address is None or _VERSION_WORD.search(text, max(0, match.start() - 12), match.start()):
+                continue
+            self.found.add("ipv4", address, match.start(), number_end)
+
+    def ipv6s(self) -> None:
+        text, done = self.text, 0
+        for anchor in _IPV6_ANCHOR.finditer(text):
+            if anchor.start() < done:
+                continue
+            start = self._run_start(_IPV6_RUN, anchor.start())
+            done = _IPV6_RUN.match(text, anchor.start()).end()
+            end = zone.end() if (zone := _ZONE.match(text, done)) else done
+            if start and (text[start - 1].isalnum() or text[start - 1] == "_"):
+                continue
+            if end < len(text) and (text[end].isalnum() or text[end] == "_"):
+                continue
+            address = ipv6(text[start:end])
+            if address is not None:
+                self.found.add("ipv6", address, start, end)
+
+    def _in_url(self, start: int) -> bool:
+        i = bisect.bisect_left(self.url_spans, (start, start)) - 1
+        return i >= 0 and self.url_spans[i][0] < start < self.url_spans[i][1]
+
+    def emails(self) -> None:
+        text = self.text
+        at = text.find("@")
+        while at != -1:
+            self._email(at)
+            at = text.find("@", at + 1)
+
+    def _email(self, at: int) -> None:
+        text = self.text
+        start = self._run_start(_LOCAL_PART, at)
+        domain_match = _EMAIL_DOMAIN.match(text, at + 1)
+        if domain_match is None or (start and text[start - 1] == "@"):
+            return
+        local = text[start:at].strip(".")
+        if self._in_url(at):
+            return
+        if not local:  # '****@example.org', 'name @example.org': the host is still a domain
+            domain = written_domain(domain_match.group(), self._defanged(*domain_match.span()))
+            if domain is not None:
+                self.found.add("domain", domain, at + 1, domain_match.end())
+            return
+        domain = host_domain(domain_match.group())
+        if domain is None:
+            return
+        local_start = start + text[start:at].index(local)
+        self.found.add("email", f"{local.lower()}@{domain}", local_start, domain_match.end())
+        self.found.add("domain", domain, at + 1, domain_match.end())
+
+    def hashes(self) -> None:
+        for match in _HASH.finditer(self.text):
+            token = match.group()
+            kind = HASH_TYPES.get(len(token))
+            if kind is not None and len(set(token)) > 2:
+                self.found.add(kind, token.lower(), *match.span())
+
+    def cves(self) -> None:
+        for match in _CVE.finditer(self.text):
+            self.found.add("cve", f"CVE-{match.group(1)}-{match.group(2)}", *match.span())
+
+    def techniques(self) -> None:
+        for match in _TECHNIQUE.finditer(self.text):
+            self.found.add("attack_technique", match.group(), *match.span())
+
+
+def extract(text: str) -> list[Indicator]:
+    """Every indicator in `text`, refanged, normalised, typed and flagged benign where it is, sorted by type."""
+    return _Extraction(text).run()
+
+
+def by_type(indicators: list[Indicator]) -> dict[str, list[str]]:
+    """Values by type, every type present (empty lists included)."""
+    grouped: dict[str, list[str]] = {kind: [] for kind in TYPES}
+    for item in indicators:
+        grouped[item.type].append(item.value)
+    return grouped
+
+
+def iter_values(indicators: list[Indicator], kind: str) -> Iterator[str]:
+    """The values of one type."""
+    return (item.value for item in indicators if item.type == kind)

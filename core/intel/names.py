@@ -1,0 +1,115 @@
+"""Host names: which dotted words are domains, normalised to lower-case ASCII (IDNA/UTS-46 punycode).
+
+A name is a domain when its last label is a top-level domain of the IANA root zone (the list in `data/`) or a v3
+onion address with a valid checksum. Dotted words that read as something else are not domains: file names whose
+extension is also a TLD, code identifiers (.NET namespaces, reverse-DNS package names), and a missing space after a
+full stop (`Corp.In`).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import re
+from functools import lru_cache
+from pathlib import Path
+
+import idna
+
+DATA = Path(__file__).with_name("data")
+MAX_NAME = 253
+_LABEL = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?|[a-z0-9]")
+_ONION = re.compile(r"[a-z2-7]{56}")
+# Extensions of files that reports name and that are TLDs too: a plainly written two-label name ending in one of
+# them is a file name (a defanged one, or a URL's host, is a domain).
+FILE_EXTENSION_TLDS = frozenset({
+    "py", "md", "sh", "one", "so", "rs", "pl", "tf", "zip", "mov", "ps", "app", "cab", "cat", "key", "pub", "mobi",
+    "docs",
+})  # fmt: skip
+# A dotted name that starts with one of these and has three or more labels is a reverse-DNS package or class name.
+_REVERSE_DNS_ROOTS = frozenset({
+    "com", "org", "net", "edu", "gov", "io", "android", "androidx", "java", "javax", "kotlin",
+})  # fmt: skip
+# Names reserved for documentation and testing (RFC 2606, RFC 6761).
+DOCUMENTATION_TLDS = frozenset({"test", "example", "invalid", "localhost"})
+DOCUMENTATION_DOMAINS = frozenset({"example.com", "example.net", "example.org"})
+
+
+@lru_cache(maxsize=1)
+def top_level_domains() -> frozenset[str]:
+    """The IANA root zone's TLDs, lower-case (punycode for IDN TLDs)."""
+    lines = (DATA / "tlds-alpha-by-domain.txt").read_text("ascii").splitlines()
+    return frozenset(line.strip().lower() for line in lines if line.strip() and not line.startswith("#"))
+
+
+def is_onion_v3(label: str) -> bool:
+    """Whether `label` is a v3 onion service address (56 base32 characters with a valid checksum and version 3)."""
+    if not _ONION.fullmatch(label):
+        return False
+    try:
+        raw = base64.b32decode(label.upper())
+    except binascii.Error:
+        return False
+    key, checksum, version = raw[:32], raw[32:34], raw[34:]
+    digest = hashlib.sha3_256(b".onion checksum" + key + version).digest()
+    return version == b"\x03" and digest[:2] == checksum
+
+
+def to_ascii(name: str) -> str | None:
+    """`name` lower-cased in ASCII (UTS-46 for non-ASCII names), or None when it cannot be a host name."""
+    name = name.rstrip(".")
+    if not name or len(name) > MAX_NAME * 4:
+        return None
+    if name.isascii():
+        name = name.lower()
+    else:
+        try:
+            name = idna.encode(name, uts46=True).decode("ascii")
+        except (idna.IDNAError, UnicodeError, ValueError):
+            return None
+    return name if len(name) <= MAX_NAME else None
+
+
+def host_domain(name: str) -> str | None:
+    """`name` as a normalised domain when its labels and TLD are valid (no reading of context), else None."""
+    ascii_name = to_ascii(name)
+    if ascii_name is None or "." not in ascii_name:
+        return None
+    labels = ascii_name.split(".")
+    tld = labels[-1]
+    if tld == "onion":
+        return ascii_name if len(labels) >= 2 and is_onion_v3(labels[-2]) else None
+    if tld not in top_level_domains():
+        return None
+    if not all(_LABEL.fullmatch(label) for label in labels):
+        return None
+    return ascii_name
+
+
+def _reads_as_code(written: str, labels: list[str]) -> bool:
+    if labels[0] in _REVERSE_DNS_ROOTS and len(labels) >= 3:
+        return True
+    last = written.rsplit(".", 1)[-1]
+    # 'Corp.In', 'System.Net', 'Dr.Web': a capitalised last label after a name that is not all capitals.
+    return len(last) > 1 and last[0].isupper() and last[1:].islower() and not written.isupper()
+
+
+def written_domain(written: str, defanged: bool) -> str | None:
+    """A dotted word found in prose as a normalised domain, or None when it is not one or reads as something else.
+
+    `defanged` says the writer defanged it (an indicator on purpose): then file-name and code readings are skipped.
+    """
+    name = host_domain(written)
+    if name is None or defanged:
+        return name
+    labels = name.split(".")
+    if len(labels) == 2 and labels[-1] in FILE_EXTENSION_TLDS:
+        return None
+    return None if _reads_as_code(written.rstrip("."), labels) else name
+
+
+def is_documentation_domain(name: str) -> bool:
+    """Whether `name` is reserved for documentation or testing."""
+    labels = name.split(".")
+    return labels[-1] in DOCUMENTATION_TLDS or ".".join(labels[-2:]) in DOCUMENTATION_DOMAINS

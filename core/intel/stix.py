@@ -1,0 +1,200 @@
+"""STIX 2.1 bundles and MISP events in and out: indicators only, read within the bounds of `core.safejson`."""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+import pandas as pd
+
+from core import safejson
+from core.intel.feeds import MAX_UPLOAD_BYTES, Feed, FeedError, frame
+from core.intel.values import classify
+
+MAX_OBJECTS = 500_000
+# `object-path = 'literal'` inside a STIX pattern; the literal is read as an unambiguous alternation (linear time).
+_COMPARISON = re.compile(r"([a-z0-9-]+):([A-Za-z0-9_.'-]+)\s*=\s*'((?:[^'\\]|\\.)*)'")
+_STIX_TYPES = {
+    "ipv4-addr:value": None,
+    "ipv6-addr:value": "ipv6",
+    "domain-name:value": "domain",
+    "url:value": "url",
+    "email-addr:value": "email",
+    "file:hashes.md5": "md5",
+    "file:hashes.'md5'": "md5",
+    "file:hashes.'sha-1'": "sha1",
+    "file:hashes.sha1": "sha1",
+    "file:hashes.'sha-256'": "sha256",
+    "file:hashes.sha256": "sha256",
+}
+_OBSERVABLE_TYPES = {
+    "ipv4-addr": None,
+    "ipv6-addr": "ipv6",
+    "domain-name": "domain",
+    "url": "url",
+    "email-addr": "email",
+}
+_MISP_TYPES = {
+    "ip-src": None,
+    "ip-dst": None,
+    "ip-src|port": None,
+    "ip-dst|port": None,
+    "domain": "domain",
+    "hostname": "domain",
+    "url": "url",
+    "uri": "url",
+    "link": "url",
+    "email": "email",
+    "email-src": "email",
+    "email-dst": "email",
+    "md5": "md5",
+    "sha1": "sha1",
+    "sha256": "sha256",
+    "domain|ip": "domain",
+    "filename|md5": "md5",
+    "filename|sha1": "sha1",
+    "filename|sha256": "sha256",
+    "hostname|port": "domain",
+}
+STIX_PATTERN = {
+    "ipv4": "[ipv4-addr:value = '{}']",
+    "cidr": "[ipv4-addr:value = '{}']",
+    "ipv6": "[ipv6-addr:value = '{}']",
+    "domain": "[domain-name:value = '{}']",
+    "url": "[url:value = '{}']",
+    "email": "[email-addr:value = '{}']",
+    "md5": "[file:hashes.MD5 = '{}']",
+    "sha1": "[file:hashes.'SHA-1' = '{}']",
+    "sha256": "[file:hashes.'SHA-256' = '{}']",
+}
+NAMESPACE = uuid.UUID("6f2c1f0e-4b8a-4c55-9d7e-2a4c3f1b9e01")  # CTAS's: the same indicator gets the same id
+
+
+def _load(data: bytes, name: str) -> Any:
+    if len(data) > MAX_UPLOAD_BYTES:
+        raise FeedError(f"{name} is larger than the {MAX_UPLOAD_BYTES / 2**20:,.0f} MiB upload limit.")
+    return safejson.loads(data, what=name, max_bytes=MAX_UPLOAD_BYTES)
+
+
+def _text(value: Any, limit: int = 200) -> str | None:
+    return str(value)[:limit] if isinstance(value, str | int | float) and str(value).strip() else None
+
+
+def read_stix(data: bytes, name: str) -> Feed:
+    """A STIX 2.x bundle: indicators' patterns (each equality comparison) and the observables in it."""
+    bundle = _load(data, name)
+    if not isinstance(bundle, dict) or bundle.get("type") != "bundle" or not isinstance(bundle.get("objects"), list):
+        raise FeedError(f"{name} is not a STIX bundle (a JSON object with type 'bundle' and a list of objects).")
+    objects = bundle["objects"]
+    if len(objects) > MAX_OBJECTS:
+        raise FeedError(f"{name} holds {len(objects):,} objects; at most {MAX_OBJECTS:,} are read.")
+    rows, skipped = [], 0
+    for item in objects:
+        if not isinstance(item, dict):
+            skipped += 1
+            continue
+        kind = item.get("type")
+        family = _text(item.get("name")) or ",".join(map(str, item.get("labels") or [])[:5]) or None
+        seen = (_text(item.get("valid_from") or item.get("created")), _text(item.get("modified")))
+        confidence = item.get("confidence") if isinstance(item.get("confidence"), int) else 60
+        if kind == "indicator" and isinstance(item.get("pattern"), str):
+            found = [
+                classify(value.replace("\\'", "'"), _STIX_TYPES[f"{obj}:{path}".lower()])
+                for obj, path, value in _COMPARISON.findall(item["pattern"][:10_000])
+                if f"{obj}:{path}".lower() in _STIX_TYPES
+            ]
+        elif kind in _OBSERVABLE_TYPES and isinstance(item.get("value"), str):
+            found = [classify(item["value"], _OBSERVABLE_TYPES[kind])]
+        else:
+            continue
+        for indicator in found:
+            if indicator is None:
+                skipped += 1
+            else:
+                rows.append((*indicator, confidence, family, None, *seen))
+    if not rows:
+        raise FeedError(f"{name} holds no indicator CTAS can read ({skipped:,} skipped).")
+    return Feed(frame(rows), None, skipped)
+
+
+def _misp_time(value: Any) -> str | None:
+    if isinstance(value, str) and value.isdigit() and len(value) <= 12:
+        return datetime.fromtimestamp(int(value), UTC).isoformat()
+    return _text(value)
+
+
+def read_misp(data: bytes, name: str) -> Feed:
+    """A MISP event (`{"Event": {...}}` or the event itself): its attributes and its objects' attributes."""
+    event = _load(data, name)
+    event = event.get("Event", event) if isinstance(event, dict) else None
+    if not isinstance(event, dict) or not isinstance(event.get("Attribute", []), list):
+        raise FeedError(f"{name} is not a MISP event (an object with an Attribute list).")
+    attributes = list(event.get("Attribute", []))
+    for obj in event.get("Object", []) if isinstance(event.get("Object"), list) else []:
+        if isinstance(obj, dict) and isinstance(obj.get("Attribute"), list):
+            attributes.extend(obj["Attribute"])
+    if len(attributes) > MAX_OBJECTS:
+        raise FeedError(f"{name} holds {len(attributes):,} attributes; at most {MAX_OBJECTS:,} are read.")
+    tags = ",".join(str(t.get("name"))[:60] for t in event.get("Tag", []) if isinstance(t, dict))[:500] or None
+    family = _text(event.get("info"))
+    rows, skipped = [], 0
+    for attribute in attributes:
+        if not isinstance(attribute, dict) or attribute.get("type") not in _MISP_TYPES:
+            skipped += 1
+            continue
+        value = str(attribute.get("value", ""))
+        kind = attribute["type"]
+        if "|" in kind:
+            first, _, second = value.partition("|")
+            value = second if kind.startswith("filename") else first
+        found = classify(value, _MISP_TYPES[kind])
+        if found is None:
+            skipped += 1
+            continue
+        seen = (
+            _misp_time(attribute.get("first_seen") or attribute.get("timestamp")),
+            _misp_time(attribute.get("last_seen")),
+        )
+        confidence = 80 if attribute.get("to_ids") in (True, "1", 1) else 50
+        rows.append((*found, confidence, family, tags, *seen))
+    if not rows:
+        raise FeedError(f"{name} holds no indicator CTAS can read ({skipped:,} skipped).")
+    return Feed(frame(rows), None, skipped)
+
+
+def read_json_feed(data: bytes, name: str) -> Feed:
+    """A STIX bundle or a MISP event, told apart by their shape."""
+    head = data[:4096].decode("utf-8", "replace")
+    return read_stix(data, name) if '"bundle"' in head or '"objects"' in head else read_misp(data, name)
+
+
+def to_stix_bundle(indicators: pd.DataFrame, created: datetime | None = None) -> str:
+    """A STIX 2.1 bundle of indicator objects for rows with `type` and `value` (and optional `family`)."""
+    now = (created or datetime.now(UTC)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    objects = []
+    for row in indicators.itertuples(index=False):
+        template = STIX_PATTERN.get(row.type)
+        if template is None:
+            continue
+        literal = str(row.value).replace("\\", "\\\\").replace("'", "\\'")
+        item = {
+            "type": "indicator",
+            "spec_version": "2.1",
+            "id": f"indicator--{uuid.uuid5(NAMESPACE, f'{row.type}:{row.value}')}",
+            "created": now,
+            "modified": now,
+            "name": f"{row.type} {row.value}"[:200],
+            "pattern": template.format(literal),
+            "pattern_type": "stix",
+            "valid_from": now,
+            "indicator_types": ["malicious-activity"],
+        }
+        family = getattr(row, "family", None)
+        if isinstance(family, str) and family:
+            item["labels"] = [family[:100]]
+        objects.append(item)
+    bundle = {"type": "bundle", "id": f"bundle--{uuid.uuid4()}", "objects": objects}
+    return json.dumps(bundle, indent=1, ensure_ascii=False)

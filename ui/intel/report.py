@@ -1,0 +1,88 @@
+"""Paste or upload a report and see its indicators: type, value, benign flag, feed hits and where they occur."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from core.intel.extract import extract
+from core.intel.feeds import FeedError, decode
+from core.intel.stix import to_stix_bundle
+from core.intel.store import IntelStore
+from core.intel.views import indicator_frame, type_counts_figure
+from ui import common
+
+MAX_REPORT_BYTES = 5 * 2**20
+REPORT_TYPES = ["txt", "md", "html", "htm", "csv", "json", "log"]
+
+
+def report_text() -> str | None:
+    """The report the analyst pasted or uploaded (an upload wins), or None."""
+    pasted = st.text_area(
+        "Paste a report, an e-mail or a ticket",
+        height=180,
+        max_chars=MAX_REPORT_BYTES,
+        key="intel_text",
+        placeholder="Defanged indicators are fine: hxxps://evil[.]example/payload, 203.0.113[.]7, user[@]mail[.]ru",
+    )
+    upload = st.file_uploader("…or upload one (text, markdown, HTML, CSV, JSON)", type=REPORT_TYPES, key="intel_file")
+    if upload is not None:
+        if upload.size > MAX_REPORT_BYTES:
+            st.error(f"The file is larger than {MAX_REPORT_BYTES // 2**20} MiB.", icon=":material/error:")
+            return None
+        try:
+            return decode(upload.getvalue(), upload.name)
+        except FeedError as exc:
+            st.error(common.md_escape(exc), icon=":material/error:")
+            return None
+    return pasted or None
+
+
+@st.cache_data(max_entries=8, show_spinner="Extracting indicators…")
+def _extracted(text: str) -> list:
+    return extract(text)
+
+
+def show(store: IntelStore, text: str) -> pd.DataFrame:
+    """Extract, look up in the feeds, show; returns the indicator table (for the report and the exports)."""
+    found = _extracted(text)
+    pairs = pd.DataFrame({"type": [i.type for i in found], "value": [i.value for i in found]})
+    table = indicator_frame(found, text, store.lookup(pairs) if len(pairs) else None)
+    if table.empty:
+        st.info("No indicator found in this text.", icon=":material/info:")
+        return table
+    known = int((table["feeds"] != "").sum())
+    benign = int((table["benign"] != "").sum())
+    left, middle, right = st.columns(3)
+    left.metric("Indicators", f"{len(table):,}")
+    middle.metric("Listed in a feed", f"{known:,}")
+    right.metric("Flagged benign", f"{benign:,}")
+    types = st.multiselect("Types", sorted(table["type"].unique()), key="intel_types", placeholder="All types")
+    hide_benign = st.toggle("Hide benign (private, CDN, well-known, documentation)", key="intel_hide_benign")
+    shown = table[table["type"].isin(types)] if types else table
+    shown = shown[shown["benign"] == ""] if hide_benign else shown
+    st.dataframe(
+        shown,
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "context": st.column_config.TextColumn("Where (first occurrence)", width="large"),
+            "offset": st.column_config.NumberColumn("Offset", format="%d"),
+        },
+    )
+    st.plotly_chart(type_counts_figure(table, "Indicators by type"), width="stretch")
+    left, right = st.columns(2)
+    with left:
+        common.csv_button(lambda: shown.drop(columns=["context"]), "indicators.csv", "intel_csv", "Download CSV")
+    with right:
+        st.download_button(
+            "Download STIX 2.1 bundle",
+            data=lambda: to_stix_bundle(shown[shown["benign"] == ""]),
+            file_name="indicators.stix.json",
+            mime="application/json",
+            icon=":material/download:",
+            on_click="ignore",
+            key="intel_stix",
+            help="Indicator objects for every shown indicator not flagged benign.",
+        )
+    return table
