@@ -67,6 +67,13 @@ redis() {  # the behaviour monitor's Redis feed is tested against a real server 
     as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null
 }
 
+valgrind_tool() {  # the extractor's linear-time test counts instructions with cachegrind (deterministic, not time)
+    command -v valgrind >/dev/null && return
+    say "installing Debian's valgrind for the linear-time test"
+    as_root apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq valgrind >/dev/null
+}
+
 fbas_oracle() {  # the stellarbeat WASM scanner, a test oracle only (tests/fbas_oracle)
     if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
         say "installing Debian's nodejs and npm for the FBAS test oracle"
@@ -91,6 +98,7 @@ case "${1:-}" in
         install requirements-test.txt
         chromium
         redis
+        valgrind_tool
         fbas_oracle
         say "ruff"
         "$VENV/bin/ruff" check .

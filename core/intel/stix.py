@@ -97,7 +97,8 @@ def read_stix(data: bytes, name: str) -> Feed:
             skipped += 1
             continue
         kind = item.get("type")
-        family = _text(item.get("name")) or ",".join(map(str, item.get("labels") or [])[:5]) or None
+        labels = item.get("labels") if isinstance(item.get("labels"), list) else []
+        family = _text(item.get("name")) or _text(",".join(str(label)[:60] for label in labels[:5]))
         seen = (_text(item.get("valid_from") or item.get("created")), _text(item.get("modified")))
         confidence = item.get("confidence") if isinstance(item.get("confidence"), int) else 60
         if kind == "indicator" and isinstance(item.get("pattern"), str):

@@ -10,10 +10,12 @@ from __future__ import annotations
 import hashlib
 from datetime import UTC, datetime
 
+import duckdb
 import pandas as pd
 
 from core.intel.feeds import FEED_COLUMNS, Feed
-from core.warehouse import DatasetNotFoundError, Migrations, Store, dataset_table, quote_identifier
+from core.warehouse import DatasetNotFoundError, Migrations, Store, WarehouseError, dataset_table, quote_identifier
+from core.warehouse.sql import duckdb_message
 
 MIGRATIONS: Migrations = (
     (
@@ -65,6 +67,16 @@ MIGRATIONS: Migrations = (
         )""",
     ),
 )
+# A feed's new indicators merged with what it held: first seen kept, last seen refreshed, dropped ones kept as they were.
+_MERGE = """CREATE OR REPLACE TEMP TABLE _merged AS
+    SELECT $name AS source, n.type, n.value, n.confidence, n.family, n.tags,
+           least(n.first_seen, coalesce(o.first_seen, n.first_seen)) AS first_seen,
+           greatest(n.last_seen, coalesce(o.last_seen, n.last_seen)) AS last_seen, $now AS loaded_at
+    FROM _new_indicators n
+    LEFT JOIN (SELECT * FROM intel_indicators WHERE source = $name) o USING (type, value)
+    UNION ALL
+    SELECT o.* FROM intel_indicators o ANTI JOIN _new_indicators n USING (type, value)
+    WHERE o.source = $name"""
 HIT_COLUMNS = (
     "row_number",
     "event_time",
@@ -101,29 +113,21 @@ class IntelStore(Store):
         new = feed.indicators[list(FEED_COLUMNS)].copy()
         new["first_seen"] = new["first_seen"].fillna(now)
         new["last_seen"] = new["last_seen"].fillna(now)
-        with self.warehouse.transaction() as cur:
-            cur.register("_new_indicators", new)
-            cur.execute(
-                """CREATE OR REPLACE TEMP TABLE _merged AS
-                   SELECT $name AS source, n.type, n.value, n.confidence, n.family, n.tags,
-                          least(n.first_seen, coalesce(o.first_seen, n.first_seen)) AS first_seen,
-                          greatest(n.last_seen, coalesce(o.last_seen, n.last_seen)) AS last_seen, $now AS loaded_at
-                   FROM _new_indicators n
-                   LEFT JOIN (SELECT * FROM intel_indicators WHERE source = $name) o USING (type, value)
-                   UNION ALL
-                   SELECT o.* FROM intel_indicators o ANTI JOIN _new_indicators n USING (type, value)
-                   WHERE o.source = $name""",
-                {"name": name, "now": now},
-            )
-            cur.unregister("_new_indicators")
-            cur.execute("DELETE FROM intel_indicators WHERE source = ?", [name])
-            cur.execute("INSERT INTO intel_indicators SELECT * FROM _merged")
-            held = cur.execute("SELECT count(*) FROM _merged").fetchone()[0]
-            cur.execute("DROP TABLE _merged")
-            cur.execute(
-                "INSERT OR REPLACE INTO intel_feeds VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                [name, kind, origin, feed.published, now, held, feed.skipped, sha256],
-            )
+        try:
+            with self.warehouse.transaction() as cur:
+                cur.register("_new_indicators", new)
+                cur.execute(_MERGE, {"name": name, "now": now})
+                cur.unregister("_new_indicators")
+                cur.execute("DELETE FROM intel_indicators WHERE source = ?", [name])
+                cur.execute("INSERT INTO intel_indicators SELECT * FROM _merged")
+                held = cur.execute("SELECT count(*) FROM _merged").fetchone()[0]
+                cur.execute("DROP TABLE _merged")
+                cur.execute(
+                    "INSERT OR REPLACE INTO intel_feeds VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    [name, kind, origin, feed.published, now, held, feed.skipped, sha256],
+                )
+        except duckdb.Error as exc:
+            raise WarehouseError(f"Feed {name} could not be loaded: {duckdb_message(exc)}") from None
         return int(held)
 
     def drop_feed(self, name: str) -> None:

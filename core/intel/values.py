@@ -66,9 +66,9 @@ def _address_or_hash(text: str, kind: str | None) -> tuple[str, str] | None:
             return "ipv6", ipaddress.IPv6Address(text.strip("[]").split("%", 1)[0]).compressed
         except ValueError:
             pass
-    if kind in (None, "md5", "sha1", "sha256") and _HEX.fullmatch(text) and _HASHES.get(len(text)) in (kind, None):
-        found = _HASHES.get(len(text))
-        return (found, text.lower()) if found and kind in (None, found) else None
+    found = _HASHES.get(len(text))
+    if found is not None and kind in (None, found) and _HEX.fullmatch(text):
+        return found, text.lower()
     return None
 
 

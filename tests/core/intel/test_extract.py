@@ -1,0 +1,100 @@
+"""Extraction: every dev case, the normal forms, benign flags, offsets into the original text, hostile text."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from core.intel.extract import TYPES, by_type, extract
+from core.intel.refang import refang
+
+
+def _cases(shared_data):
+    lines = (shared_data / "intel" / "ioc_cases_dev.jsonl").read_text("utf-8").splitlines()
+    return [json.loads(line) for line in lines]
+
+
+def _comparable(kind: str, value: str) -> str:
+    return value.rstrip("/") if kind == "url" else value  # the cases allow one trailing '/' either way
+
+
+def test_every_dev_case_passes(shared_data):
+    failures = []
+    cases = _cases(shared_data)
+    assert len(cases) == 60
+    for case in cases:
+        found = by_type(extract(case["text"]))
+        for kind, values in case["expected"].items():
+            missing = {_comparable(kind, v) for v in values} - {_comparable(kind, v) for v in found[kind]}
+            if missing:
+                failures.append((case["id"], "missing", kind, sorted(missing)))
+        for kind, values in case["forbidden"].items():
+            if reported := set(values) & set(found[kind]):
+                failures.append((case["id"], "forbidden", kind, sorted(reported)))
+    assert failures == []
+
+
+def test_a_defanged_domain_is_a_domain_not_a_url():
+    found = by_type(extract("C2: news-feed(.)club and hxxp://update-checker[.]top/gate.php"))
+    assert found["domain"] == ["news-feed.club", "update-checker.top"]
+    assert found["url"] == ["http://update-checker.top/gate.php"]
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("10.0.4.21", "bogon"),
+        ("169.254.169.254", "bogon"),
+        ("2001:db8::1", "bogon"),
+        ("www.example.com", "documentation"),
+    ],
+)
+def test_benign_indicators_are_reported_and_flagged(text, reason):
+    (item,) = extract(f"seen: {text} today")
+    assert item.benign == reason
+
+
+def test_a_public_address_is_not_flagged():
+    (item,) = extract("beacon to 91.92.245.12 every minute")
+    assert (item.type, item.value, item.benign) == ("ipv4", "91.92.245.12", None)
+
+
+def test_a_cdn_address_is_flagged_cdn():
+    (item,) = extract("resolved to 173.245.48.1")  # Cloudflare, in maltrail's CDN ranges
+    assert item.benign == "cdn"
+
+
+def test_offsets_point_into_the_original_text():
+    text = "x hxxps://files[.]evil-dl[.]net/a and evil-dl[.]net, mail ops[@]evil-dl[.]net"
+    for item in extract(text):
+        for start, end in item.offsets:
+            written = refang(text[start:end]).text.lower()
+            assert item.value.split("://")[-1].split("@")[-1] in written or written in item.value
+
+
+def test_offsets_of_every_occurrence_are_kept():
+    text = "evil-panel[.]com then EVIL-PANEL[DOT]COM then evil-panel(.)com"
+    (item,) = extract(text)
+    assert [text[s:e] for s, e in item.offsets] == ["evil-panel[.]com", "EVIL-PANEL[DOT]COM", "evil-panel(.)com"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet=st.sampled_from("a1.:@/[]()-_ \n%#?=xX0fF"), max_size=300))
+def test_any_text_gives_typed_normalised_indicators(text):
+    for item in extract(text):
+        assert item.type in TYPES
+        assert item.value == item.value.strip()
+        assert item.offsets and all(0 <= s < e <= len(text) for s, e in item.offsets)
+        if item.type == "domain":
+            assert item.value == item.value.lower() and "/" not in item.value
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.text(max_size=200))
+def test_refanging_maps_every_offset_into_the_original(text):
+    refanged = refang(text)
+    for offset in range(len(refanged.text) + 1):
+        assert 0 <= refanged.original(offset) <= len(text)
