@@ -67,7 +67,7 @@ MIGRATIONS: Migrations = (
         )""",
     ),
 )
-# A feed's new indicators merged with what it held: first seen kept, last seen refreshed, dropped ones kept as they were.
+# New indicators merged with what the feed held: first seen kept, last seen refreshed, dropped ones left as they were.
 _MERGE = """CREATE OR REPLACE TEMP TABLE _merged AS
     SELECT $name AS source, n.type, n.value, n.confidence, n.family, n.tags,
            least(n.first_seen, coalesce(o.first_seen, n.first_seen)) AS first_seen,
