@@ -10,6 +10,7 @@ from core.geo.analysis import ThreatMapSettings, analyse
 from core.geo.events import ColumnMapping
 from core.geo.maps import COLOUR_BY, legend_rows, threat_deck, threat_report, timeline_figure, top_cells
 from core.geo.store import EventStore
+from core.warehouse.layers import map_layer, map_layers
 from ui import common
 from ui.common import md_escape
 from ui.errors import guarded
@@ -178,8 +179,12 @@ def draw(result, dataset_name: str, settings: ThreatMapSettings) -> None:
     online = right.toggle(
         "Online basemap", key="geo_online", help="CARTO tiles; needs the internet. Off: offline outlines."
     )
-    st.pydeck_chart(threat_deck(result, colour_by or "Gi* hot spot", extruded=extruded, online_basemap=online),
-                    height=560, key="geo_map")  # fmt: skip
+    overlays = _overlays(dataset_name)
+    deck = threat_deck(result, colour_by or "Gi* hot spot", extruded=extruded, online_basemap=online, overlays=overlays)
+    st.pydeck_chart(deck, height=560, key="geo_map")
+    if overlays is not None and not overlays.empty:
+        st.caption(f"Blue dots: {len(overlays):,} located findings from the overlays chosen.")
+        st.dataframe(overlays, hide_index=True, width="stretch")
     with st.expander("Legend", expanded=colour_by == "Gi* hot spot", icon=":material/palette:"):
         st.dataframe(_legend(), hide_index=True)
         st.caption("Rings: DBSCAN clusters (radius: 90 % of their events). Other colourings: yellow (few) to dark red.")
@@ -205,6 +210,23 @@ def draw(result, dataset_name: str, settings: ThreatMapSettings) -> None:
             st.dataframe(shown.drop(columns=["cell"]), hide_index=True, width="stretch")
     common.report_button(lambda: threat_report(result, dataset_name, settings), f"Threat map {dataset_name}",
                          key="geo_report")  # fmt: skip
+
+
+def _overlays(dataset_name: str) -> pd.DataFrame | None:
+    """The overlay layers the analyst picks (other capabilities' located findings on this dataset), stacked."""
+    wh = common.warehouse()
+    names = map_layers(wh)
+    if not names:
+        return None
+    chosen = st.multiselect(
+        "Overlays",
+        names,
+        key="geo_overlays",
+        format_func=lambda n: n.replace("_", " "),
+        help="Located findings other pages wrote for this dataset, e.g. the Intel page's hits.",
+    )
+    frames = [map_layer(wh, name, dataset_name).assign(layer=name) for name in chosen]
+    return pd.concat(frames, ignore_index=True) if frames else None
 
 
 def _legend():

@@ -73,10 +73,20 @@ def view_of(cells: pd.DataFrame) -> pdk.ViewState:
     return pdk.ViewState(latitude=lat, longitude=lon, zoom=zoom, pitch=0, bearing=0)
 
 
+OVERLAY_COLOUR = [31, 97, 201, 230]
+
+
 def threat_deck(
-    result: ThreatMap, colour_by: str, *, extruded: bool = False, online_basemap: bool = False, clusters: bool = True
+    result: ThreatMap,
+    colour_by: str,
+    *,
+    extruded: bool = False,
+    online_basemap: bool = False,
+    clusters: bool = True,
+    overlays: pd.DataFrame | None = None,
 ) -> pdk.Deck:
-    """The pydeck map: country outlines (offline), hexagons coloured as asked, cluster rings; tooltips per cell."""
+    """The pydeck map: country outlines (offline), hexagons coloured as asked, cluster rings, and overlay points
+    (`lat`, `lon`: another capability's located findings, drawn as blue dots); tooltips per cell."""
     layers = [
         pdk.Layer(
             "GeoJsonLayer", country_outlines(), stroked=True, filled=True, get_fill_color=[245, 245, 240, 255],
@@ -101,6 +111,14 @@ def threat_deck(
             pdk.Layer(
                 "ScatterplotLayer", rings, get_position=["centroid_lon", "centroid_lat"], get_radius="radius_m",
                 stroked=True, filled=False, get_line_color=[40, 40, 40, 200], line_width_min_pixels=1.5,
+            )
+        )  # fmt: skip
+    if overlays is not None and not overlays.empty:
+        layers.append(
+            pdk.Layer(
+                "ScatterplotLayer", overlays[["lat", "lon"]], get_position=["lon", "lat"], get_radius=1,
+                radius_min_pixels=4, get_fill_color=OVERLAY_COLOUR, stroked=True, get_line_color=[255, 255, 255, 220],
+                line_width_min_pixels=1, pickable=False,
             )
         )  # fmt: skip
     # "text", not "html": category and source names come from uploaded data and must never be parsed as HTML

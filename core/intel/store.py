@@ -65,6 +65,13 @@ MIGRATIONS: Migrations = (
             lat DOUBLE,
             lon DOUBLE
         )""",
+        # the threat map's overlay (core.warehouse.layers): each dataset's hits of its latest match run
+        """CREATE VIEW map_layer_intel_hits AS
+            SELECT h.dataset, h.lat, h.lon,
+                   h.indicator || ' (' || h.source || coalesce(', ' || h.family, '') || ')' AS label,
+                   h.event_time AS time
+            FROM intel_hits h
+            WHERE h.run_id = (SELECT max(r.id) FROM intel_match_runs r WHERE r.dataset = h.dataset)""",
     ),
 )
 # New indicators merged with what the feed held: first seen kept, last seen refreshed, dropped ones left as they were.

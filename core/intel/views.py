@@ -77,7 +77,8 @@ def hit_summary(hits: pd.DataFrame) -> pd.DataFrame:
 
 def hits_by_source_figure(hits: pd.DataFrame) -> go.Figure:
     """Events hit per feed and family (top 15 families)."""
-    data = hits.assign(family=hits["family"].fillna("(none)")).groupby(["source", "family"])["row_number"].nunique()
+    named = hits.assign(family=hits["family"].fillna("(no family given)"))
+    data = named.groupby(["source", "family"])["row_number"].nunique()
     data = data.rename("events").reset_index().sort_values("events", ascending=False).head(15)
     fig = px.bar(
         data, x="events", y="family", color="source", orientation="h", title="Events matched by feed and family"
@@ -93,7 +94,7 @@ def hits_over_time_figure(hits: pd.DataFrame) -> go.Figure:
     if not timed.empty:
         daily = timed.assign(day=pd.to_datetime(timed["event_time"]).dt.floor("D"))
         daily = daily.groupby(["day", "source"])["row_number"].nunique().rename("events").reset_index()
-        fig = px.line(daily, x="day", y="events", color="source", markers=True)
+        fig = px.bar(daily, x="day", y="events", color="source")
     fig.update_layout(title="Matched events per day", xaxis_title="Day", yaxis_title="Events")
     return fig
 

@@ -390,3 +390,44 @@ def test_behaviour_enrol_replay_takeover_and_evaluation(page: Page, app_url: str
     assert charts.count() >= 4
     _assert_clean(page)
     _screenshot(page, artifacts / "behaviour-evaluation.png")
+
+
+def test_intel_paste_load_match_and_export(page: Page, app_url: str, artifacts: Path) -> None:
+    _open(page, app_url, "pages/intel.py")
+    page.get_by_role("tab", name="Feeds").click()
+    page.get_by_role("button", name="Load", exact=True).click()  # ipsum is the default choice
+    _settle(page)
+    expect(page.get_by_text(re.compile(r"ipsum: 120,430 indicators"))).to_be_visible()
+    expect(page.get_by_text(re.compile(r"days old"))).to_be_visible()  # the snapshot is months old: a stale warning
+    _assert_clean(page)
+    _screenshot(page, artifacts / "intel-feeds.png")
+
+    page.get_by_role("tab", name="Report").click()
+    report = (
+        "The loader (SHA256 62c4c17f78faa7adae5d18765d0e2d56b307d1563c2411e17c6cb0300f88fe30) beacons to "
+        "hxxps://cdn-sync-update[.]com/api/v2/check and 77.90.185[.]20; it moved laterally from 10.0.4.21 "
+        "(T1021.002) after exploiting CVE-2023-36884."
+    )
+    page.get_by_label("Paste a report, an e-mail or a ticket").fill(report)
+    page.keyboard.press("Control+Enter")
+    _settle(page)
+    expect(page.get_by_text("Listed in a feed")).to_be_visible()
+    expect(page.locator('[data-testid="stDataFrame"] td', has_text="cdn-sync-update.com").first).to_be_attached()
+    _assert_clean(page)
+    _screenshot(page, artifacts / "intel-report.png")
+    bundle = json.loads(_download(page, "Download STIX 2.1 bundle", artifacts / "intel-indicators.stix.json"))
+    patterns = {o["pattern"] for o in bundle["objects"]}
+    assert "[ipv4-addr:value = '77.90.185.20']" in patterns
+    assert "[domain-name:value = 'cdn-sync-update.com']" in patterns
+    assert not any("10.0.4.21" in p for p in patterns)  # benign indicators are left out of the bundle
+
+    page.get_by_role("tab", name="Match").click()
+    _choose(page, "Dataset", "honeypot_events_2013")
+    page.get_by_role("button", name="Match", exact=True).click()
+    _settle(page)
+    expect(page.get_by_text(re.compile(r"21,059 events, [\d,]+ hits"))).to_be_visible()
+    expect(page.locator(".js-plotly-plot:visible").first).to_be_visible()
+    _assert_clean(page)
+    _screenshot(page, artifacts / "intel-match.png")
+    html = _download(page, "Download report", artifacts / "intel-report.html")
+    assert "Matches in honeypot_events_2013" in html and "Feeds in the warehouse" in html

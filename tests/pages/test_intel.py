@@ -66,3 +66,18 @@ def test_the_feed_table_warns_about_a_stale_feed(app) -> None:
     ages = service.feed_ages(IntelStore(open_warehouse(resolve_path())))
     assert ages.loc[0, "stale"]  # ipsum's snapshot is from August
     assert any("days old" in w.value for w in at.warning)
+
+
+def test_the_hits_are_an_overlay_on_the_threat_map(app) -> None:
+    at = app("pages/intel.py")
+    at.button(key="intel_load").click().run()
+    at.selectbox(key="intel_dataset").set_value("honeypot_events_2013").run()
+    at.button(key="intel_match").click().run()
+    located = open_warehouse(resolve_path()).query(
+        "SELECT count(*) AS n FROM intel_hits WHERE dataset = 'honeypot_events_2013' AND lat IS NOT NULL"
+    )["n"][0]
+    assert located > 0
+    at.switch_page("pages/threat_map.py").run()
+    at.multiselect(key="geo_overlays").set_value(["intel_hits"]).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any(f"Blue dots: {located:,} located findings" in c.value for c in at.caption)

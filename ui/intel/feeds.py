@@ -16,6 +16,8 @@ LOAD_LIMIT_S = 300.0
 
 def show(store: IntelStore) -> None:
     """Feed table with stale warnings, known-feed loading and uploads."""
+    if loaded := st.session_state.pop("intel_loaded", None):
+        st.success(f"Loaded {common.md_escape(loaded)}.", icon=":material/check:")
     ages = service.feed_ages(store)
     if ages.empty:
         st.info("No feed is loaded yet: load the known feeds below or upload your own.", icon=":material/info:")
@@ -53,10 +55,7 @@ def show(store: IntelStore) -> None:
         )
         st.session_state.pop("intel_load_request", None)
         if loaded:
-            st.success(
-                ", ".join(f"{common.md_escape(k)}: {v:,} indicators" for k, v in loaded.items()),
-                icon=":material/check:",
-            )
+            st.session_state["intel_loaded"] = ", ".join(f"{k}: {v:,} indicators" for k, v in loaded.items())
             st.rerun()
     _upload(store)
 
