@@ -68,6 +68,7 @@ def _tables() -> tuple[Ranges, Ranges, Ranges, frozenset[str]]:
     )
 
 
+@lru_cache(maxsize=65536)
 def ipv4_reason(address: str) -> str | None:
     """Why the IPv4 address is benign (bogon, cdn, whitelist), or None."""
     ip = ipaddress.IPv4Address(address)
@@ -80,12 +81,14 @@ def ipv4_reason(address: str) -> str | None:
     return WHITELIST if listed.contains(value) else None
 
 
+@lru_cache(maxsize=8192)
 def ipv6_reason(address: str) -> str | None:
     """Why the IPv6 address is benign (bogon: loopback, link-local, unique-local, documentation...), or None."""
     ip = ipaddress.IPv6Address(address)
     return BOGON if not ip.is_global or ip in ipaddress.IPv6Network("2001:db8::/32") else None
 
 
+@lru_cache(maxsize=65536)
 def domain_reason(name: str) -> str | None:
     """Why the domain is benign (documentation name, or it or a parent is on the whitelist), or None."""
     if is_documentation_domain(name):

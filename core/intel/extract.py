@@ -25,21 +25,25 @@ MAX_OFFSETS = 50  # where an indicator occurs: the first this many places
 # Each scan starts at a literal or a character class, so the engine skips ahead to candidates; the guard against
 # starting inside a run comes right after that first character.
 _URL_BODY = re.compile(r"[^\s\"'<>`{}|\\^\u2018-\u201d\u2026\u2190-\u21ff]*+")
-_URL_CONTINUATION = re.compile(r"[ \t\xa0]*+\n([^\s\"'<>`{}|\\^\u2018-\u201d\u2026\u2190-\u21ff]++)")
+_URL_CONTINUATION = re.compile(r"[ \t\xa0]*+\r?\n(?=[\w%~.-])([^\s\"'<>`{}|\\^\u2018-\u201d\u2026\u2190-\u21ff]++)")
 _SCHEME = re.compile(r"(h[tx][tx]ps?|f[tx]p)\Z", re.I)
 _DOT_ANCHOR = re.compile(r"\.[\w-]")
 _RUN = re.compile(r"[\w.-]*+")
 _DOTTED = re.compile(r"[\w-]++(?:\.[\w-]++)++")
-_DOTTED_NUMBER = re.compile(r"\d(?<![\w.]\d)\d*+(?:\.\d++)++")
-_VERSION_WORD = re.compile(r"(?:version|ver\.|release|build|firmware)\s{0,3}$", re.I)
+_DOTTED_NUMBER = re.compile(r"[0-9](?<![\w.][0-9])[0-9]*+(?:\.[0-9]++)++")
+_VERSION_WORD = re.compile(r"\b(?:version|ver\.|release|build|firmware|v)\s{0,3}:?\s{0,3}$", re.I)
 _IPV6_ANCHOR = re.compile(r":[0-9a-fA-F:]")
 _IPV6_RUN = re.compile(r"[0-9a-fA-F:.]*+")
 _ZONE = re.compile(r"%[\w-]{1,32}+")
 _LOCAL_PART = re.compile(r"[\w.+%-]*+")
 _EMAIL_DOMAIN = re.compile(r"[\w-]++(?:\.[\w-]++)++")
 _HASH = re.compile(r"[0-9a-fA-F](?<![0-9a-zA-Z][0-9a-fA-F])[0-9a-fA-F]{31,63}+(?![0-9a-zA-Z])")
-_CVE = re.compile(r"[Cc](?<![\w-][Cc])[Vv][Ee][-\u2010-\u2015](\d{4})[-\u2010-\u2015](\d{4,12}+)(?!\d)")
-_TECHNIQUE = re.compile(r"T(?<![\w.]T)\d{4}(?:\.\d{3})?(?![\w]|\.\d)")
+_CVE = re.compile(r"[Cc](?<![\w-][Cc])[Vv][Ee][-\u2010-\u2015]([0-9]{4})[-\u2010-\u2015]([0-9]{4,12}+)(?![0-9])")
+_TECHNIQUE = re.compile(r"T(?<![\w.]T)[0-9]{4}(?:\.[0-9]{3})?(?![\w]|\.[0-9])")
+_LOCAL_PART_TAIL = re.compile(r"[\w.+%-]{0,64}@")
+_CJK = "\u3000-\u9fff\uac00-\ud7af\uf900-\ufaff"
+_CJK_PREFIX = re.compile(f"[{_CJK}]+")
+_CJK_LABELS = re.compile(f"(?:\\.[{_CJK}][\\w-]*+)+$")
 _TRAILING = ".,;:!?'\"*"
 
 
@@ -92,12 +96,17 @@ def ipv6(token: str) -> str | None:
     token = token.split("%", 1)[0]
     if not token.endswith("::"):
         token = token.rstrip(".:")
-    if token.count(":") < 2 or not any(c not in ":." for c in token):
+    groups = token.split(":")
+    if len(groups) < 3 or not any(c not in ":." for c in token):
         return None
+    if len(groups) == 8 and all(len(g) == 2 for g in groups):
+        return None  # an EUI-64 hardware address, not an IPv6 address
     try:
-        return ipaddress.IPv6Address(token).compressed
+        address = ipaddress.IPv6Address(token)
     except ValueError:
         return None
+    mapped = address.ipv4_mapped
+    return f"::ffff:{mapped}" if mapped is not None else address.compressed
 
 
 def _trim_url(body: str) -> str:
@@ -123,15 +132,15 @@ def _split_authority(body: str) -> tuple[str, str, str]:
         if at != -1:
             end = min(end, at)
     authority, rest = body[:end], body[end:]
-    userinfo, _, hostport = authority.rpartition("@")
-    return (userinfo + "@" if userinfo else ""), hostport, rest
+    at = authority.rfind("@")
+    return authority[: at + 1], authority[at + 1 :], rest
 
 
 def _url_host(hostport: str) -> tuple[str, str, str] | None:
     """(type, normalised host, port text) of a URL's host and port, or None when the host is not an indicator."""
     if hostport.startswith("["):
         inner, bracket, port = hostport[1:].partition("]")
-        address = ipv6(inner) if bracket else None
+        address = ipv6(inner) if bracket and (not port or (port[0] == ":" and port[1:].isdigit())) else None
         return ("ipv6", address, port) if address else None
     host, colon, port = hostport.partition(":")
     if colon and not port.isdigit():
@@ -179,27 +188,29 @@ class _Extraction:
             at = text.find("://", at + 3)
 
     def _url(self, written_scheme: str, start: int, body_start: int) -> int:
-        """Record the URL whose body starts at `body_start`; return where it ends."""
+        """Record the URL whose body starts at `body_start`; return where it ends (after trimming, so a URL right
+        behind it, as in a markdown link's target, is read too)."""
         text = self.text
         scheme = written_scheme.lower().replace("x", "t")
         scheme = "ftp" if scheme.startswith("f") else scheme
         end = _URL_BODY.match(text, body_start).end()
         body = text[body_start:end]
+        continued = False
         if body.endswith("/") and (more := _URL_CONTINUATION.match(text, end)):
-            body, end = body + more.group(1), more.end()
-        body = _trim_url(body)
-        userinfo, hostport, rest = _split_authority(body)
+            body, end, continued = body + more.group(1), more.end(), True
+        trimmed = _trim_url(body)
+        span_end = end - (len(body) - len(trimmed)) if continued else body_start + len(trimmed)
+        userinfo, hostport, rest = _split_authority(trimmed)
         host = _url_host(hostport)
         if host is None:
-            return end
+            return max(span_end, body_start)
         kind, value, port = host
         shown = f"[{value}]" if kind == "ipv6" else value
         host_start = body_start + len(userinfo) + (1 if kind == "ipv6" else 0)
         self.found.add(kind, value, host_start, host_start + len(hostport) - len(port) - (2 if kind == "ipv6" else 0))
-        span_end = min(end, body_start + len(body)) if "\n" not in body else end
         self.found.add("url", f"{scheme}://{userinfo}{shown}{port}{rest}", start, span_end)
         self.url_spans.append((start, span_end))
-        return end
+        return span_end
 
     def _defanged(self, start: int, end: int) -> bool:
         return self.source.original(end - 1) - self.source.original(start) != end - 1 - start
@@ -220,15 +231,25 @@ class _Extraction:
                 self._domain(start, done)
 
     def _domain(self, start: int, end: int) -> None:
-        match = _DOTTED.match(self.text, start, end)
-        if match is None or self.text.startswith("@", match.end()):
+        text = self.text
+        if start and text[start - 1] in "/\\" and not text.startswith(("//", "\\\\"), start - 2):
+            return  # a path segment ('/dl/loader.sh'), not a host
+        match = _DOTTED.match(text, start, end)
+        if match is None:
             return
-        written = match.group()
-        if not written[-1].isalpha():
-            return
-        name = written_domain(written, self._defanged(*match.span()))
+        start, end = match.span()
+        if cjk := _CJK_PREFIX.match(text, start, end):  # '恶意域名evil.com': the name starts after the Han text
+            start = cjk.end()
+        if cjk := _CJK_LABELS.search(text, start, end):  # 'evil.com。访问': and ends before the sentence's stop
+            end = cjk.start()
+        if _LOCAL_PART_TAIL.match(text, end) and not text.startswith("\\\\", start - 2):  # 'first.name+x@…'
+            return  # an e-mail's local part (a UNC host before '@SSL' or '@80' stays a host)
+        written = text[start:end]
+        if not written[-1:].isalpha() or (text.startswith("(", end) and not self._defanged(start, end)):
+            return  # 'AES.new(key)': a call in code
+        name = written_domain(written, self._defanged(start, end))
         if name is not None:
-            self.found.add("domain", name, *match.span())
+            self.found.add("domain", name, start, end)
 
     def _ipv4s(self, start: int, end: int) -> None:
         text = self.text
@@ -255,6 +276,8 @@ class _Extraction:
                 continue
             address = ipv6(text[start:end])
             if address is not None:
+                while text[end - 1] in ".:" and not text.startswith("::", end - 2):
+                    end -= 1  # sentence punctuation after the address
                 self.found.add("ipv6", address, start, end)
 
     def _in_url(self, start: int) -> bool:
@@ -275,7 +298,9 @@ class _Extraction:
         if domain_match is None or (start and text[start - 1] == "@"):
             return
         local = text[start:at].strip(".")
-        if self._in_url(at):
+        if self._in_url(at):  # 'ftp://user:pass@host/', '?to=bob@example.org': not an e-mail, the host is a domain
+            if domain := host_domain(domain_match.group()):
+                self.found.add("domain", domain, at + 1, domain_match.end())
             return
         if not local:  # '****@example.org', 'name @example.org': the host is still a domain
             domain = written_domain(domain_match.group(), self._defanged(*domain_match.span()))

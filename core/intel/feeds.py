@@ -50,7 +50,7 @@ def frame(rows: list[tuple] | pd.DataFrame) -> pd.DataFrame:
     data = rows if isinstance(rows, pd.DataFrame) else pd.DataFrame(rows, columns=list(FEED_COLUMNS))
     data["confidence"] = pd.to_numeric(data["confidence"], errors="coerce").fillna(50).clip(0, 100).astype("int64")
     for column in ("first_seen", "last_seen"):
-        data[column] = pd.to_datetime(data[column], errors="coerce", utc=True).dt.tz_localize(None)
+        data[column] = pd.to_datetime(data[column], errors="coerce", utc=True, format="mixed").dt.tz_localize(None)
     data = data.sort_values("confidence", ascending=False, kind="stable")
     return data.drop_duplicates(["type", "value"]).reset_index(drop=True)
 

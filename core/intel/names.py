@@ -25,9 +25,15 @@ _ONION = re.compile(r"[a-z2-7]{56}")
 # them is a file name (a defanged one, or a URL's host, is a domain).
 FILE_EXTENSION_TLDS = frozenset({
     "py", "md", "sh", "one", "so", "rs", "pl", "tf", "zip", "mov", "ps", "app", "cab", "cat", "key", "pub", "mobi",
-    "docs",
+    "docs", "data", "java", "pm",
+})  # fmt: skip
+# Extensions that, before a last label, make a file name with a double extension ('invoice.pdf.zip').
+INNER_EXTENSIONS = frozenset({
+    "pdf", "doc", "docx", "docm", "xls", "xlsx", "xlsm", "ppt", "pptx", "rtf", "txt", "exe", "dll", "scr", "js", "vbs",
+    "jpg", "jpeg", "png", "gif", "lnk", "iso", "img", "bat", "ps1", "hta", "tar", "x64", "x86", "bin", "html", "htm",
 })  # fmt: skip
 # A dotted name that starts with one of these and has three or more labels is a reverse-DNS package or class name.
+_COMMON_ENDINGS = frozenset({"com", "net", "org"})  # 'android.googleapis.com' is a host; 'com.tencent.mm' is not
 _REVERSE_DNS_ROOTS = frozenset({
     "com", "org", "net", "edu", "gov", "io", "android", "androidx", "java", "javax", "kotlin",
 })  # fmt: skip
@@ -56,6 +62,7 @@ def is_onion_v3(label: str) -> bool:
     return version == b"\x03" and digest[:2] == checksum
 
 
+@lru_cache(maxsize=8192)
 def to_ascii(name: str) -> str | None:
     """`name` lower-cased in ASCII (UTS-46 for non-ASCII names), or None when it cannot be a host name."""
     name = name.rstrip(".")
@@ -64,6 +71,9 @@ def to_ascii(name: str) -> str | None:
     if name.isascii():
         name = name.lower()
     else:
+        tld = name.rsplit(".", 1)[-1]
+        if tld.isascii() and tld.lower() not in top_level_domains() and tld.lower() != "onion":
+            return None  # no need to encode a name whose TLD rules it out
         try:
             name = idna.encode(name, uts46=True).decode("ascii")
         except (idna.IDNAError, UnicodeError, ValueError):
@@ -88,11 +98,20 @@ def host_domain(name: str) -> str | None:
 
 
 def _reads_as_code(written: str, labels: list[str]) -> bool:
-    if labels[0] in _REVERSE_DNS_ROOTS and len(labels) >= 3:
+    if labels[0] in _REVERSE_DNS_ROOTS and len(labels) >= 3 and labels[-1] not in _COMMON_ENDINGS:
         return True
-    last = written.rsplit(".", 1)[-1]
-    # 'Corp.In', 'System.Net', 'Dr.Web': a capitalised last label after a name that is not all capitals.
-    return len(last) > 1 and last[0].isupper() and last[1:].islower() and not written.isupper()
+    first, last = written.split(".", 1)[0], written.rsplit(".", 1)[-1]
+    if written.isupper() or len(last) < 2:
+        return False
+    # 'Corp.In', 'System.Net', 'Dr.Web': a capitalised last label; 'System.IO': a capitalised name, then capitals
+    return (last[0].isupper() and last[1:].islower()) or (
+        first[:1].isupper() and first[1:].islower() and last.isupper()
+    )
+
+
+def is_file_name(labels: list[str]) -> bool:
+    """A name whose last label is a file extension that is also a TLD, after a name or another extension."""
+    return labels[-1] in FILE_EXTENSION_TLDS and (len(labels) == 2 or labels[-2] in INNER_EXTENSIONS)
 
 
 def written_domain(written: str, defanged: bool) -> str | None:
@@ -101,10 +120,14 @@ def written_domain(written: str, defanged: bool) -> str | None:
     `defanged` says the writer defanged it (an indicator on purpose): then file-name and code readings are skipped.
     """
     name = host_domain(written)
-    if name is None or defanged:
-        return name
+    if name is None:
+        return None
     labels = name.split(".")
-    if len(labels) == 2 and labels[-1] in FILE_EXTENSION_TLDS:
+    if labels[-2] in INNER_EXTENSIONS and labels[-1] in FILE_EXTENSION_TLDS:  # 'invoice[.]pdf[.]zip'
+        return None
+    if defanged:
+        return name
+    if is_file_name(labels):
         return None
     return None if _reads_as_code(written.rstrip("."), labels) else name
 

@@ -52,7 +52,7 @@ class Refanged:
 
     def original_span(self, start: int, end: int) -> tuple[int, int]:
         """The original text's span for a refanged span."""
-        return self.original(start), self.original(end - 1) + 1 if end > start else self.original(start)
+        return self.original(start), self.original(end) if end > start else self.original(start)
 
 
 def _replacement(match: re.Match[str]) -> str:
@@ -63,19 +63,27 @@ def _replacement(match: re.Match[str]) -> str:
     return _REPLACEMENT[kind]
 
 
+def _spaced_neighbour(char: str) -> bool:
+    """A character that may stand beside a spaced dot in a name ('cdn . example'): lower-case or a digit, so a
+    sentence ('Figure 3 . In this case') is left alone."""
+    return char.isdigit() or char.islower()
+
+
 def _edits(text: str) -> list[tuple[int, int, str]]:
     """(start, end, replacement) of every defang in `text`, in order, not overlapping."""
     edits = []
     for match in _DEFANG.finditer(text):
         start, end = match.span()
         kind = match.lastgroup
-        if kind in ("dot", "at"):  # 'backup [dot] example': the spaces around a bracketed dot or @ go too
+        # 'backup [dot] example', 'user [@] example': spaces around a word defang or a square-bracketed one go too
+        # (not around '(.)': 'a dot (.) is' is prose)
+        if kind in ("dot", "at") and (match.group()[1:-1].isalpha() or match.group()[0] == "["):
             start -= start > 0 and text[start - 1] == " "
             end += end < len(text) and text[end] == " "
         edits.append((start, end, _replacement(match)))
     at = text.find(_SPACED_DOT)
     while at != -1:  # 'cdn . example . com', but not 'the host. In'
-        if at and text[at - 1].isalnum() and at + 3 < len(text) and text[at + 3].isalnum():
+        if at and _spaced_neighbour(text[at - 1]) and at + 3 < len(text) and _spaced_neighbour(text[at + 3]):
             edits.append((at, at + 3, "."))
         at = text.find(_SPACED_DOT, at + 2)
     if len(edits) > 1:

@@ -96,7 +96,7 @@ def read_stix(data: bytes, name: str) -> Feed:
         if not isinstance(item, dict):
             skipped += 1
             continue
-        kind = item.get("type")
+        kind = item.get("type") if isinstance(item.get("type"), str) else None
         labels = item.get("labels") if isinstance(item.get("labels"), list) else []
         family = _text(item.get("name")) or _text(",".join(str(label)[:60] for label in labels[:5]))
         seen = (_text(item.get("valid_from") or item.get("created")), _text(item.get("modified")))
@@ -118,13 +118,20 @@ def read_stix(data: bytes, name: str) -> Feed:
                 rows.append((*indicator, confidence, family, None, *seen))
     if not rows:
         raise FeedError(f"{name} holds no indicator CTAS can read ({skipped:,} skipped).")
-    return Feed(frame(rows), None, skipped)
+    return Feed(frame([_clean(row) for row in rows]), None, skipped)
 
 
 def _misp_time(value: Any) -> str | None:
-    if isinstance(value, str) and value.isdigit() and len(value) <= 12:
-        return datetime.fromtimestamp(int(value), UTC).isoformat()
+    """A MISP time: epoch seconds as text (years 1970 to 2100), or a date string read later; None otherwise."""
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 10:
+        seconds = int(value)
+        return datetime.fromtimestamp(seconds, UTC).isoformat() if seconds < 4_102_444_800 else None
     return _text(value)
+
+
+def _clean(row: tuple) -> tuple:
+    """A row's text with lone surrogates (which JSON escapes can carry) replaced, so it can be stored."""
+    return tuple(v.encode("utf-8", "replace").decode("utf-8") if isinstance(v, str) else v for v in row)
 
 
 def read_misp(data: bytes, name: str) -> Feed:
@@ -139,11 +146,15 @@ def read_misp(data: bytes, name: str) -> Feed:
             attributes.extend(obj["Attribute"])
     if len(attributes) > MAX_OBJECTS:
         raise FeedError(f"{name} holds {len(attributes):,} attributes; at most {MAX_OBJECTS:,} are read.")
-    tags = ",".join(str(t.get("name"))[:60] for t in event.get("Tag", []) if isinstance(t, dict))[:500] or None
+    tag_list = event.get("Tag") if isinstance(event.get("Tag"), list) else []
+    tags = ",".join(str(t.get("name"))[:60] for t in tag_list if isinstance(t, dict))[:500] or None
     family = _text(event.get("info"))
     rows, skipped = [], 0
     for attribute in attributes:
-        if not isinstance(attribute, dict) or attribute.get("type") not in _MISP_TYPES:
+        if not isinstance(attribute, dict) or not isinstance(attribute.get("type"), str):
+            skipped += 1
+            continue
+        if attribute["type"] not in _MISP_TYPES:
             skipped += 1
             continue
         value = str(attribute.get("value", ""))
@@ -163,7 +174,7 @@ def read_misp(data: bytes, name: str) -> Feed:
         rows.append((*found, confidence, family, tags, *seen))
     if not rows:
         raise FeedError(f"{name} holds no indicator CTAS can read ({skipped:,} skipped).")
-    return Feed(frame(rows), None, skipped)
+    return Feed(frame([_clean(row) for row in rows]), None, skipped)
 
 
 def read_json_feed(data: bytes, name: str) -> Feed:

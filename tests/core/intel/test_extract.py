@@ -98,3 +98,45 @@ def test_refanging_maps_every_offset_into_the_original(text):
     refanged = refang(text)
     for offset in range(len(refanged.text) + 1):
         assert 0 <= refanged.original(offset) <= len(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "expected"),
+    [
+        (
+            "hxxp://evil[.]com/dl/loader[.]sh and evil[.]com/payload[.]zip",
+            "domain",
+            ["evil.com"],
+        ),  # paths are not hosts
+        ("invoice.pdf.zip setup.x64.sh report.doc.mov System.IO AES.new(key) UsrClass.data", "domain", []),
+        ("[http://a.com](http://b.com/path)", "url", ["http://a.com", "http://b.com/path"]),  # a markdown link's target
+        ("a dot (.) is enforced; Figure 3 . In this case", "domain", []),  # prose, not spaced defangs
+        ("first.name+news@gmail.com", "domain", ["gmail.com"]),  # a local part is not a domain
+        (r"\\evil[.]com@SSL\DavWWWRoot\a.lnk", "domain", ["evil.com"]),  # a WebDAV UNC host
+        ("http://a.com/?to=bob@evil.com", "domain", ["a.com", "evil.com"]),
+        ("android.googleapis.com and com.tencent.mm", "domain", ["android.googleapis.com"]),
+        ("恶意域名evil[.]com。访问", "domain", ["evil.com"]),
+        ("hxxp://sunduk[.]biz/forum/docs/\n[![](/cdn-cgi/x.png)](/y.png)", "url", ["http://sunduk.biz/forum/docs/"]),
+        ("http://a.com/\r\nlong/path", "url", ["http://a.com/long/path"]),
+        ("CVE-2021-٤٤٢٢٨ and T١٠٥٩", "cve", []),  # ASCII digits only
+        ("v 1.2.3.4 and Version: 5.6.7.8", "ipv4", []),
+        ("::ffff:1.2.3.4 and 00:1A:2B:3C:4D:5E:6F:70", "ipv6", ["::ffff:1.2.3.4"]),
+    ],
+)
+def test_review_findings(text, kind, expected):
+    assert by_type(extract(text))[kind] == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "value", "written"),
+    [
+        ("hxxp://evil[.]com[/] x", "http://evil.com/", "hxxp://evil[.]com[/]"),
+        ("2001:db8::1[:] x", "2001:db8::1", "2001:db8::1"),
+        ("http://a.com/\nlong/path/file.php x", "http://a.com/long/path/file.php", "http://a.com/\nlong/path/file.php"),
+        ("http://@evil.com/x", "evil.com", "evil.com"),
+    ],
+)
+def test_offsets_cover_the_written_indicator(text, value, written):
+    (item,) = [i for i in extract(text) if i.value == value]
+    start, end = item.offsets[0]
+    assert text[start:end] == written

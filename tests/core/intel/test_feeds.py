@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from datetime import datetime
 
@@ -148,3 +149,35 @@ def test_feed_ages_flag_a_stale_feed(warehouse, shared_data):
     service.load_known_feed(store, service.KNOWN_FEEDS[0])
     ages = service.feed_ages(store, now=datetime(2026, 12, 3))
     assert ages.loc[0, "stale"] and ages.loc[0, "age_days"] > 100
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=12) | st.sampled_from(["ip-dst", "1.2.3.4"]),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(
+        st.sampled_from(["type", "value", "Attribute", "Object", "Tag", "timestamp", "objects", "pattern", "name",
+                         "labels", "Event", "info", "first_seen", "confidence"]), children, max_size=5),
+    max_leaves=20,
+)  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None)
+@given(json_values)
+def test_any_json_shape_is_read_or_refused_cleanly(document):
+    data = json.dumps(document).encode()
+    for reader in (stix.read_stix, stix.read_misp, stix.read_json_feed):
+        with contextlib.suppress(FeedError, JsonInputError):  # a refusal is fine; anything else fails the test
+            reader(data, "f")
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        {"Event": {"Attribute": [{"type": "ip-dst", "value": "1.2.3.4", "timestamp": "999999999999"}]}},
+        {"Event": {"Attribute": [{"type": "ip-dst", "value": "1.2.3.4", "timestamp": "²"}]}},
+        {"Event": {"Attribute": [{"type": "ip-dst", "value": "1.2.3.4"}], "Tag": 1.5}},
+        {"Event": {"Attribute": [{"type": ["ip-src"], "value": "1.2.3.5"}, {"type": "ip-src", "value": "1.2.3.4"}]}},
+        {"Event": {"info": "\ud800x", "Attribute": [{"type": "ip-dst", "value": "1.2.3.4"}]}},
+    ],
+)
+def test_odd_misp_fields_are_skipped_not_fatal(event):
+    assert stix.read_misp(json.dumps(event).encode(), "e.json").indicators["value"].tolist() == ["1.2.3.4"]
