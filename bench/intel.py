@@ -38,6 +38,7 @@ from core.intel import _kernels, service  # noqa: E402
 from core.intel.extract import TYPES, by_type, extract  # noqa: E402
 from core.intel.feeds import read_ipsum, read_maltrail  # noqa: E402
 from core.intel.match import CidrIndex, DomainIndex, ipv4_numbers  # noqa: E402
+from core.intel.names import FILE_EXTENSION_TLDS  # noqa: E402
 from core.intel.store import IntelStore  # noqa: E402
 from core.warehouse import Warehouse  # noqa: E402
 
@@ -239,6 +240,8 @@ def extraction(skip_anchors: bool, limit_s: float, unescaped: bool) -> None:
         source = "url" if kind == "url_with_scheme" else kind
         found_total, hit_total = Counter(), Counter()
         majority_size = 0
+        missed: Counter = Counter()
+        unlisted: list[str] = []
         for doc in documents:
             counts = Counter(v for a in anchors for v in results[a][doc][2].get(source, []))
             majority = {v for v, c in counts.items() if c >= 2}
@@ -249,6 +252,15 @@ def extraction(skip_anchors: bool, limit_s: float, unescaped: bool) -> None:
                 found = set(results[name][doc][2].get(source, []))
                 found_total[name] += len(found)
                 hit_total[name] += len(found & majority)
+                if name == "ctas":
+                    for value in sorted(majority - found):
+                        why = _why_not_reported(kind, value)
+                        missed[why] += 1
+                        if why == "other" and len(unlisted) < 12:
+                            unlisted.append(value)
+        emit(
+            figure="ctas_missed_majority", input=input_form, type=kind, by_reason=dict(missed), other_examples=unlisted
+        )
         for name in names:
             emit(
                 figure="extraction_quality",
@@ -260,6 +272,21 @@ def extraction(skip_anchors: bool, limit_s: float, unescaped: bool) -> None:
                 precision=round(hit_total[name] / found_total[name], 4) if found_total[name] else None,
                 recall=round(hit_total[name] / majority_size, 4) if majority_size else None,
             )
+
+
+def _why_not_reported(kind: str, value: str) -> str:
+    """Which rule of the dev cases' README a majority value CTAS did not report falls under, if any."""
+    if kind == "domain":
+        labels = value.split(".")
+        if labels[-1] in FILE_EXTENSION_TLDS:
+            return "file name (extension is a TLD)"
+        if value.startswith("2f"):
+            return "glued to a %-escape"
+        if labels[0] in ("com", "org", "net", "android", "java") and len(labels) >= 3:
+            return "reverse-DNS package name"
+    if kind == "url" and "://" not in value:
+        return "no scheme (host/path)"
+    return "other"
 
 
 def adversarial() -> None:

@@ -56,36 +56,46 @@ def _networks(name: str) -> list[ipaddress.IPv4Network]:
     return networks
 
 
+# IANA's special-purpose IPv4 ranges that are not global (RFC 6890 and its updates), beside maltrail's bogons
+SPECIAL_PURPOSE = (
+    "0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16", "172.16.0.0/12", "192.0.0.0/24",
+    "192.0.2.0/24", "192.88.99.0/24", "192.168.0.0/16", "198.18.0.0/15", "198.51.100.0/24", "203.0.113.0/24",
+    "224.0.0.0/4", "240.0.0.0/4",
+)  # fmt: skip
+
+
 @lru_cache(maxsize=1)
 def _tables() -> tuple[Ranges, Ranges, Ranges, frozenset[str]]:
     whitelist = _entries("whitelist.txt")
     hosts = frozenset(e.lower() for e in whitelist if any(c.isalpha() for c in e) and ":" not in e and "/" not in e)
+    special = [ipaddress.IPv4Network(n) for n in SPECIAL_PURPOSE]
     return (
-        Ranges.of(_networks("bogon_ranges.txt")),
+        Ranges.of(_networks("bogon_ranges.txt") + special),
         Ranges.of(_networks("cdn_ranges.txt")),
         Ranges.of(_networks("whitelist.txt")),
         hosts,
     )
 
 
-@lru_cache(maxsize=65536)
 def ipv4_reason(address: str) -> str | None:
-    """Why the IPv4 address is benign (bogon, cdn, whitelist), or None."""
-    ip = ipaddress.IPv4Address(address)
+    """Why the IPv4 address (dotted decimal) is benign (bogon, cdn, whitelist), or None."""
+    a, b, c, d = (int(octet) for octet in address.split("."))
+    value = (a << 24) | (b << 16) | (c << 8) | d
     bogons, cdns, listed, _ = _tables()
-    value = int(ip)
-    if bogons.contains(value) or not ip.is_global:
+    if bogons.contains(value):
         return BOGON
     if cdns.contains(value):
         return CDN
     return WHITELIST if listed.contains(value) else None
 
 
-@lru_cache(maxsize=8192)
-def ipv6_reason(address: str) -> str | None:
+_DOCUMENTATION_V6 = ipaddress.IPv6Network("2001:db8::/32")
+
+
+def ipv6_reason(address: str | ipaddress.IPv6Address) -> str | None:
     """Why the IPv6 address is benign (bogon: loopback, link-local, unique-local, documentation...), or None."""
     ip = ipaddress.IPv6Address(address)
-    return BOGON if not ip.is_global or ip in ipaddress.IPv6Network("2001:db8::/32") else None
+    return BOGON if not ip.is_global or ip in _DOCUMENTATION_V6 else None
 
 
 @lru_cache(maxsize=65536)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import bisect
 import ipaddress
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from core.intel import benign
@@ -64,10 +64,12 @@ class _Found:
         self.source = source
         self.items: dict[tuple[str, str], Indicator] = {}
 
-    def add(self, kind: str, value: str, start: int, end: int) -> None:
+    def add(self, kind: str, value: str, start: int, end: int, reason: Callable[[], str | None] | None = None) -> None:
+        """Record an occurrence; `reason` says why the indicator is benign (asked once, for a new indicator)."""
         item = self.items.get((kind, value))
         if item is None:
-            item = self.items[(kind, value)] = Indicator(kind, value, _benign_reason(kind, value))
+            why = reason() if reason is not None else _benign_reason(kind, value)
+            item = self.items[(kind, value)] = Indicator(kind, value, why)
         if len(item.offsets) < MAX_OFFSETS:
             item.offsets.append(self.source.original_span(start, end))
 
@@ -85,9 +87,11 @@ def _benign_reason(kind: str, value: str) -> str | None:
 def ipv4(token: str) -> str | None:
     """A dotted quad in decimal (leading zeros are decimal, not octal), or None."""
     parts = token.split(".")
-    if len(parts) != 4 or not all(0 < len(p) <= 3 and p.isascii() and p.isdigit() for p in parts):
+    if len(parts) != 4 or max(map(len, parts)) > 3 or not token.replace(".", "").isascii():
         return None
-    octets = [int(p) for p in parts]
+    if not all(p.isdigit() for p in parts):
+        return None
+    octets = list(map(int, parts))
     return ".".join(map(str, octets)) if max(octets) <= 255 else None
 
 
@@ -96,17 +100,24 @@ def ipv6(token: str) -> str | None:
     token = token.split("%", 1)[0]
     if not token.endswith("::"):
         token = token.rstrip(".:")
+    address = ipv6_address(token)
+    if address is None:
+        return None
+    mapped = address.ipv4_mapped
+    return f"::ffff:{mapped}" if mapped is not None else address.compressed
+
+
+def ipv6_address(token: str) -> ipaddress.IPv6Address | None:
+    """The IPv6 address a token (zone id and trailing punctuation already dropped) spells, or None."""
     groups = token.split(":")
     if len(groups) < 3 or not any(c not in ":." for c in token):
         return None
     if len(groups) == 8 and all(len(g) == 2 for g in groups):
         return None  # an EUI-64 hardware address, not an IPv6 address
     try:
-        address = ipaddress.IPv6Address(token)
+        return ipaddress.IPv6Address(token)
     except ValueError:
         return None
-    mapped = address.ipv4_mapped
-    return f"::ffff:{mapped}" if mapped is not None else address.compressed
 
 
 def _trim_url(body: str) -> str:
@@ -225,15 +236,23 @@ class _Extraction:
             while text[start] == ".":  # '.onmicrosoft.com'
                 start += 1
             done = _RUN.match(text, anchor.start()).end()
-            if any(c.isdigit() for c in text[anchor.start() : anchor.end()]) or text[start].isdigit():
+            token = text[start:done].rstrip(".")
+            if token.replace(".", "").isdigit():  # the common case, a run that is one dotted number
+                self._ipv4(token, start, start + len(token))
+            elif any(c.isdigit() for c in text[anchor.start() : anchor.end()]) or text[start].isdigit():
                 self._ipv4s(start, done)
-            if start == 0 or text[start - 1] not in "@%":
+            if (start == 0 or text[start - 1] not in "@%") and not text[done - 1].isdigit():
                 self._domain(start, done)
 
     def _domain(self, start: int, end: int) -> None:
         text = self.text
-        if start and text[start - 1] in "/\\" and not text.startswith(("//", "\\\\"), start - 2):
-            return  # a path segment ('/dl/loader.sh'), not a host
+        if (
+            start
+            and text[start - 1] in "/\\"
+            and not text.startswith(("//", "\\\\"), start - 2)
+            and text[start : start + 4].lower() != "www."
+        ):
+            return  # a path segment ('/dl/loader.sh'), not a host (unless it reads as one: '/www.example.com')
         match = _DOTTED.match(text, start, end)
         if match is None:
             return
@@ -257,10 +276,12 @@ class _Extraction:
             number_end = match.end()
             if number_end < len(text) and (text[number_end].isalnum() or text[number_end] == "_"):
                 continue
-            address = ipv4(match.group())
-            if address is None or _VERSION_WORD.search(text, max(0, match.start() - 12), match.start()):
-                continue
-            self.found.add("ipv4", address, match.start(), number_end)
+            self._ipv4(match.group(), match.start(), number_end)
+
+    def _ipv4(self, token: str, start: int, end: int) -> None:
+        address = ipv4(token)
+        if address is not None and not (start and _VERSION_WORD.search(self.text, max(0, start - 12), start)):
+            self.found.add("ipv4", address, start, end)
 
     def ipv6s(self) -> None:
         text, done = self.text, 0
@@ -274,11 +295,14 @@ class _Extraction:
                 continue
             if end < len(text) and (text[end].isalnum() or text[end] == "_"):
                 continue
-            address = ipv6(text[start:end])
-            if address is not None:
+            token = text[start:end].split("%", 1)[0]
+            parsed = ipv6_address(token if token.endswith("::") else token.rstrip(".:"))
+            if parsed is not None:
+                mapped = parsed.ipv4_mapped
+                address = f"::ffff:{mapped}" if mapped is not None else parsed.compressed
                 while text[end - 1] in ".:" and not text.startswith("::", end - 2):
                     end -= 1  # sentence punctuation after the address
-                self.found.add("ipv6", address, start, end)
+                self.found.add("ipv6", address, start, end, lambda parsed=parsed: benign.ipv6_reason(parsed))
 
     def _in_url(self, start: int) -> bool:
         i = bisect.bisect_left(self.url_spans, (start, start)) - 1

@@ -74,11 +74,18 @@ def to_ascii(name: str) -> str | None:
         tld = name.rsplit(".", 1)[-1]
         if tld.isascii() and tld.lower() not in top_level_domains() and tld.lower() != "onion":
             return None  # no need to encode a name whose TLD rules it out
-        try:
-            name = idna.encode(name, uts46=True).decode("ascii")
+        try:  # UTS-46 mapping of the whole name, then each label to punycode (a label's encoding is cached)
+            mapped = idna.uts46_remap(name, std3_rules=False, transitional=False)
+            name = ".".join(label if label.isascii() else _a_label(label) for label in mapped.split("."))
         except (idna.IDNAError, UnicodeError, ValueError):
             return None
     return name if len(name) <= MAX_NAME else None
+
+
+@lru_cache(maxsize=8192)
+def _a_label(label: str) -> str:
+    """One Unicode label in its ASCII (punycode) form, checked by IDNA 2008's rules."""
+    return idna.alabel(label).decode("ascii")
 
 
 def host_domain(name: str) -> str | None:

@@ -14,7 +14,7 @@ import pandas as pd
 from core import tasks
 from core.intel import feeds, stix
 from core.intel.match import IndicatorIndex, detect_type, match_values
-from core.intel.store import IntelStore, digest
+from core.intel.store import HIT_COLUMNS, IntelStore, digest
 
 REPO = Path(__file__).resolve().parents[2]
 SAMPLE_FEEDS = REPO / "data" / "intel"
@@ -145,21 +145,7 @@ def match_dataset(
         for column in ("event_time", "lat", "lon"):
             hits[column] = events[column].to_numpy()[rows]
     else:
-        hits = pd.DataFrame(
-            columns=[
-                "row_number",
-                "event_time",
-                "column_name",
-                "observed",
-                "indicator_type",
-                "indicator",
-                "source",
-                "family",
-                "confidence",
-                "lat",
-                "lon",
-            ]
-        )
+        hits = pd.DataFrame(columns=list(HIT_COLUMNS))
     seconds = time.perf_counter() - started
     tasks.check()  # a cancelled run records nothing
     run_id = store.save_hits(dataset, list(columns), len(events), seconds, hits)
