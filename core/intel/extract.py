@@ -21,6 +21,7 @@ from core.intel.refang import Refanged, refang
 TYPES = ("ipv4", "ipv6", "domain", "url", "email", "md5", "sha1", "sha256", "cve", "attack_technique")
 HASH_TYPES = {32: "md5", 40: "sha1", 64: "sha256"}
 MAX_OFFSETS = 50  # where an indicator occurs: the first this many places
+MAX_INNER_URLS = 4
 
 # Each scan starts at a literal or a character class, so the engine skips ahead to candidates; the guard against
 # starting inside a run comes right after that first character.
@@ -189,13 +190,19 @@ class _Extraction:
         return end - (match.end() - match.start()) if match else end
 
     def urls(self) -> None:
-        text, done = self.text, 0
+        """Every http, https or ftp URL; inside one, the first `MAX_INNER_URLS` URLs it carries (a redirect's
+        target) are read too, so the work stays linear."""
+        text, done, inner = self.text, 0, 0
         at = text.find("://")
         while at != -1:
             scheme_match = _SCHEME.search(text, max(0, at - 5), at)
             start = scheme_match.start() if scheme_match else at
-            if at >= done and scheme_match and not (start and text[start - 1].isascii() and text[start - 1].isalnum()):
-                done = self._url(scheme_match.group(1), start, at + 3)
+            if scheme_match and not (start and text[start - 1].isascii() and text[start - 1].isalnum()):
+                if at >= done:
+                    done, inner = self._url(scheme_match.group(1), start, at + 3), 0
+                elif inner < MAX_INNER_URLS:
+                    inner += 1
+                    self._url(scheme_match.group(1), start, at + 3)
             at = text.find("://", at + 3)
 
     def _url(self, written_scheme: str, start: int, body_start: int) -> int:
