@@ -25,6 +25,7 @@ import tempfile
 import time
 import tracemalloc
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
@@ -306,8 +307,20 @@ def adversarial() -> None:
         "long name": "ab.",
         "emails": "a.b@c.d",
     }
-    for name, unit in units.items():
-        text = (unit * (ADVERSARIAL_BYTES // len(unit) + 1))[:ADVERSARIAL_BYTES]
+    documents = {
+        name: (unit * (ADVERSARIAL_BYTES // len(unit) + 1))[:ADVERSARIAL_BYTES] for name, unit in units.items()
+    }
+    # lists of distinct indicators, one after another: every one is new, so nothing is cached
+    documents |= {
+        "distinct IPv4 list": _distinct(lambda i: f"{(i >> 16) & 255}.{(i >> 8) & 255}.{i & 255}.7 "),
+        "distinct IPv6 list": _distinct(lambda i: f"2001:db8:{i:x}::{i % 65535:x} "),
+        "distinct URL list": _distinct(lambda i: f"http://h{i}.example{i % 97}.com/p/{i} "),
+        "distinct defanged domains": _distinct(lambda i: f"host{i}[.]evil{i % 89}[.]net "),
+        "distinct e-mails": _distinct(lambda i: f"user{i}@mail{i % 71}.example.org "),
+        "distinct IDN names": _distinct(lambda i: f"ä{i}.ä.ä.ä.ä.ä.ä.com "),
+        "distinct IDN URLs": _distinct(lambda i: f"http://ä{i}.ä.ä.ä.ä.com/ "),
+    }
+    for name, text in documents.items():
         times = []
         for _ in range(3):
             started = time.perf_counter()
@@ -320,6 +333,16 @@ def adversarial() -> None:
             median_seconds=round(statistics.median(times), 4),
             limit_seconds=0.25,
         )
+
+
+def _distinct(make: Callable[[int], str]) -> str:
+    """256 KB of distinct indicators `make(0)`, `make(1)`, …"""
+    parts, size, i = [], 0, 0
+    while size < ADVERSARIAL_BYTES:
+        parts.append(make(i))
+        size += len(parts[-1])
+        i += 1
+    return "".join(parts)[:ADVERSARIAL_BYTES]
 
 
 def dev_cases() -> None:
