@@ -60,6 +60,12 @@ def line_starts(buffer: np.ndarray) -> np.ndarray:
 FNV_OFFSET_2 = np.uint64(0x84222325CBF29CE4)  # a second, independent basis: a hit needs both hashes equal
 
 
+@njit(cache=True, inline="always")
+def _lower(byte: np.uint8) -> np.uint64:
+    """An ASCII upper-case letter's lower-case byte; any other byte as it is (UTF-8 stays UTF-8)."""
+    return np.uint64(byte + 32) if 65 <= byte <= 90 else np.uint64(byte)
+
+
 @njit(cache=True)
 def _trimmed_end(buffer: np.ndarray, start: int, end: int) -> int:
     """`end` less one trailing root dot."""
@@ -69,7 +75,7 @@ def _trimmed_end(buffer: np.ndarray, start: int, end: int) -> int:
 @njit(cache=True, parallel=True)
 def name_hashes(buffer: np.ndarray, starts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Two backwards FNV-1a hashes (bytes read from the end, so every parent name's hash is met on the way) of each
-    line of `buffer` (lines start at `starts`, as `line_starts` gives), a trailing root dot left out."""
+    line of `buffer` (lines start at `starts`, as `line_starts` gives), lower-cased, a trailing root dot left out."""
     n = starts.size - 1
     first = np.empty(n, np.uint64)
     second = np.empty(n, np.uint64)
@@ -78,8 +84,9 @@ def name_hashes(buffer: np.ndarray, starts: np.ndarray) -> tuple[np.ndarray, np.
         end = _trimmed_end(buffer, start, starts[k + 1] - 1)
         h1, h2 = FNV_OFFSET, FNV_OFFSET_2
         for i in range(end - 1, start - 1, -1):
-            h1 = (h1 ^ np.uint64(buffer[i])) * FNV_PRIME
-            h2 = (h2 ^ np.uint64(buffer[i])) * FNV_PRIME
+            byte = _lower(buffer[i])
+            h1 = (h1 ^ byte) * FNV_PRIME
+            h2 = (h2 ^ byte) * FNV_PRIME
         first[k] = h1
         second[k] = h2
     return first, second
@@ -126,8 +133,9 @@ def domain_lookup(table: np.ndarray, buffer: np.ndarray, starts: np.ndarray) -> 
         end = _trimmed_end(buffer, start, starts[k + 1] - 1)
         h1, h2 = FNV_OFFSET, FNV_OFFSET_2
         for i in range(end - 1, start - 1, -1):
-            h1 = (h1 ^ np.uint64(buffer[i])) * FNV_PRIME
-            h2 = (h2 ^ np.uint64(buffer[i])) * FNV_PRIME
+            byte = _lower(buffer[i])
+            h1 = (h1 ^ byte) * FNV_PRIME
+            h2 = (h2 ^ byte) * FNV_PRIME
             if i == start or buffer[i - 1] == DOT:
                 index = _find(table, h1, h2)
                 if index >= 0:

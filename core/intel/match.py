@@ -48,8 +48,7 @@ class DomainIndex:
     def build(cls, names: list[str]) -> DomainIndex:
         if not names:
             return cls(np.empty(0, object), np.zeros((1, 4), np.uint64))
-        buffer, starts = _buffer(names)
-        keys, checks = _kernels.name_hashes(np.frombuffer(buffer.tobytes().lower(), np.uint8), starts)
+        keys, checks = _kernels.name_hashes(*_buffer(names))
         return cls(np.asarray(names, dtype=object), _kernels.hash_table(keys, checks))
 
     def lookup(self, queries: list[str]) -> np.ndarray:
@@ -57,9 +56,7 @@ class DomainIndex:
         out = np.full(len(queries), None, dtype=object)
         if not queries or not self.names.size:
             return out
-        buffer, starts = _buffer(queries)
-        lowered = np.frombuffer(buffer.tobytes().lower(), np.uint8)  # ASCII letters only: UTF-8 stays valid
-        found = _kernels.domain_lookup(self.table, lowered, starts)
+        found = _kernels.domain_lookup(self.table, *_buffer(queries))
         hit = found >= 0
         out[hit] = self.names[found[hit]]
         return out
