@@ -32,7 +32,7 @@ def test_a_job_keeps_its_result_or_its_error() -> None:
     assert done.join(30) and (done.state, done.result, done.error_message) == ("finished", 42, "")
     failed = Job(lambda job: int("x")).start()
     assert failed.join(30) and failed.state == "failed" and isinstance(failed.error, ValueError)
-    assert "invalid literal" in failed.error_message and failed.elapsed_s >= 0
+    assert "invalid literal" in failed.error_message
 
 
 def _until_cancelled(job: Job) -> str:

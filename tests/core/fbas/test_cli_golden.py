@@ -36,5 +36,6 @@ def test_cli_json_is_unchanged(key: str, capsys: pytest.CaptureFixture[str]) -> 
     expected = GOLDEN[key]
     assert main(argv) == expected["exit"] == 0
     printed = json.loads(capsys.readouterr().out)
-    assert set(printed.pop("elapsed_ms")) >= {"total"}
+    phases_timed = set(printed.pop("elapsed_ms"))  # the values vary run to run; which phases are reported does not
+    assert "total" in phases_timed
     assert printed == expected["json"]
