@@ -14,6 +14,7 @@ from core.cli import Parser, fail, terminal_safe
 from core.errors import CtasError
 from core.intel import service
 from core.intel.extract import extract
+from core.intel.feeds import decode
 from core.intel.store import IntelStore
 from core.warehouse import open_warehouse
 
@@ -30,12 +31,7 @@ def read_document(path: Path) -> str:
     data = path.read_bytes()[: MAX_DOCUMENT_BYTES + 1]
     if data.startswith(b"%PDF"):
         raise CtasError(f"{path} is a PDF: extract its text first (pdftotext) and pass the text file.")
-    if b"\x00" in data[:65536]:
-        raise CtasError(f"{path} is a binary file, not text.")
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise CtasError(f"{path} is not UTF-8 text (byte {exc.start:,}).") from None
+    return decode(data, str(path))
 
 
 def _extract(args) -> int:

@@ -66,6 +66,13 @@ def _lower(byte: np.uint8) -> np.uint64:
     return np.uint64(byte + 32) if 65 <= byte <= 90 else np.uint64(byte)
 
 
+@njit(cache=True, inline="always")
+def _mix(h1: np.uint64, h2: np.uint64, byte: np.uint8) -> tuple[np.uint64, np.uint64]:
+    """One byte into both FNV-1a hashes, lower-cased: the one definition index and lookups share."""
+    lowered = _lower(byte)
+    return (h1 ^ lowered) * FNV_PRIME, (h2 ^ lowered) * FNV_PRIME
+
+
 @njit(cache=True)
 def _trimmed_end(buffer: np.ndarray, start: int, end: int) -> int:
     """`end` less one trailing root dot."""
@@ -84,9 +91,7 @@ def name_hashes(buffer: np.ndarray, starts: np.ndarray) -> tuple[np.ndarray, np.
         end = _trimmed_end(buffer, start, starts[k + 1] - 1)
         h1, h2 = FNV_OFFSET, FNV_OFFSET_2
         for i in range(end - 1, start - 1, -1):
-            byte = _lower(buffer[i])
-            h1 = (h1 ^ byte) * FNV_PRIME
-            h2 = (h2 ^ byte) * FNV_PRIME
+            h1, h2 = _mix(h1, h2, buffer[i])
         first[k] = h1
         second[k] = h2
     return first, second
@@ -133,9 +138,7 @@ def domain_lookup(table: np.ndarray, buffer: np.ndarray, starts: np.ndarray) -> 
         end = _trimmed_end(buffer, start, starts[k + 1] - 1)
         h1, h2 = FNV_OFFSET, FNV_OFFSET_2
         for i in range(end - 1, start - 1, -1):
-            byte = _lower(buffer[i])
-            h1 = (h1 ^ byte) * FNV_PRIME
-            h2 = (h2 ^ byte) * FNV_PRIME
+            h1, h2 = _mix(h1, h2, buffer[i])
             if i == start or buffer[i - 1] == DOT:
                 index = _find(table, h1, h2)
                 if index >= 0:

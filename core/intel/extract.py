@@ -1,9 +1,9 @@
 """Indicators of compromise from text: IPs, domains, URLs, e-mails, hashes, CVE ids and ATT&CK technique ids.
 
-The text is refanged once (`refang`), then each indicator type has one regular expression. Every repetition in
-them is possessive or bounded and every pattern starts behind a guard that refuses to start inside a run of the
-characters it repeats, so no match attempt re-reads a run another attempt read: the work is linear in the text.
-Candidates are then checked in Python with rules of bounded cost (`names`, `benign`).
+The text is refanged once (`refang`), then each indicator type is found by one scan. A scan starts at a literal or
+a character class (so the engine skips ahead to candidates), every repetition is possessive or bounded, and a run of
+text around a candidate is read once (a guard refuses to start inside a run another match read): the work is linear
+in the text. Candidates are then checked in Python with rules of bounded cost (`names`, `benign`).
 """
 
 from __future__ import annotations
@@ -17,14 +17,12 @@ from dataclasses import dataclass, field
 from core.intel import benign
 from core.intel.names import host_domain, written_domain
 from core.intel.refang import Refanged, refang
+from core.intel.values import HASH_TYPES, ipv4
 
 TYPES = ("ipv4", "ipv6", "domain", "url", "email", "md5", "sha1", "sha256", "cve", "attack_technique")
-HASH_TYPES = {32: "md5", 40: "sha1", 64: "sha256"}
 MAX_OFFSETS = 50  # where an indicator occurs: the first this many places
 MAX_INNER_URLS = 4
 
-# Each scan starts at a literal or a character class, so the engine skips ahead to candidates; the guard against
-# starting inside a run comes right after that first character.
 _URL_BODY = re.compile(r"[^\s\"'<>`{}|\\^\u2018-\u201d\u2026\u2190-\u21ff]*+")
 _URL_CONTINUATION = re.compile(r"[ \t\xa0]*+\r?\n(?=[\w%~.-])([^\s\"'<>`{}|\\^\u2018-\u201d\u2026\u2190-\u21ff]++)")
 _SCHEME = re.compile(r"(h[tx][tx]ps?|f[tx]p)\Z", re.I)
@@ -85,31 +83,23 @@ def _benign_reason(kind: str, value: str) -> str | None:
     return None
 
 
-def ipv4(token: str) -> str | None:
-    """A dotted quad in decimal (leading zeros are decimal, not octal), or None."""
-    parts = token.split(".")
-    if len(parts) != 4 or max(map(len, parts)) > 3 or not token.replace(".", "").isascii():
-        return None
-    if not all(p.isdigit() for p in parts):
-        return None
-    octets = list(map(int, parts))
-    return ".".join(map(str, octets)) if max(octets) <= 255 else None
-
-
 def ipv6(token: str) -> str | None:
     """An IPv6 address in RFC 5952 form (zone id dropped), or None."""
-    token = token.split("%", 1)[0]
-    if not token.endswith("::"):
-        token = token.rstrip(".:")
     address = ipv6_address(token)
-    if address is None:
-        return None
+    return None if address is None else rfc5952(address)
+
+
+def rfc5952(address: ipaddress.IPv6Address) -> str:
+    """The RFC 5952 text of an address: compressed, lower-case, an IPv4-mapped one in mixed notation."""
     mapped = address.ipv4_mapped
     return f"::ffff:{mapped}" if mapped is not None else address.compressed
 
 
 def ipv6_address(token: str) -> ipaddress.IPv6Address | None:
-    """The IPv6 address a token (zone id and trailing punctuation already dropped) spells, or None."""
+    """The IPv6 address a token spells (its zone id and trailing sentence punctuation left out), or None."""
+    token = token.split("%", 1)[0]
+    if not token.endswith("::"):
+        token = token.rstrip(".:")
     groups = token.split(":")
     if len(groups) < 3 or not any(c not in ":." for c in token):
         return None
@@ -184,10 +174,20 @@ class _Extraction:
         self.techniques()
         return sorted(self.found.items.values(), key=lambda i: (TYPES.index(i.type), i.value))
 
-    def _run_start(self, pattern: re.Pattern[str], end: int) -> int:
-        """Where the run of `pattern`'s characters that ends at `end` starts (one scan of the reversed text)."""
-        match = pattern.match(self.reversed, len(self.text) - end)
-        return end - (match.end() - match.start()) if match else end
+    def _run_start(self, run: re.Pattern[str], end: int) -> int:
+        """Where the run of `run`'s characters that ends at `end` starts (one scan of the reversed text)."""
+        before = run.match(self.reversed, len(self.text) - end)
+        return end - (before.end() - before.start())
+
+    def _runs(self, anchor: re.Pattern[str], run: re.Pattern[str]) -> Iterator[tuple[re.Match[str], int, int]]:
+        """(anchor match, start, end) of each run of `run`'s characters around a match of `anchor`, each run once:
+        its start found by one scan of the reversed text, its end by one scan forward."""
+        done = 0
+        for match in anchor.finditer(self.text):
+            if match.start() < done:
+                continue
+            done = run.match(self.text, match.start()).end()
+            yield match, self._run_start(run, match.start()), done
 
     def urls(self) -> None:
         """Every http, https or ftp URL; inside one, the first `MAX_INNER_URLS` URLs it carries (a redirect's
@@ -235,14 +235,11 @@ class _Extraction:
 
     def dotted_runs(self) -> None:
         """Domains and IPv4 addresses: each run of word characters, dots and hyphens holding a dot, read once."""
-        text, done = self.text, 0
-        for anchor in _DOT_ANCHOR.finditer(text):
-            if anchor.start() < done:
-                continue
-            start = self._run_start(_RUN, anchor.start())
+        text = self.text
+        for anchor, run_start, done in self._runs(_DOT_ANCHOR, _RUN):
+            start = run_start
             while text[start] == ".":  # '.onmicrosoft.com'
                 start += 1
-            done = _RUN.match(text, anchor.start()).end()
             token = text[start:done].rstrip(".")
             if token.replace(".", "").isdigit():  # the common case, a run that is one dotted number
                 self._ipv4(token, start, start + len(token))
@@ -271,9 +268,10 @@ class _Extraction:
         if _LOCAL_PART_TAIL.match(text, end) and not text.startswith("\\\\", start - 2):  # 'first.name+x@…'
             return  # an e-mail's local part (a UNC host before '@SSL' or '@80' stays a host)
         written = text[start:end]
-        if not written[-1:].isalpha() or (text.startswith("(", end) and not self._defanged(start, end)):
+        defanged = self._defanged(start, end)
+        if not written[-1:].isalpha() or (text.startswith("(", end) and not defanged):
             return  # 'AES.new(key)': a call in code
-        name = written_domain(written, self._defanged(start, end))
+        name = written_domain(written, defanged)
         if name is not None:
             self.found.add("domain", name, start, end)
 
@@ -291,22 +289,16 @@ class _Extraction:
             self.found.add("ipv4", address, start, end)
 
     def ipv6s(self) -> None:
-        text, done = self.text, 0
-        for anchor in _IPV6_ANCHOR.finditer(text):
-            if anchor.start() < done:
-                continue
-            start = self._run_start(_IPV6_RUN, anchor.start())
-            done = _IPV6_RUN.match(text, anchor.start()).end()
+        text = self.text
+        for _, start, done in self._runs(_IPV6_ANCHOR, _IPV6_RUN):
             end = zone.end() if (zone := _ZONE.match(text, done)) else done
             if start and (text[start - 1].isalnum() or text[start - 1] == "_"):
                 continue
             if end < len(text) and (text[end].isalnum() or text[end] == "_"):
                 continue
-            token = text[start:end].split("%", 1)[0]
-            parsed = ipv6_address(token if token.endswith("::") else token.rstrip(".:"))
+            parsed = ipv6_address(text[start:end])
             if parsed is not None:
-                mapped = parsed.ipv4_mapped
-                address = f"::ffff:{mapped}" if mapped is not None else parsed.compressed
+                address = rfc5952(parsed)
                 while text[end - 1] in ".:" and not text.startswith("::", end - 2):
                     end -= 1  # sentence punctuation after the address
                 self.found.add("ipv6", address, start, end, lambda parsed=parsed: benign.ipv6_reason(parsed))
@@ -372,8 +364,3 @@ def by_type(indicators: list[Indicator]) -> dict[str, list[str]]:
     for item in indicators:
         grouped[item.type].append(item.value)
     return grouped
-
-
-def iter_values(indicators: list[Indicator], kind: str) -> Iterator[str]:
-    """The values of one type."""
-    return (item.value for item in indicators if item.type == kind)

@@ -71,7 +71,7 @@ def read_text(path: Path, limit: int = MAX_FEED_BYTES) -> str:
 def decode(data: bytes, name: str) -> str:
     """UTF-8 text of an upload or a file, refusing binary data."""
     if b"\x00" in data[:65536]:
-        raise FeedError(f"{name} is a binary file, not a text feed.")
+        raise FeedError(f"{name} is a binary file, not text.")
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:

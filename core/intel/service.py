@@ -121,20 +121,15 @@ def match_dataset(
     *,
     time_column: str | None = None,
     geo: tuple[str, str] | None = None,
-    progress: Callable[[float, str], None] | None = None,
 ) -> MatchResult:
     """Match each column (read as its kind: ipv4, domain, url, hash, email) against every indicator; record the
     run and its hits."""
     started = time.perf_counter()
-    report = progress or (lambda fraction, text: None)
-    report(0.0, "Reading the indicators")
     index = IndicatorIndex.build(store.values_by_type())
-    report(0.2, "Reading the events")
     events = store.event_values(dataset, list(columns), time_column, geo)
     frames = []
-    for k, (column, kind) in enumerate(columns.items()):
+    for column, kind in columns.items():
         tasks.check()
-        report(0.3 + 0.6 * k / max(1, len(columns)), f"Matching {column} as {kind}")
         found = match_values(index, events[f"v:{column}"], kind)
         found["column_name"] = column
         frames.append(found)
@@ -149,7 +144,6 @@ def match_dataset(
     seconds = time.perf_counter() - started
     tasks.check()  # a cancelled run records nothing
     run_id = store.save_hits(dataset, list(columns), len(events), seconds, hits)
-    report(1.0, "Done")
     return MatchResult(run_id, len(events), hits.drop(columns=["row"], errors="ignore"), seconds)
 
 

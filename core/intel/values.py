@@ -13,15 +13,18 @@ from core.intel.names import host_domain
 FEED_TYPES = ("ipv4", "cidr", "ipv6", "domain", "url", "email", "md5", "sha1", "sha256")
 _HEX = re.compile(r"[0-9a-fA-F]+")
 _SCHEME = re.compile(r"([a-zA-Z][a-zA-Z0-9+.-]{0,15})://")
-_HASHES = {32: "md5", 40: "sha1", 64: "sha256"}
+HASH_TYPES = {32: "md5", 40: "sha1", 64: "sha256"}
 MAX_VALUE = 2048
 
 
-def _ipv4(text: str) -> str | None:
-    parts = text.split(".")
-    if len(parts) != 4 or not all(0 < len(p) <= 3 and p.isascii() and p.isdigit() for p in parts):
+def ipv4(token: str) -> str | None:
+    """A dotted quad in decimal (leading zeros are decimal, not octal), or None."""
+    parts = token.split(".")
+    if len(parts) != 4 or max(map(len, parts)) > 3 or not token.replace(".", "").isascii():
         return None
-    octets = [int(p) for p in parts]
+    if not all(p.isdigit() for p in parts):
+        return None
+    octets = list(map(int, parts))
     return ".".join(map(str, octets)) if max(octets) <= 255 else None
 
 
@@ -59,14 +62,14 @@ def _without_port(text: str) -> str:
 
 
 def _address_or_hash(text: str, kind: str | None) -> tuple[str, str] | None:
-    if kind in (None, "ipv4") and (address := _ipv4(_without_port(text))):
+    if kind in (None, "ipv4") and (address := ipv4(_without_port(text))):
         return "ipv4", address
     if kind in (None, "ipv6") and ":" in text:
         try:
             return "ipv6", ipaddress.IPv6Address(text.strip("[]").split("%", 1)[0]).compressed
         except ValueError:
             pass
-    found = _HASHES.get(len(text))
+    found = HASH_TYPES.get(len(text))
     if found is not None and kind in (None, found) and _HEX.fullmatch(text):
         return found, text.lower()
     return None
