@@ -46,6 +46,21 @@ def test_json_within_bounds_reads_as_the_standard_parser_does(value: object) -> 
     assert safejson.nesting_depth(text) <= 64
 
 
+def _depth(value: object) -> int:
+    """Plain reference: how deeply a parsed value nests arrays and objects."""
+    if isinstance(value, list):
+        return 1 + max(map(_depth, value), default=0)
+    if isinstance(value, dict):
+        return 1 + max(map(_depth, value.values()), default=0)
+    return 0
+
+
+@given(json_values, st.booleans())
+def test_nesting_depth_equals_the_depth_of_the_parsed_value(value: object, ascii_only: bool) -> None:
+    text = json.dumps(value, ensure_ascii=ascii_only)  # strings may hold brackets, quotes and backslashes
+    assert safejson.nesting_depth(text) == _depth(value)
+
+
 @given(st.integers(min_value=21, max_value=3000))
 def test_long_numbers_are_refused_whatever_their_length(digits: int) -> None:
     with pytest.raises(safejson.JsonInputError, match="digits"):
