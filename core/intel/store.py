@@ -73,6 +73,25 @@ MIGRATIONS: Migrations = (
             FROM intel_hits h
             WHERE h.run_id = (SELECT max(r.id) FROM intel_match_runs r WHERE r.dataset = h.dataset)""",
     ),
+    (
+        "CREATE SEQUENCE intel_report_ids",
+        """CREATE TABLE intel_reports (
+            id BIGINT PRIMARY KEY DEFAULT nextval('intel_report_ids'),
+            name VARCHAR NOT NULL,
+            sha256 VARCHAR NOT NULL,
+            characters BIGINT NOT NULL,
+            saved_at TIMESTAMP NOT NULL
+        )""",
+        # what a saved report names: indicators (type, value) and techniques (value = id) with how they were found
+        """CREATE TABLE intel_report_items (
+            report_id BIGINT NOT NULL,
+            kind VARCHAR NOT NULL CHECK (kind IN ('indicator', 'technique')),
+            type VARCHAR NOT NULL,
+            value VARCHAR NOT NULL,
+            confidence DOUBLE NOT NULL,
+            evidence VARCHAR NOT NULL
+        )""",
+    ),
 )
 # New indicators merged with what the feed held: first seen kept, last seen refreshed, dropped ones left as they were.
 _MERGE = """CREATE OR REPLACE TEMP TABLE _merged AS
@@ -221,6 +240,43 @@ class IntelStore(Store):
                 )
                 cur.unregister("_hits")
         return int(run_id)
+
+    def save_report(self, name: str, text: str, items: pd.DataFrame) -> int:
+        """Record a report (its name, checksum and length) and what it names (`items`: kind, type, value, confidence,
+        evidence), replacing a report of the same text; returns its id."""
+        sha256 = digest(text.encode("utf-8", "replace"))
+        with self.warehouse.transaction() as cur:
+            cur.execute(
+                "DELETE FROM intel_report_items WHERE report_id IN (SELECT id FROM intel_reports WHERE sha256 = ?)",
+                [sha256],
+            )
+            cur.execute("DELETE FROM intel_reports WHERE sha256 = ?", [sha256])
+            report_id = cur.execute(
+                "INSERT INTO intel_reports (name, sha256, characters, saved_at) VALUES (?, ?, ?, ?) RETURNING id",
+                [name, sha256, len(text), _now()],
+            ).fetchone()[0]
+            cur.register("_items", items[["kind", "type", "value", "confidence", "evidence"]])
+            cur.execute(
+                "INSERT INTO intel_report_items SELECT DISTINCT ON (kind, type, value) ?, * FROM _items", [report_id]
+            )
+            cur.unregister("_items")
+        return int(report_id)
+
+    def reports(self) -> pd.DataFrame:
+        """Saved reports with how many indicators and techniques each names."""
+        return self.warehouse.query(
+            """SELECT r.*, count(*) FILTER (WHERE i.kind = 'indicator') AS indicators,
+                      count(*) FILTER (WHERE i.kind = 'technique') AS techniques
+            FROM intel_reports r LEFT JOIN intel_report_items i ON i.report_id = r.id GROUP BY ALL ORDER BY r.id"""
+        )
+
+    def report_items(self, report_id: int) -> pd.DataFrame:
+        """What one saved report names."""
+        return self.warehouse.query(
+            "SELECT kind, type, value, confidence, evidence FROM intel_report_items WHERE report_id = ? "
+            "ORDER BY kind, type, value",
+            [int(report_id)],
+        )
 
     def match_runs(self) -> pd.DataFrame:
         """Every match run, newest first."""
