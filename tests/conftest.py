@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -45,3 +46,23 @@ def warehouse(tmp_path: Path) -> Iterator[Warehouse]:
     wh = Warehouse(tmp_path / "test.duckdb")
     yield wh
     wh.close()
+
+
+@pytest.fixture(scope="session")
+def trained_mapper(tmp_path_factory: pytest.TempPathFactory, shared_data: Path) -> dict:
+    """The technique mapper trained once on the shared TRAM sentences and ATT&CK (its registry entry and file)."""
+    from core.intel.attack import training
+
+    wh = Warehouse(tmp_path_factory.mktemp("mapper") / "mapper.duckdb")
+    entry = training.train(wh)
+    entry["path"] = wh.models_folder / entry["file"]
+    wh.close()
+    return entry
+
+
+def install_mapper(warehouse: Warehouse, trained: dict) -> None:
+    """Register the session's trained mapper in another warehouse (same signing key: the tag still verifies)."""
+    from core.intel.attack.store import AttackStore
+
+    shutil.copy(trained["path"], warehouse.models_folder / trained["file"])
+    AttackStore(warehouse).register_mapper(trained)

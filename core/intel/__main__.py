@@ -1,4 +1,5 @@
-"""Command line: `python -m core.intel extract FILE... [--json]`, `match DATASET [--json]`, `load [FEED...]`.
+"""Command line: `python -m core.intel extract FILE... [--json]`, `match DATASET [--json]`, `load [FEED...]`,
+`map FILE [--json]` (sentences to ATT&CK techniques).
 
 Bad input (a binary file, one over the size cap, a hostile JSON feed) exits 2 with one line on stderr and writes
 nothing; `match` and `load` write to the warehouse at $CTAS_WAREHOUSE only when they succeed.
@@ -10,9 +11,11 @@ import json
 import sys
 from pathlib import Path
 
+from core import safejson
 from core.cli import Parser, fail, terminal_safe
 from core.errors import CtasError
 from core.intel import service
+from core.intel.attack import training
 from core.intel.extract import extract
 from core.intel.feeds import decode
 from core.intel.store import IntelStore
@@ -90,8 +93,29 @@ def _load(args) -> int:
     return 0
 
 
+def _map(args) -> int:
+    if not args.file.is_file():
+        raise CtasError(f"{args.file} is not a readable file.")
+    if args.file.stat().st_size > MAX_DOCUMENT_BYTES:
+        raise CtasError(f"{args.file} is larger than {MAX_DOCUMENT_BYTES // 2**20} MiB.")
+    items = safejson.loads(args.file.read_bytes(), what=str(args.file), max_bytes=MAX_DOCUMENT_BYTES)
+    if not isinstance(items, list):
+        raise CtasError(f"{args.file} is not a JSON list of objects with a text field.")
+    texts = [item["text"] if isinstance(item, dict) and isinstance(item.get("text"), str) else "" for item in items]
+    mapper, _ = training.load(open_warehouse())
+    predicted = mapper.predict(texts)
+    if args.json:
+        print(json.dumps([{"technique": t, "confidence": round(p, 6)} for t, p in predicted]))
+    else:
+        for text, (technique, confidence) in zip(texts, predicted, strict=True):
+            print(terminal_safe(f"{technique or '-':10} {confidence:.3f}  {text[:100]}"))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = Parser(prog="python -m core.intel", description="Threat intelligence: extract, load feeds, match.")
+    parser = Parser(
+        prog="python -m core.intel", description="Threat intelligence: extract, load feeds, match, map to techniques."
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     extract_cmd = commands.add_parser("extract", help="indicators in text files")
     extract_cmd.add_argument("files", nargs="+", type=Path)
@@ -102,9 +126,12 @@ def main(argv: list[str] | None = None) -> int:
     match_cmd.add_argument("--json", action="store_true")
     load_cmd = commands.add_parser("load", help="load known feeds into the warehouse")
     load_cmd.add_argument("feeds", nargs="*", help="feed names (default: all)")
+    map_cmd = commands.add_parser("map", help="ATT&CK technique of each sentence in a JSON list of {text: ...}")
+    map_cmd.add_argument("file", type=Path)
+    map_cmd.add_argument("--json", action="store_true", help="a JSON list of {technique, confidence}, in order")
     args = parser.parse_args(argv)
     try:
-        return {"extract": _extract, "match": _match, "load": _load}[args.command](args)
+        return {"extract": _extract, "match": _match, "load": _load, "map": _map}[args.command](args)
     except CtasError as exc:
         return fail(exc)
 
