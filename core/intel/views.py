@@ -106,10 +106,17 @@ def feeds_frame(feeds: pd.DataFrame) -> pd.DataFrame:
 
 
 def intel_report(
-    indicators: pd.DataFrame | None, feeds: pd.DataFrame, hits: pd.DataFrame | None, dataset: str | None
+    indicators: pd.DataFrame | None,
+    feeds: pd.DataFrame,
+    hits: pd.DataFrame | None,
+    dataset: str | None,
+    *,
+    techniques: pd.DataFrame | None = None,
+    explanation: pd.DataFrame | None = None,
 ) -> Report:
-    """The Intel page as a report: the report's indicators, the feeds, and the latest match's hits."""
-    report = Report("Threat intelligence", subtitle="Indicators, feeds and matches")
+    """The Intel page as a report: the report's indicators and techniques, the feeds, the latest match's hits, and
+    the explanation shown on the Graph tab."""
+    report = Report("Threat intelligence", subtitle="Indicators, techniques, feeds, matches and explanations")
     if indicators is not None and not indicators.empty:
         report.add_markdown(
             f"## Indicators in the report\n{len(indicators):,} indicators, "
@@ -117,6 +124,9 @@ def intel_report(
         )
         report.add_figure(type_counts_figure(indicators, "Indicators by type"))
         report.add_table(indicators.drop(columns=["context"]), caption="Indicators")
+    if techniques is not None and not techniques.empty:
+        report.add_markdown(f"## ATT&CK techniques in the report\n{len(techniques):,} techniques.")
+        report.add_table(techniques, caption="Techniques: named in the text or learned from a sentence")
     report.add_markdown("## Feeds")
     report.add_table(feeds_frame(feeds), caption="Feeds in the warehouse")
     if hits is not None and dataset is not None:
@@ -128,4 +138,7 @@ def intel_report(
             report.add_figure(hits_by_source_figure(hits))
             report.add_figure(hits_over_time_figure(hits))
             report.add_table(hit_summary(hits), caption="Hits by indicator and feed")
+    if explanation is not None and not explanation.empty:
+        report.add_markdown("## Why: paths in the correlation graph")
+        report.add_table(explanation, caption="Each path from the node explained to an actor or a technique")
     return report

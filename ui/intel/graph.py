@@ -1,0 +1,111 @@
+"""The Graph tab: build the correlation graph, find a node, explain it (paths and sentences), and an actor's or
+family's neighbourhood (indicators, techniques, events that hit)."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from core.intel import service
+from core.intel.graph.build import MAX_SHARE, RULES, EventColumn, build_graph
+from core.intel.graph.explain import explain, nearest
+from core.intel.graph.model import Graph
+from core.intel.graph.store import MATCH_KINDS, GraphStore
+from core.intel.graph.views import explanation_figure
+from core.intel.store import IntelStore
+from core.warehouse import Warehouse
+from ui import common
+from ui.background import run_cancellable
+
+NEIGHBOURHOOD = {"event": 50, "ipv4": 50, "domain": 50, "url": 50, "technique": 100, "software": 20, "group": 20}
+
+
+def _build_panel(wh: Warehouse, release: str | None) -> None:
+    store = IntelStore(wh)
+    datasets = [d.name for d in wh.list_datasets()]
+    chosen = st.multiselect("Event datasets to link", datasets, key="graph_datasets", default=datasets[:1])
+    columns = []
+    for name in chosen:
+        for column, kind in service.suggest_columns(store, name).items():
+            columns.append(EventColumn(name, column, kind))
+    st.caption("Columns read: " + (", ".join(f"{c.dataset}.{c.column} ({c.kind})" for c in columns) or "none"))
+    share = st.slider(
+        "A value in more than this share of a column's events is counted, not linked (%)",
+        0.1, 20.0, MAX_SHARE * 100, 0.1, key="graph_share",
+    )  # fmt: skip
+    rules = st.multiselect("Inference rules", list(RULES), default=list(RULES), key="graph_rules",
+                           format_func=lambda r: f"{r}: {RULES[r]}")  # fmt: skip
+    with st.expander("Exclusion list (values never linked, as MISP's: exact, prefix, suffix, substring)"):
+        graph_store = GraphStore(wh)
+        edited = st.data_editor(
+            graph_store.exclusions(),
+            num_rows="dynamic",
+            key="graph_exclusions",
+            column_config={
+                "match": st.column_config.SelectboxColumn("match", options=list(MATCH_KINDS), required=True)
+            },
+        )
+        if st.button("Save exclusions", key="graph_exclusions_save"):
+            rows = edited.dropna(subset=["match", "pattern"])
+            rows = rows[rows["match"].isin(MATCH_KINDS) & (rows["pattern"].astype(str).str.len().between(1, 200))]
+            graph_store.set_exclusions(rows.assign(pattern=rows["pattern"].astype(str)))
+            st.success(f"{len(rows):,} exclusions saved.", icon=":material/check:")
+    if st.button("Build the graph", key="graph_build", type="primary", icon=":material/hub:"):
+        st.session_state["graph_request"] = (tuple(columns), release, share / 100, tuple(rules))
+    request = st.session_state.pop("graph_request", None)
+    if request:
+        graph = run_cancellable(
+            "graph_build",
+            repr(request),
+            lambda: build_graph(wh, list(request[0]), request[1], max_share=request[2], rules=frozenset(request[3])),
+            label="Building the correlation graph…",
+            limit_s=300,
+        )
+        if graph is not None:
+            st.session_state["intel_graph"] = graph
+
+
+def _explain_panel(graph: Graph) -> pd.DataFrame | None:
+    text = st.text_input("Event, indicator, family or actor (an IP, a domain, G0007, T1059, honeypot#12…)",
+                         key="graph_find", max_chars=300)  # fmt: skip
+    if not text:
+        return None
+    found = graph.search(text.strip())
+    if found.empty:
+        st.info("No node has that key.", icon=":material/info:")
+        return None
+    labels = {int(r.id): f"{r.kind}: {r.label}" for r in found.itertuples(index=False)}
+    node = st.selectbox("Node", list(labels), format_func=labels.get, key="graph_node")
+    off = st.multiselect("Switch rules off for this explanation", list(RULES), key="graph_rules_off")
+    explanation = explain(graph, int(node), rules_off=frozenset(off))
+    if not explanation.paths:
+        st.info("No path from this node reaches an actor or a technique.", icon=":material/info:")
+    for line in explanation.sentences:
+        st.markdown("- " + common.md_escape(line))
+    st.plotly_chart(explanation_figure(graph, explanation, f"Why: {labels[node]}"), width="stretch")
+    edges = graph.edge_frame(explanation.edge_ids())
+    st.dataframe(edges, hide_index=True, width="stretch")
+    if graph.kind_of(int(node)) in ("family", "group", "software", "campaign"):
+        around = nearest(graph, int(node), NEIGHBOURHOOD, rules_off=frozenset(off), max_depth=3)
+        ends = graph.node_frame([p.nodes[-1] for p in around]).assign(steps=[len(p.edges) for p in around])
+        st.subheader("Around it: indicators, techniques, and events that hit")
+        st.dataframe(ends.drop(columns=["id"]), hide_index=True, width="stretch")
+    return pd.DataFrame({"explanation": list(explanation.sentences)})
+
+
+def show(wh: Warehouse, release: str | None) -> pd.DataFrame | None:
+    """The Graph tab; returns the explanation shown (for the report)."""
+    _build_panel(wh, release)
+    info = GraphStore(wh).build_info()
+    graph: Graph | None = st.session_state.get("intel_graph")
+    if graph is None:
+        st.info("Build the graph to explain events, indicators and actors.", icon=":material/info:")
+        return None
+    if len(info):
+        row = info.iloc[0]
+        st.caption(
+            f"Built {row['built_at']} over ATT&CK {row['release'] or '(none)'}: {graph.nodes:,} nodes, "
+            f"{graph.edges:,} edges ({graph.edges / max(graph.nodes, 1):.2f} per node), {int(row['inferred']):,} "
+            f"inferred, {int(row['attributes']):,} values counted instead of linked, {row['seconds']:.1f} s."
+        )
+    return _explain_panel(graph)
