@@ -12,6 +12,12 @@ import pytest
 from playwright.sync_api import Browser, Locator, Page, expect
 
 from core.fbas.synthetic import almost_symmetric
+from core.intel.attack.bundle import read_bundle
+from core.intel.attack.store import AttackStore
+from core.intel.service import load_upload
+from core.intel.store import IntelStore
+from core.warehouse import Warehouse
+from tests.conftest import install_mapper
 from tests.e2e.conftest import serve_app
 from tests.oracles import minimal_quorums_2025
 from ui.nav import PAGES
@@ -431,3 +437,59 @@ def test_intel_paste_load_match_and_export(page: Page, app_url: str, artifacts: 
     _screenshot(page, artifacts / "intel-match.png")
     html = _download(page, "Download report", artifacts / "intel-report.html")
     assert "Matches in honeypot_events_2013" in html and "Feeds in the warehouse" in html
+
+
+def test_intel_report_techniques_actor_explanation_and_layer(
+    page: Page, tmp_path: Path, artifacts: Path, shared_data: Path, trained_mapper: dict
+) -> None:
+    """A server of its own, its warehouse seeded with ATT&CK v18.1, the trained mapper and a feed naming an IP of
+    the honeypot sample: upload a report, see its techniques on the matrix, open an actor, follow an explanation,
+    export the Navigator layer."""
+    warehouse = Warehouse(tmp_path / "e2e.duckdb")
+    release = read_bundle((shared_data / "intel" / "enterprise-attack.json.gz").read_bytes(), "enterprise")
+    AttackStore(warehouse).save(release, "enterprise v18.1")
+    install_mapper(warehouse, trained_mapper)
+    load_upload(IntelStore(warehouse), "analyst", "analyst.csv", b"value,family\n61.131.218.218,agenttesla\n")
+    warehouse.close()
+    report = tmp_path / "lure-report.txt"
+    report.write_text(
+        "The attachment drops a loader. It dumps credentials from LSASS memory with Mimikatz. Persistence comes "
+        "from a Run key in the registry. The lure matches T1566.001.\n",
+        encoding="utf-8",
+    )
+    with serve_app(tmp_path) as url:
+        _open(page, url, "pages/intel.py")
+        page.locator('[data-testid="stFileUploaderDropzoneInput"]').first.set_input_files(str(report))
+        _settle(page)
+        expect(page.get_by_text("ATT&CK techniques", exact=True)).to_be_visible()
+        matrix = page.locator(".js-plotly-plot:visible").filter(has_text="The report's techniques on ATT&CK")
+        expect(matrix).to_be_visible()
+        expect(matrix.get_by_text(re.compile(r"T1003 OS Credential"))).to_be_attached()
+        _assert_clean(page)
+        _screenshot(page, artifacts / "intel-techniques.png")
+        layer = json.loads(_download(page, "Download Navigator layer", artifacts / "intel-report-layer.json"))
+        assert {"T1003.001", "T1547.001", "T1566.001"} <= {t["techniqueID"] for t in layer["techniques"]}
+
+        page.get_by_role("tab", name="ATT&CK").click()
+        page.get_by_label("Search ids, names, aliases and descriptions").fill("Fancy Bear")
+        page.keyboard.press("Enter")
+        _settle(page)
+        _choose(page, "Open an object", "G0007")
+        expect(page.get_by_text("G0007 APT28 (group)")).to_be_visible()
+        expect(page.locator(".js-plotly-plot:visible").filter(has_text="APT28 on the ATT&CK matrix")).to_be_visible()
+        _assert_clean(page)
+        _screenshot(page, artifacts / "intel-actor.png")
+
+        page.get_by_role("tab", name="Graph").click()
+        page.get_by_role("button", name="Build the graph").click()
+        _settle(page)
+        expect(page.get_by_text(re.compile(r"values counted instead of linked"))).to_be_visible(timeout=120_000)
+        page.get_by_label(re.compile("Event, indicator, family or actor")).fill("61.131.218.218")
+        page.keyboard.press("Enter")
+        _settle(page)
+        expect(
+            page.get_by_text(re.compile(r"listed as family agenttesla .* Agent Tesla \(S0331\)")).first
+        ).to_be_visible()
+        expect(page.locator(".js-plotly-plot:visible").filter(has_text="Why:")).to_be_visible()
+        _assert_clean(page)
+        _screenshot(page, artifacts / "intel-graph.png")

@@ -118,7 +118,7 @@ def show(store: AttackStore) -> str | None:
         hits = store.search(release, text, tuple(kinds))
         st.dataframe(hits.drop(columns=["stix_id"]), hide_index=True, width="stretch")
         ids = hits["attack_id"].dropna().tolist()
-        chosen = st.selectbox("Open", ids, key="attack_open", index=None, placeholder="Choose an object to open")
+        chosen = st.selectbox("Open an object", ids, key="attack_open", index=None, placeholder="Choose one to open")
         if chosen:
             _profile(store, release, chosen)
     with matrix:

@@ -22,12 +22,11 @@ NEIGHBOURHOOD = {"event": 50, "ipv4": 50, "domain": 50, "url": 50, "technique": 
 
 def _build_panel(wh: Warehouse, release: str | None) -> None:
     store = IntelStore(wh)
-    datasets = [d.name for d in wh.list_datasets()]
-    chosen = st.multiselect("Event datasets to link", datasets, key="graph_datasets", default=datasets[:1])
-    columns = []
-    for name in chosen:
-        for column, kind in service.suggest_columns(store, name).items():
-            columns.append(EventColumn(name, column, kind))
+    readable = {d.name: service.suggest_columns(store, d.name) for d in wh.list_datasets()}
+    datasets = [name for name, found in readable.items() if found]
+    chosen = st.multiselect("Event datasets to link (those with IP, domain, URL, hash or e-mail columns)", datasets,
+                            key="graph_datasets", default=datasets[:1])  # fmt: skip
+    columns = [EventColumn(name, column, kind) for name in chosen for column, kind in readable[name].items()]
     st.caption("Columns read: " + (", ".join(f"{c.dataset}.{c.column} ({c.kind})" for c in columns) or "none"))
     share = st.slider(
         "A value in more than this share of a column's events is counted, not linked (%)",

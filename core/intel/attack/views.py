@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-CELL_HEIGHT = 22
-NAME_CHARS = 22
+CELL_HEIGHT = 46
+NAME_CHARS = 15
 
 
 def _parent(attack_id: str) -> str:
@@ -50,7 +50,8 @@ def matrix_figure(
     for j, (tactic_name, rows) in enumerate(columns):
         for i, row in enumerate(rows.itertuples(index=False)):
             z[i, j] = row.score
-            text[i, j] = f"{row.attack_id} {row.name[:NAME_CHARS]}"
+            name = row.name if len(row.name) <= NAME_CHARS else row.name[: NAME_CHARS - 1] + "…"
+            text[i, j] = f"<b>{row.attack_id}</b><br>{name}"
             extra = f"<br>sub-techniques: {', '.join(sorted(subs[row.attack_id]))}" if row.attack_id in subs else ""
             hover[i, j] = f"{tactic_name}<br>{row.attack_id} {row.name}<br>score {row.score:.2f}{extra}"
     fig = go.Figure(
@@ -60,7 +61,7 @@ def matrix_figure(
             y=list(range(depth)),
             text=text,
             texttemplate="%{text}",
-            textfont={"size": 9},
+            textfont={"size": 10},
             customdata=hover,
             hovertemplate="%{customdata}<extra></extra>",
             colorscale=[[0, "#f2f2f2"], [0.001, "#ffe766"], [1, "#d62728"]],
@@ -72,10 +73,11 @@ def matrix_figure(
         )
     )
     fig.update_layout(
-        title=title,
-        height=max(320, CELL_HEIGHT * depth + 180),
-        xaxis={"side": "top", "title": "Tactic", "tickangle": -30},
-        yaxis={"autorange": "reversed", "showticklabels": False, "title": "Techniques"},
-        margin={"l": 40, "r": 20, "t": 120, "b": 20},
+        title={"text": title, "y": 0.99, "yanchor": "top"},
+        height=CELL_HEIGHT * depth + 230,
+        xaxis={"side": "top", "tickangle": -35, "showgrid": False},
+        yaxis={"autorange": "reversed", "showticklabels": False, "showgrid": False, "zeroline": False},
+        margin={"l": 20, "r": 20, "t": 170, "b": 20},
+        plot_bgcolor="white",
     )
     return fig
