@@ -210,3 +210,72 @@ def to_stix_bundle(indicators: pd.DataFrame, created: datetime | None = None) ->
         objects.append(item)
     bundle = {"type": "bundle", "id": f"bundle--{uuid.uuid4()}", "objects": objects}
     return json.dumps(bundle, indent=1, ensure_ascii=False)
+
+
+_SDO_TYPES = {
+    "family": "malware",
+    "software": "malware",
+    "group": "intrusion-set",
+    "campaign": "campaign",
+    "technique": "attack-pattern",
+}
+_RELATIONSHIP_TYPES = {
+    "listed_as": "indicates",
+    "uses": "uses",
+    "attributed-to": "attributed-to",
+    "subtechnique-of": "subtechnique-of",
+    "same_as": "related-to",
+    "inside": "related-to",
+    "under": "related-to",
+}
+
+
+def _stix_object(kind: str, key: str, label: str, now: str) -> dict | None:
+    """A STIX 2.1 object for a graph node: an indicator for a value, an SDO for an actor, family or technique."""
+    ident = uuid.uuid5(NAMESPACE, f"{kind}:{key}")
+    base = {"spec_version": "2.1", "created": now, "modified": now}
+    if kind in STIX_PATTERN:
+        literal = key.replace("\\", "\\\\").replace("'", "\\'")
+        return {**base, "type": "indicator", "id": f"indicator--{ident}", "name": f"{kind} {key}"[:200],
+                "pattern": STIX_PATTERN[kind].format(literal), "pattern_type": "stix", "valid_from": now}  # fmt: skip
+    if kind not in _SDO_TYPES:
+        return None
+    item = {**base, "type": _SDO_TYPES[kind], "id": f"{_SDO_TYPES[kind]}--{ident}", "name": label[:300]}
+    if kind in ("family", "software"):
+        item["is_family"] = True
+    if kind != "family":
+        item["external_references"] = [{"source_name": "mitre-attack", "external_id": key[:40]}]
+    return item
+
+
+def graph_bundle(nodes: pd.DataFrame, edges: pd.DataFrame, created: datetime | None = None) -> str:
+    """A STIX 2.1 bundle of graph nodes (id, kind, key, label) and the edges between them (src, dst, relation,
+    source, rule, evidence): indicators and SDOs, relationships that say where each edge came from, and a report
+    object for each report node, referring to what it mentions and describes. Events and feeds are left out."""
+    now = (created or datetime.now(UTC)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    made = {int(n.id): _stix_object(n.kind, str(n.key), str(n.label), now) for n in nodes.itertuples(index=False)}
+    objects = [o for o in made.values() if o is not None]
+    reports: dict[int, list[str]] = {}
+    for edge in edges.itertuples(index=False):
+        src, dst = made.get(int(edge.src)), made.get(int(edge.dst))
+        if edge.relation in ("mentions", "describes") and dst is not None:
+            reports.setdefault(int(edge.src), []).append(dst["id"])
+        kind = _RELATIONSHIP_TYPES.get(edge.relation)
+        if src is None or dst is None or kind is None:
+            continue
+        why = f"CTAS rule {edge.rule}: {edge.evidence}" if edge.rule else f"source: {edge.source}"
+        ident = uuid.uuid5(NAMESPACE, "|".join((src["id"], kind, dst["id"])))
+        objects.append({
+            "type": "relationship", "spec_version": "2.1", "created": now, "modified": now,
+            "id": f"relationship--{ident}",
+            "relationship_type": kind, "source_ref": src["id"], "target_ref": dst["id"], "description": why[:1000],
+        })  # fmt: skip
+    labels = nodes.set_index("id")["label"]
+    for report, refs in reports.items():
+        objects.append({
+            "type": "report", "spec_version": "2.1", "created": now, "modified": now, "published": now,
+            "id": f"report--{uuid.uuid5(NAMESPACE, f'report:{report}')}",
+            "name": str(labels.get(report, "report"))[:300], "object_refs": sorted(set(refs)),
+        })  # fmt: skip
+    bundle = {"type": "bundle", "id": f"bundle--{uuid.uuid4()}", "objects": objects}
+    return json.dumps(bundle, indent=1, ensure_ascii=False)

@@ -12,6 +12,7 @@ from core.intel.graph.explain import explain, nearest
 from core.intel.graph.model import Graph
 from core.intel.graph.store import MATCH_KINDS, GraphStore
 from core.intel.graph.views import explanation_figure
+from core.intel.stix import graph_bundle
 from core.intel.store import IntelStore
 from core.warehouse import Warehouse
 from ui import common
@@ -83,7 +84,20 @@ def _explain_panel(graph: Graph) -> pd.DataFrame | None:
         st.markdown("- " + common.md_escape(line))
     st.plotly_chart(explanation_figure(graph, explanation, f"Why: {labels[node]}"), width="stretch")
     edges = graph.edge_frame(explanation.edge_ids())
-    st.dataframe(edges, hide_index=True, width="stretch")
+    names = graph.node_frame(explanation.node_ids()).set_index("id")
+    edges.insert(1, "from", edges["src"].map(lambda n: f"{names.at[n, 'kind']} {names.at[n, 'label']}"))
+    edges.insert(2, "to", edges["dst"].map(lambda n: f"{names.at[n, 'kind']} {names.at[n, 'label']}"))
+    st.caption("The edges on these paths: stored ones name their source; inferred ones their rule and two premises.")
+    st.dataframe(edges.drop(columns=["src", "dst"]), hide_index=True, width="stretch")
+    st.download_button(
+        "Download STIX 2.1 (these paths, with relationships)",
+        data=lambda: graph_bundle(graph.node_frame(explanation.node_ids()), graph.edge_frame(explanation.edge_ids())),
+        file_name="explanation.stix.json",
+        mime="application/json",
+        icon=":material/download:",
+        on_click="ignore",
+        key="graph_stix",
+    )
     if graph.kind_of(int(node)) in ("family", "group", "software", "campaign"):
         around = nearest(graph, int(node), NEIGHBOURHOOD, rules_off=frozenset(off), max_depth=3)
         ends = graph.node_frame([p.nodes[-1] for p in around]).assign(steps=[len(p.edges) for p in around])

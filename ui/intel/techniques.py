@@ -10,7 +10,7 @@ from core.errors import CtasError
 from core.intel.attack import training
 from core.intel.attack.mapper import TechniqueMapper
 from core.intel.attack.navigator import layer_json
-from core.intel.attack.report import report_items, report_techniques
+from core.intel.attack.report import report_items, report_stix, report_techniques
 from core.intel.attack.store import AttackStore
 from core.intel.attack.views import matrix_figure
 from core.intel.extract import extract
@@ -100,6 +100,15 @@ def show(wh: Warehouse, text: str, indicators: pd.DataFrame, release: str | None
     )
     with right:
         name = st.text_input("Report name", key="intel_report_name", max_chars=120, placeholder="e.g. vendor, date")
+        st.download_button(
+            "Download STIX 2.1 (report, indicators, techniques)",
+            data=lambda: report_stix(name.strip() or "CTAS report", indicators, table),
+            file_name="report.stix.json",
+            mime="application/json",
+            icon=":material/download:",
+            on_click="ignore",
+            key="intel_report_stix",
+        )
         if st.button("Save report to the graph", key="intel_save_report", disabled=not name.strip()):
             report_id = IntelStore(wh).save_report(name.strip(), text, report_items(indicators, table))
             st.success(f"Saved as report {report_id}: rebuild the graph to link it.", icon=":material/check:")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pandas as pd
 
 from core.intel.extract import Indicator
+from core.intel.stix import graph_bundle
 
 TECHNIQUE_COLUMNS = ("technique", "confidence", "how", "sentence", "offset")
 
@@ -38,3 +39,22 @@ def report_items(indicators: pd.DataFrame, techniques: pd.DataFrame) -> pd.DataF
         ],
         ignore_index=True,
     )  # fmt: skip
+
+
+def report_stix(name: str, indicators: pd.DataFrame, techniques: pd.DataFrame) -> str:
+    """A STIX 2.1 bundle of a report: its indicators (not flagged benign) and techniques, and a report object that
+    refers to them."""
+    kept = indicators[(indicators["benign"] == "") & (indicators["type"] != "attack_technique")]
+    nodes = pd.DataFrame(
+        {
+            "id": range(len(kept) + len(techniques) + 1),
+            "kind": ["report", *kept["type"], *["technique"] * len(techniques)],
+            "key": ["report", *kept["value"], *techniques["technique"]],
+            "label": [name or "CTAS report", *kept["value"], *techniques.get("name", techniques["technique"])],
+        }
+    )
+    edges = pd.DataFrame(
+        {"src": 0, "dst": nodes["id"][1:], "relation": ["mentions"] * len(kept) + ["describes"] * len(techniques),
+         "source": "CTAS", "rule": "", "evidence": ""}
+    )  # fmt: skip
+    return graph_bundle(nodes, edges)

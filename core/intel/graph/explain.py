@@ -11,7 +11,7 @@ import pandas as pd
 from core.intel.graph import _kernels
 from core.intel.graph.model import NOT_EXPANDED, TARGET_KINDS, Graph
 
-MAX_DEPTH = 6
+MAX_DEPTH = 5  # event, indicator, network, family, software, technique: longer chains say little
 PER_KIND = 3
 # How a relation reads from its source to its target, and back.
 PHRASES = {

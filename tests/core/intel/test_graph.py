@@ -3,6 +3,7 @@ exclusions honoured, each rule's edges with premises), explanations, and propert
 
 from __future__ import annotations
 
+import json
 from collections import deque
 from ipaddress import IPv4Address, IPv4Network
 
@@ -12,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from core.intel import service
+from core.intel import service, stix
 from core.intel.attack.bundle import read_bundle
 from core.intel.attack.store import AttackStore
 from core.intel.graph import _kernels
@@ -20,6 +21,7 @@ from core.intel.graph.build import MIN_HUB_EVENTS, EventColumn, alias_key, build
 from core.intel.graph.explain import explain, nearest
 from core.intel.graph.model import Graph
 from core.intel.graph.store import GraphStore
+from core.intel.stix import graph_bundle
 from core.intel.store import IntelStore
 from core.warehouse import Warehouse
 from core.warehouse.ingest import ingest_csv
@@ -40,7 +42,7 @@ def adjacency_reference(src: list[int], dst: list[int], nodes: int) -> list[list
     return around
 
 
-def nearest_reference(around, edge_on, kind, expand, quota, start, max_depth):
+def nearest_reference(around, edge_on, kind, expand, quota, start, max_depth):  # noqa: PLR0917 (the kernel's own)
     parent = [-1] * len(around)
     depth = [-1] * len(around)
     wanted = list(quota)
@@ -228,16 +230,20 @@ def test_a_family_neighbourhood_reaches_its_indicators_and_events(graph):
 pool = ["198.51.100.7", "203.0.113.9", "203.0.113.200", "45.9.9.9", "192.0.2.55", "10.0.0.8", "8.8.8.8"]
 
 
-@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(
+cases = st.tuples(
     st.lists(st.sampled_from(pool), min_size=1, max_size=120),
     st.lists(st.tuples(st.sampled_from(["exact", "prefix", "suffix", "substring"]),
                        st.sampled_from(["8.8.8.8", "10.", ".55", "113"])), max_size=3),
     st.sampled_from([0.01, 0.2, 1.0]),
     st.sets(st.sampled_from(["cidr", "host", "alias"])),
 )  # fmt: skip
-def test_every_path_exists_and_every_inferred_edge_traces_to_stored_edges(small, release, tmp_path, ips, exclusions,
-                                                                          share, rules):  # fmt: skip
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(cases)
+def test_every_path_exists_and_every_inferred_edge_traces_to_stored_edges(small, release, tmp_path, case):
+    """Generated events (listed, in a listed network, unlisted), exclusions, hub shares and rule sets."""
+    ips, exclusions, share, rules = case
     name = f"gen_{abs(hash((tuple(ips), tuple(exclusions), share))) % 10**9}"
     if name not in {d.name for d in small.list_datasets()}:
         ingest_csv(small, _events(tmp_path, name, ips, ["x.example.com"] * len(ips)), name)
@@ -251,3 +257,24 @@ def test_every_path_exists_and_every_inferred_edge_traces_to_stored_edges(small,
     linked = sum(e is not None for e in events)
     counted = GraphStore(small).attributes()
     assert linked + int(counted[counted["dataset"] == name]["events"].sum()) >= len(ips)
+
+
+def test_an_explanation_exports_as_stix_with_relationships_that_say_why(graph):
+    explanation = explain(graph, graph.find("events#0", "event"))
+    bundle = json.loads(
+        graph_bundle(graph.node_frame(explanation.node_ids()), graph.edge_frame(explanation.edge_ids()))
+    )
+    objects = {o["id"]: o for o in bundle["objects"]}
+    relationships = [o for o in bundle["objects"] if o["type"] == "relationship"]
+    assert all(r["source_ref"] in objects and r["target_ref"] in objects for r in relationships)
+    by_type = {
+        (objects[r["source_ref"]]["type"], r["relationship_type"], objects[r["target_ref"]]["type"])
+        for r in relationships
+    }
+    assert ("indicator", "indicates", "malware") in by_type and ("malware", "uses", "attack-pattern") in by_type
+    alias = next(r for r in relationships if r["relationship_type"] == "related-to")
+    assert alias["description"].startswith("CTAS rule alias: family agenttesla is named Agent Tesla")
+    report = next(o for o in bundle["objects"] if o["type"] == "report")
+    assert {objects[ref]["name"] for ref in report["object_refs"]} >= {"ipv4 198.51.100.7"}
+    again = stix.read_stix(json.dumps(bundle).encode(), "explanation.json").indicators
+    assert "198.51.100.7" in set(again["value"])

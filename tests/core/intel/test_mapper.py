@@ -16,8 +16,9 @@ from core.intel.__main__ import main
 from core.intel.attack import training
 from core.intel.attack.bundle import read_bundle
 from core.intel.attack.mapper import TEMPERATURES, _temperature, attack_sentences, clean, split_sentences
-from core.intel.attack.report import report_techniques
+from core.intel.attack.report import report_stix, report_techniques
 from core.intel.extract import extract
+from core.intel.views import indicator_frame
 from core.warehouse import Warehouse
 from tests.conftest import install_mapper
 
@@ -128,3 +129,20 @@ def test_the_map_command_refuses_bad_files_in_one_line(tmp_path, capsys, content
     assert main(["map", str(path), "--json"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("error:") and err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_a_report_exports_as_stix_with_its_indicators_and_techniques():
+    text = "The loader beacons to 77.90.185[.]20 and 10.0.4.21 (T1071.001), then dumps LSASS (T1003.001)."
+    found = extract(text)
+    indicators = indicator_frame(found, text)
+    techniques = report_techniques([i for i in found if i.type == "attack_technique"], text, None)
+    bundle = json.loads(report_stix("lure", indicators, techniques))
+    objects = {o["id"]: o for o in bundle["objects"]}
+    report = next(o for o in objects.values() if o["type"] == "report")
+    referred = [objects[ref] for ref in report["object_refs"]]
+    assert report["name"] == "lure"
+    assert {o["name"] for o in referred if o["type"] == "indicator"} == {"ipv4 77.90.185.20"}  # the bogon is left out
+    assert {o["external_references"][0]["external_id"] for o in referred if o["type"] == "attack-pattern"} == {
+        "T1071.001",
+        "T1003.001",
+    }
