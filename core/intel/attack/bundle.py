@@ -151,12 +151,14 @@ def read_bundle(data: bytes, name: str) -> AttackRelease:
         )
     if len(items) - len(relationships) > MAX_OBJECTS:
         raise AttackBundleError(f"{name} holds {len(items) - len(relationships):,} objects; at most {MAX_OBJECTS:,}.")
-    known = [o for o in items if o["type"] in KINDS and isinstance(o.get("id"), str)]
+    known = [o for o in items if o["type"] in KINDS and isinstance(o.get("id"), str) and o["id"].strip()]
     matrices = [o for o in known if o["type"] == "x-mitre-matrix"]
     ordinal = {ref: i for i, ref in enumerate(_strings(matrices[0].get("tactic_refs"))) if matrices} if matrices else {}
     objects = pd.DataFrame([_object_row(o, ordinal) for o in known], columns=list(OBJECT_COLUMNS))
-    if not (objects["kind"] == "technique").any():
-        raise AttackBundleError(f"{name} holds no ATT&CK technique (attack-pattern); it is not an ATT&CK release.")
+    if not ((objects["kind"] == "technique") & objects["attack_id"].notna()).any():
+        raise AttackBundleError(
+            f"{name} holds no ATT&CK technique (an attack-pattern with a mitre-attack id); it is not an ATT&CK release."
+        )
     objects = objects.drop_duplicates("stix_id", keep="last")
     edges = pd.DataFrame(
         [

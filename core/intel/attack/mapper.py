@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from scipy import sparse
 from scipy.special import log_softmax, softmax
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.model_selection import StratifiedGroupKFold
@@ -23,7 +24,7 @@ from core.intel.attack.bundle import AttackRelease
 
 C = 1.0
 EXTRA_WEIGHT = 0.5
-CALIBRATION_FOLDS = 3
+CALIBRATION_FOLDS = 2
 TEMPERATURES = np.geomspace(0.02, 5.0, 60)
 MAX_SENTENCE = 1_000  # characters of a sentence the model reads
 _CITATION = re.compile(r"\s*\(Citation:[^)]{0,300}\)")
@@ -86,7 +87,8 @@ def attack_sentences(release: AttackRelease, labels: set[str]) -> pd.DataFrame:
     return frame[frame["label"].notna() & (frame["text"].str.len() > 20)].reset_index(drop=True)
 
 
-def _features():
+def features():
+    """Word 1-2 grams and character 2-5 grams (within word boundaries), sub-linear TF-IDF, each seen at least twice."""
     return make_union(
         TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=2),
         TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, min_df=2),
@@ -102,43 +104,40 @@ class TechniqueMapper:
     extra_weight: float = EXTRA_WEIGHT
     calibration_folds: int = CALIBRATION_FOLDS
 
-    def _fit_once(self, texts: np.ndarray, labels: np.ndarray, weights: np.ndarray):
-        features = _features()
-        model = LinearSVC(C=self.c)
-        model.fit(features.fit_transform(texts), labels, sample_weight=weights)
-        return features, model
-
     def fit(self, sentences: pd.DataFrame, groups: np.ndarray, extra: pd.DataFrame) -> TechniqueMapper:
         """`sentences` (text, label) grouped by `groups` (their reports) and `extra` (text, label) sentences that
-        only ever train. The temperature is fitted on out-of-fold scores of `sentences`, folds grouped by report."""
+        only ever train. The features are fitted once on all the text (no labels are read); the temperature on
+        out-of-fold scores of `sentences`, folds grouped by report; then the model on everything."""
         if not 0 <= self.extra_weight <= 10 or not 0 < self.c <= 100 or not 2 <= self.calibration_folds <= 10:
             raise ValueError("c must be in (0, 100], extra_weight in [0, 10], calibration_folds in [2, 10].")
         texts = sentences["text"].str.slice(0, MAX_SENTENCE).to_numpy(object)
         labels = sentences["label"].to_numpy(object)
         extra_texts = extra["text"].str.slice(0, MAX_SENTENCE).to_numpy(object)
         self.classes_ = np.array(sorted(set(labels)), object)
+        self.features_ = features()
+        everything = self.features_.fit_transform(np.concatenate([texts, extra_texts]))
+        own, added = everything[: texts.size], everything[texts.size :]
+        added_labels = extra["label"].to_numpy(object)
+
+        def model(rows: np.ndarray) -> LinearSVC:
+            weights = np.concatenate([np.ones(rows.size), np.full(added.shape[0], self.extra_weight)])
+            return LinearSVC(C=self.c).fit(
+                sparse.vstack([own[rows], added]), np.concatenate([labels[rows], added_labels]), sample_weight=weights
+            )
+
         scores, truth = [], []
         folds = StratifiedGroupKFold(n_splits=self.calibration_folds, shuffle=True, random_state=0)
         for train, held in folds.split(texts, labels, groups):
-            features, model = self._fit_once(*self._training(texts[train], labels[train], extra_texts, extra))
-            scores.append(self._scores(features, model, texts[held]))
+            scores.append(self._scores(model(train), own[held]))
             truth.append(np.searchsorted(self.classes_, labels[held]))
         self.temperature_ = _temperature(np.vstack(scores), np.concatenate(truth))
-        self.features_, self.model_ = self._fit_once(*self._training(texts, labels, extra_texts, extra))
+        self.model_ = model(np.arange(texts.size))
         return self
 
-    def _training(self, texts, labels, extra_texts, extra) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        weights = np.concatenate([np.ones(texts.size), np.full(extra_texts.size, self.extra_weight)])
-        return (
-            np.concatenate([texts, extra_texts]),
-            np.concatenate([labels, extra["label"].to_numpy(object)]),
-            weights,
-        )
-
-    def _scores(self, features, model, texts: np.ndarray) -> np.ndarray:
-        """Decision scores over `classes_` (a class the model never saw scores -inf)."""
-        raw = model.decision_function(features.transform(texts))
-        out = np.full((len(texts), self.classes_.size), -np.inf)
+    def _scores(self, model: LinearSVC, rows) -> np.ndarray:
+        """Decision scores of feature `rows` over `classes_` (a class the model never saw scores -inf)."""
+        raw = model.decision_function(rows)
+        out = np.full((rows.shape[0], self.classes_.size), -np.inf)
         out[:, np.searchsorted(self.classes_, model.classes_)] = raw
         return out
 
@@ -147,7 +146,7 @@ class TechniqueMapper:
         clipped = np.array([t[:MAX_SENTENCE] for t in texts], object)
         if clipped.size == 0:
             return np.zeros((0, self.classes_.size))
-        return softmax(self._scores(self.features_, self.model_, clipped) / self.temperature_, axis=1)
+        return softmax(self._scores(self.model_, self.features_.transform(clipped)) / self.temperature_, axis=1)
 
     def predict(self, texts: list[str]) -> list[tuple[str | None, float]]:
         """(technique, confidence) per text; a blank text gets (None, 0.0)."""

@@ -198,16 +198,17 @@ class AttackStore(Store):
         found = self.warehouse.query(f"SELECT * FROM ({_LIVE}) WHERE attack_id = $attack_id LIMIT 1", params)
         if found.empty:
             return {"object": found}
+        params = {"release": release, "me": found["stix_id"].iloc[0]}
         related = self.warehouse.query(
-            f"""WITH live AS ({_LIVE}), me AS (SELECT stix_id FROM live WHERE attack_id = $attack_id LIMIT 1)
-            SELECT r.type AS relationship,
-                   CASE WHEN r.source_ref = (SELECT stix_id FROM me) THEN 'out' ELSE 'in' END AS direction,
-                   o.attack_id, o.kind, o.name, r.description
-            FROM attack_relationships r
-            JOIN live o ON o.stix_id = CASE WHEN r.source_ref = (SELECT stix_id FROM me)
-                                            THEN r.target_ref ELSE r.source_ref END
-            WHERE r.release = $release AND (SELECT stix_id FROM me) IN (r.source_ref, r.target_ref)
-            ORDER BY r.type, o.kind, o.attack_id""",
+            f"""WITH live AS ({_LIVE}),
+            linked AS (
+                SELECT type, 'out' AS direction, target_ref AS other, description FROM attack_relationships
+                WHERE release = $release AND source_ref = $me
+                UNION ALL SELECT type, 'in', source_ref, description FROM attack_relationships
+                WHERE release = $release AND target_ref = $me)
+            SELECT l.type AS relationship, l.direction, o.attack_id, o.kind, o.name, l.description
+            FROM linked l JOIN live o ON o.stix_id = l.other
+            ORDER BY l.type, o.kind, o.attack_id""",
             params,
         )
         return {"object": found, "related": related}
