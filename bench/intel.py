@@ -38,6 +38,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 import intel_attack  # noqa: E402  (bench/intel_attack.py: part 2's figures)
+from intel_attack import median_seconds  # noqa: E402
 
 from core.intel import _kernels, service  # noqa: E402
 from core.intel.extract import TYPES, by_type, extract  # noqa: E402
@@ -363,15 +364,6 @@ def dev_cases() -> None:
     emit(figure="dev_cases", passed=passed, cases=len(cases))
 
 
-def _best(function, repeats: int = 5) -> float:
-    times = []
-    for _ in range(repeats):
-        started = time.perf_counter()
-        function()
-        times.append(time.perf_counter() - started)
-    return statistics.median(times)
-
-
 def matching(queries: int) -> None:
     ipsum, maltrail = read_ipsum(INTEL / "ipsum.txt.gz"), read_maltrail(INTEL / "maltrail_static_trails.csv.gz")
     bad_ips = sorted(set(ipsum.indicators["value"]) | set(maltrail.indicators.query("type == 'ipv4'")["value"]))
@@ -382,16 +374,18 @@ def matching(queries: int) -> None:
     big = np.concatenate([numbers, rng.integers(0, 2**32, 10_000_000 - numbers.size)])  # 10 M lookups
     _kernels.sorted_member(keys, big[:10])
     hits = int((_kernels.sorted_member(keys, numbers) >= 0).sum())
-    ctas = _best(lambda: _kernels.sorted_member(keys, big))
-    from_text = _best(lambda: _kernels.sorted_member(keys, ipv4_numbers(events)))
-    numpy = _best(lambda: np.minimum(np.searchsorted(keys, big), keys.size - 1))
+    ctas = median_seconds(lambda: _kernels.sorted_member(keys, big))
+    from_text = median_seconds(lambda: _kernels.sorted_member(keys, ipv4_numbers(events)))
+    numpy = median_seconds(lambda: np.minimum(np.searchsorted(keys, big), keys.size - 1))
     bad = set(bad_ips)
-    python = _best(lambda: [e in bad for e in events], 3) * big.size / len(events)
+    python = median_seconds(lambda: [e in bad for e in events], 3) * big.size / len(events)
     con = duckdb.connect()
     con.register("events", pd.DataFrame({"ip": events}))
     con.register("bad", pd.DataFrame({"ip": bad_ips}))
     join = (
-        _best(lambda: con.sql("SELECT count(*) FROM events JOIN bad USING (ip)").fetchall(), 3) * big.size / len(events)
+        median_seconds(lambda: con.sql("SELECT count(*) FROM events JOIN bad USING (ip)").fetchall(), 3)
+        * big.size
+        / len(events)
     )
     emit(
         figure="ipv4_lookups",
@@ -410,9 +404,9 @@ def matching(queries: int) -> None:
     networks = sorted({str(ipaddress.IPv4Network(f"{ip}/24", strict=False)) for ip in ipsum.indicators["value"]})
     cidrs = CidrIndex.build(networks)
     cidrs.lookup(big[:10])
-    ctas = _best(lambda: cidrs.lookup(big))
+    ctas = median_seconds(lambda: cidrs.lookup(big))
     starts = np.array([int(ipaddress.IPv4Network(n).network_address) for n in networks])
-    numpy = _best(lambda: starts[np.maximum(np.searchsorted(starts, big, side="right") - 1, 0)] + 256 > big)
+    numpy = median_seconds(lambda: starts[np.maximum(np.searchsorted(starts, big, side="right") - 1, 0)] + 256 > big)
     emit(
         figure="cidr_lookups",
         ranges=len(networks),
@@ -433,7 +427,7 @@ def matching(queries: int) -> None:
     sample = rng.choice(np.asarray(domains, dtype=object), queries)
     asked = [f"www.{d}" if i % 3 == 0 else (f"x{d}" if i % 3 == 1 else d) for i, d in enumerate(sample)]
     index.lookup(asked[:10])
-    ctas = _best(lambda: index.lookup(asked), 3)
+    ctas = median_seconds(lambda: index.lookup(asked), 3)
     names = set(domains)
 
     def walk() -> int:
@@ -443,7 +437,7 @@ def matching(queries: int) -> None:
             found += any(".".join(labels[i:]) in names for i in range(len(labels)))
         return found
 
-    python = _best(walk, 3)
+    python = median_seconds(walk, 3)
     emit(
         figure="domain_lookups",
         domains=len(domains),
@@ -465,7 +459,7 @@ def feed_loads(folder: Path) -> None:
         started = time.perf_counter()
         held = service.load_known_feed(store, feed)
         seconds = time.perf_counter() - started
-        reload = _best(lambda store=store, feed=feed: service.load_known_feed(store, feed), 3)
+        reload = median_seconds(lambda store=store, feed=feed: service.load_known_feed(store, feed), 3)
         tracemalloc.start()
         service.load_known_feed(store, feed)
         peak = tracemalloc.get_traced_memory()[1]

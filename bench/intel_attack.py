@@ -36,7 +36,8 @@ from core.warehouse.ingest import ingest_csv
 FOLDS = 5
 
 
-def _median(function: Callable[[], object], repeats: int) -> float:
+def median_seconds(function: Callable[[], object], repeats: int = 5) -> float:
+    """The median wall time of `repeats` calls."""
     times = []
     for _ in range(repeats):
         started = time.perf_counter()
@@ -50,7 +51,7 @@ def attack_figures(intel: Path, folder: Path, emit: Callable[..., None]) -> None
     technique matrix (median of 20)."""
     data = (intel / "enterprise-attack.json.gz").read_bytes()
     store = AttackStore(Warehouse(folder / "attack.duckdb"))
-    ctas = _median(lambda: store.save(read_bundle(data, "enterprise"), "enterprise"), 3)
+    ctas = median_seconds(lambda: store.save(read_bundle(data, "enterprise"), "enterprise"), 3)
 
     def plain() -> None:
         objects = json.loads(gzip.decompress(data))["objects"]
@@ -59,7 +60,7 @@ def attack_figures(intel: Path, folder: Path, emit: Callable[..., None]) -> None
             if o["type"] == "relationship":
                 index.get(o["source_ref"]), index.get(o["target_ref"])
 
-    baseline = _median(plain, 3)
+    baseline = median_seconds(plain, 3)
     emit(
         figure="attack_load",
         objects=len(store.objects("enterprise")),
@@ -69,7 +70,7 @@ def attack_figures(intel: Path, folder: Path, emit: Callable[..., None]) -> None
         "only parses and indexes in memory",
     )
     matrix = store.group_technique_matrix("enterprise")
-    seconds = _median(lambda: store.group_technique_matrix("enterprise"), 20)
+    seconds = median_seconds(lambda: store.group_technique_matrix("enterprise"), 20)
     emit(
         figure="attack_group_technique_matrix",
         groups=matrix.shape[0],
@@ -162,7 +163,7 @@ def graph_figures(intel: Path, geo: Path, folder: Path, emit: Callable[..., None
     columns = [EventColumn("honeypot", "srcstr", "ipv4")]
     build_graph(warehouse, columns, "enterprise")  # compiles the kernels
     graphs = []
-    seconds = _median(lambda: graphs.append(build_graph(warehouse, columns, "enterprise")), 3)
+    seconds = median_seconds(lambda: graphs.append(build_graph(warehouse, columns, "enterprise")), 3)
     graph = graphs[-1]
     emit(
         figure="graph_build",

@@ -132,6 +132,8 @@ class TechniqueMapper:
             truth.append(np.searchsorted(self.classes_, labels[held]))
         self.temperature_ = _temperature(np.vstack(scores), np.concatenate(truth))
         self.model_ = model(np.arange(texts.size))
+        for _, vectorizer in self.features_.transformer_list:
+            vectorizer.stop_words_ = None  # terms cut by min_df: only for inspection, most of the file's size
         return self
 
     def _scores(self, model: LinearSVC, rows) -> np.ndarray:

@@ -10,6 +10,7 @@ import plotly.graph_objects as go
 
 CELL_HEIGHT = 46
 NAME_CHARS = 15
+NAMED_CELLS = 30  # above this many marked cells, a cell shows its id only (names stay in the hover)
 
 
 def _parent(attack_id: str) -> str:
@@ -44,6 +45,7 @@ def matrix_figure(
         )
         columns.append((tactic.name, rows))
     depth = max([len(rows) for _, rows in columns] + [1])
+    named = sum(len(rows) for _, rows in columns) <= NAMED_CELLS
     z = np.full((depth, len(columns)), np.nan)
     text = np.full((depth, len(columns)), "", object)
     hover = np.full((depth, len(columns)), "", object)
@@ -51,7 +53,7 @@ def matrix_figure(
         for i, row in enumerate(rows.itertuples(index=False)):
             z[i, j] = row.score
             name = row.name if len(row.name) <= NAME_CHARS else row.name[: NAME_CHARS - 1] + "…"
-            text[i, j] = f"<b>{row.attack_id}</b><br>{name}"
+            text[i, j] = f"<b>{row.attack_id}</b><br>{name}" if named else row.attack_id
             extra = f"<br>sub-techniques: {', '.join(sorted(subs[row.attack_id]))}" if row.attack_id in subs else ""
             hover[i, j] = f"{tactic_name}<br>{row.attack_id} {row.name}<br>score {row.score:.2f}{extra}"
     fig = go.Figure(
@@ -74,7 +76,7 @@ def matrix_figure(
     )
     fig.update_layout(
         title={"text": title, "y": 0.99, "yanchor": "top"},
-        height=CELL_HEIGHT * depth + 230,
+        height=(CELL_HEIGHT if named else CELL_HEIGHT // 2) * depth + 230,
         xaxis={"side": "top", "tickangle": -35, "showgrid": False},
         yaxis={"autorange": "reversed", "showticklabels": False, "showgrid": False, "zeroline": False},
         margin={"l": 20, "r": 20, "t": 170, "b": 20},
