@@ -72,8 +72,8 @@ def nesting_depth(text: str) -> int:
     """The deepest nesting of arrays and objects in JSON text, strings left out (linear, vectorised, no recursion).
 
     A quote opens or closes a string unless an odd run of backslashes precedes it. Exact for valid JSON and for any
-    prefix of a text up to its first syntax error, which is as far as a parser ever reads. Works on the positions of
-    quotes, backslashes and brackets only, so memory follows their number, not the text's length.
+    prefix of a text up to its first syntax error, which is as far as a parser ever reads. Vectorised over the
+    positions of quotes, backslashes and brackets, after one byte-wise pass to find them.
     """
     codes = np.frombuffer(text.encode("utf-8", "surrogatepass"), np.uint8)
     brackets = np.flatnonzero(np.isin(codes, _BRACKETS))

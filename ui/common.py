@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd
@@ -88,6 +89,18 @@ def _human_bytes(size: int) -> str:
             return f"{value:,.1f} {unit}"
         value /= 1024
     return f"{value:,.1f} GiB"
+
+
+@contextmanager
+def dropping(key: str) -> Iterator[None]:
+    """Forget the session's request `key` once the block ends or fails; a rerun that interrupts it (Streamlit's
+    script control, not an Exception) keeps the request, so the next run rejoins its job."""
+    try:
+        yield
+    except Exception:
+        st.session_state.pop(key, None)
+        raise
+    st.session_state.pop(key, None)
 
 
 def md_escape(text: object) -> str:

@@ -2,7 +2,9 @@
 `map FILE [--json]` (sentences to ATT&CK techniques).
 
 Bad input (a binary file, one over the size cap, a hostile JSON feed) exits 2 with one line on stderr and writes
-nothing; `match` and `load` write to the warehouse at $CTAS_WAREHOUSE only when they succeed.
+nothing; `match` and `load` write to the warehouse at $CTAS_WAREHOUSE only when they succeed. `map` answers one
+object per input object (null for one without a text) and, when no mapper is registered in $CTAS_WAREHOUSE, trains
+and registers one first (about half a minute, from the shared TRAM sentences and ATT&CK bundle).
 """
 
 from __future__ import annotations

@@ -270,11 +270,11 @@ def graph_bundle(nodes: pd.DataFrame, edges: pd.DataFrame, created: datetime | N
             "id": f"relationship--{ident}",
             "relationship_type": kind, "source_ref": src["id"], "target_ref": dst["id"], "description": why[:1000],
         })  # fmt: skip
-    labels = nodes.set_index("id")["label"]
+    labels, keys = nodes.set_index("id")["label"], nodes.set_index("id")["key"]
     for report, refs in reports.items():
         objects.append({
             "type": "report", "spec_version": "2.1", "created": now, "modified": now, "published": now,
-            "id": f"report--{uuid.uuid5(NAMESPACE, f'report:{report}')}",
+            "id": f"report--{uuid.uuid5(NAMESPACE, f'report:{keys.get(report, report)}')}",
             "name": str(labels.get(report, "report"))[:300], "object_refs": sorted(set(refs)),
         })  # fmt: skip
     bundle = {"type": "bundle", "id": f"bundle--{uuid.uuid4()}", "objects": objects}

@@ -262,14 +262,6 @@ class IntelStore(Store):
             cur.unregister("_items")
         return int(report_id)
 
-    def reports(self) -> pd.DataFrame:
-        """Saved reports with how many indicators and techniques each names."""
-        return self.warehouse.query(
-            """SELECT r.*, count(*) FILTER (WHERE i.kind = 'indicator') AS indicators,
-                      count(*) FILTER (WHERE i.kind = 'technique') AS techniques
-            FROM intel_reports r LEFT JOIN intel_report_items i ON i.report_id = r.id GROUP BY ALL ORDER BY r.id"""
-        )
-
     def report_items(self, report_id: int) -> pd.DataFrame:
         """What one saved report names."""
         return self.warehouse.query(

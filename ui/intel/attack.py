@@ -25,16 +25,17 @@ def _load_panel(store: AttackStore) -> None:
     for cell, bundle in zip(cells, found, strict=False):
         if cell.button(f"Load {bundle.name}", key=f"attack_load_{bundle.file_name}", icon=":material/download:"):
             st.session_state["attack_load_request"] = bundle.file_name
-    request = st.session_state.pop("attack_load_request", None)
+    request = st.session_state.get("attack_load_request")  # kept until the job ends: a rerun meanwhile rejoins it
     if request:
         bundle = next(b for b in found if b.file_name == request)
-        name = run_cancellable(
-            "attack_load",
-            request,
-            lambda: releases.load_known_release(store, bundle),
-            label=f"Loading ATT&CK {bundle.name}…",
-            limit_s=120,
-        )
+        with common.dropping("attack_load_request"):
+            name = run_cancellable(
+                "attack_load",
+                request,
+                lambda: releases.load_known_release(store, bundle),
+                label=f"Loading ATT&CK {bundle.name}…",
+                limit_s=120,
+            )
         if name:
             st.session_state["attack_release"] = name
     with st.expander("Upload an ATT&CK STIX bundle (JSON or gzip)"):
@@ -69,7 +70,7 @@ def _profile(store: AttackStore, release: str, attack_id: str) -> None:
         st.info(f"{common.md_escape(attack_id)} is not in {common.md_escape(release)}.", icon=":material/info:")
         return
     item = found["object"].iloc[0]
-    st.subheader(f"{item['attack_id']} {item['name']} ({item['kind']})")
+    st.subheader(common.md_escape(f"{item['attack_id']} {item['name']} ({item['kind']})"))
     if item["aliases"] is not None and len(item["aliases"]):
         st.caption("Also known as: " + common.md_escape(", ".join(item["aliases"])))
     with st.expander("Description"):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from core.errors import CtasError
 from core.intel import service
 from core.intel.graph.build import MAX_SHARE, RULES, EventColumn, build_graph
 from core.intel.graph.explain import explain, nearest
@@ -25,10 +26,11 @@ def _build_panel(wh: Warehouse, release: str | None) -> None:
     store = IntelStore(wh)
     readable = {d.name: service.suggest_columns(store, d.name) for d in wh.list_datasets()}
     datasets = [name for name, found in readable.items() if found]
-    chosen = st.multiselect("Event datasets to link (those with IP, domain, URL, hash or e-mail columns)", datasets,
+    chosen = st.multiselect("Events to link (tables with IP, domain, URL, hash or e-mail columns)", datasets,
                             key="graph_datasets", default=datasets[:1])  # fmt: skip
     columns = [EventColumn(name, column, kind) for name in chosen for column, kind in readable[name].items()]
-    st.caption("Columns read: " + (", ".join(f"{c.dataset}.{c.column} ({c.kind})" for c in columns) or "none"))
+    read = ", ".join(f"{c.dataset}.{c.column} ({c.kind})" for c in columns) or "none"
+    st.caption("Columns read: " + common.md_escape(read))
     share = st.slider(
         "A value in more than this share of a column's events is counted, not linked (%)",
         0.1, 20.0, MAX_SHARE * 100, 0.1, key="graph_share",
@@ -46,21 +48,26 @@ def _build_panel(wh: Warehouse, release: str | None) -> None:
             },
         )
         if st.button("Save exclusions", key="graph_exclusions_save"):
-            rows = edited.dropna(subset=["match", "pattern"])
-            rows = rows[rows["match"].isin(MATCH_KINDS) & (rows["pattern"].astype(str).str.len().between(1, 200))]
-            graph_store.set_exclusions(rows.assign(pattern=rows["pattern"].astype(str)))
-            st.success(f"{len(rows):,} exclusions saved.", icon=":material/check:")
+            try:
+                graph_store.set_exclusions(edited)
+            except CtasError as exc:
+                st.error(common.md_escape(exc), icon=":material/error:")
+            else:
+                st.success(f"{len(edited):,} exclusions saved.", icon=":material/check:")
     if st.button("Build the graph", key="graph_build", type="primary", icon=":material/hub:"):
         st.session_state["graph_request"] = (tuple(columns), release, share / 100, tuple(rules))
-    request = st.session_state.pop("graph_request", None)
+    request = st.session_state.get("graph_request")  # kept until the job ends: a rerun meanwhile rejoins it
     if request:
-        graph = run_cancellable(
-            "graph_build",
-            repr(request),
-            lambda: build_graph(wh, list(request[0]), request[1], max_share=request[2], rules=frozenset(request[3])),
-            label="Building the correlation graph…",
-            limit_s=300,
-        )
+        with common.dropping("graph_request"):
+            graph = run_cancellable(
+                "graph_build",
+                repr(request),
+                lambda: build_graph(
+                    wh, list(request[0]), request[1], max_share=request[2], rules=frozenset(request[3])
+                ),
+                label="Building the correlation graph…",
+                limit_s=300,
+            )
         if graph is not None:
             st.session_state["intel_graph"] = graph
 
@@ -117,7 +124,8 @@ def show(wh: Warehouse, release: str | None) -> pd.DataFrame | None:
     if len(info):
         row = info.iloc[0]
         st.caption(
-            f"Built {row['built_at']} over ATT&CK {row['release'] or '(none)'}: {graph.nodes:,} nodes, "
+            f"Built {row['built_at']} over ATT&CK {common.md_escape(row['release'] or '(none)')}: "
+            f"{graph.nodes:,} nodes, "
             f"{graph.edges:,} edges ({graph.edges / max(graph.nodes, 1):.2f} per node), {int(row['inferred']):,} "
             f"inferred, {int(row['attributes']):,} values counted instead of linked, {row['seconds']:.1f} s."
         )

@@ -25,7 +25,13 @@ DEFAULT_MIN_CONFIDENCE = 0.8
 @st.cache_resource(max_entries=2, show_spinner="Loading the technique mapper…")
 def _mapper(path: str, version: int) -> TechniqueMapper:
     """The newest mapper of the warehouse at `path` (`version` keys the cache: a new training replaces it)."""
-    return training.load(common.warehouse_at(path), train_if_missing=False)[0]
+    return training.load(common.warehouse_at(path), train_if_missing=False, version=version)[0]
+
+
+@st.cache_data(max_entries=16, show_spinner="Mapping sentences to techniques…")
+def _map(text: str, path: str, version: int, min_confidence: float) -> pd.DataFrame:
+    """A report's sentences mapped by mapper `version` (cached per text, mapper and threshold)."""
+    return training.map_report(text, _mapper(path, version), min_confidence)
 
 
 def _mapped(wh: Warehouse, text: str, min_confidence: float) -> pd.DataFrame | None:
@@ -35,22 +41,21 @@ def _mapped(wh: Warehouse, text: str, min_confidence: float) -> pd.DataFrame | N
         st.caption("Sentences are mapped by a model trained on TRAM's labelled sentences and ATT&CK's own.")
         if st.button("Train the technique mapper (about a minute, once)", key="intel_train_mapper"):
             st.session_state["intel_train_request"] = True
-        if st.session_state.pop("intel_train_request", False):
-            entry = run_cancellable(
-                "intel_train", "train", lambda: training.train(wh), label="Training the technique mapper…", limit_s=300
-            )
+        if st.session_state.get("intel_train_request"):  # kept until the job ends: a rerun meanwhile rejoins it
+            with common.dropping("intel_train_request"):
+                entry = run_cancellable("intel_train", "train", lambda: training.train(wh),
+                                        label="Training the technique mapper…", limit_s=300)  # fmt: skip
             if entry:
                 st.success(f"Mapper v{entry['version']} trained in {entry['seconds']:.0f} s.", icon=":material/check:")
                 mappers = store.mappers()
         if mappers.empty:
             return None
     entry = mappers.iloc[0]
-    mapper = _mapper(wh.path, int(entry["version"]))
     st.caption(
         f"Mapper v{entry['version']}: {entry['sentences']:,} TRAM and {entry['extra_sentences']:,} ATT&CK sentences, "
         f"{entry['labels']} techniques, trained {entry['trained_at']}."
     )
-    return training.map_report(text, mapper, min_confidence)
+    return _map(text, wh.path, int(entry["version"]), min_confidence)
 
 
 def show(wh: Warehouse, text: str, indicators: pd.DataFrame, release: str | None) -> pd.DataFrame:

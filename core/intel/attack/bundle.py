@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import zlib
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
@@ -182,9 +183,9 @@ def read_bundle(data: bytes, name: str) -> AttackRelease:
     return AttackRelease(
         objects=objects.reset_index(drop=True),
         relationships=edges.reset_index(drop=True),
-        domain=max(set(domains), key=domains.count) if domains else "unknown",
+        domain=Counter(domains).most_common(1)[0][0] if domains else "unknown",
         version=_text(collection.get("x_mitre_version"), 20),
         spec_version=_text(bundle.get("spec_version"), 20),
-        last_modified=str(objects["modified"].dropna().max() or ""),
+        last_modified=str(objects["modified"].dropna().max()) if objects["modified"].notna().any() else "",
         sha256=sha256,
     )

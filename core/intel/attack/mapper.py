@@ -139,6 +139,8 @@ class TechniqueMapper:
     def _scores(self, model: LinearSVC, rows) -> np.ndarray:
         """Decision scores of feature `rows` over `classes_` (a class the model never saw scores -inf)."""
         raw = model.decision_function(rows)
+        if raw.ndim == 1:  # two classes: one score, positive for the second
+            raw = np.column_stack([-raw, raw])
         out = np.full((rows.shape[0], self.classes_.size), -np.inf)
         out[:, np.searchsorted(self.classes_, model.classes_)] = raw
         return out

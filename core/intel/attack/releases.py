@@ -42,10 +42,11 @@ def release_name(name: str) -> str:
 
 def load_release(store: AttackStore, data: bytes, file_name: str, name: str | None = None) -> str:
     """Read a bundle's bytes and store it as release `name` (by default its domain and version or date)."""
+    given = release_name(name) if name else None  # refused before the bundle is read
     release = read_bundle(data, file_name)
     tasks.check()  # a cancelled load writes nothing
-    default = f"{release.domain.removesuffix('-attack')} {release.version or release.last_modified[:10]}"
-    chosen = release_name(name or default)
+    default = f"{release.domain.removesuffix('-attack')} {release.version or release.last_modified[:10] or 'release'}"
+    chosen = given or release_name("".join(c for c in default if c.isprintable())[:MAX_NAME])
     store.save(release, chosen)
     return chosen
 

@@ -3,6 +3,8 @@ into one table per technique with its best evidence; and what a saved report rec
 
 from __future__ import annotations
 
+import hashlib
+
 import pandas as pd
 
 from core.intel.extract import Indicator
@@ -45,11 +47,12 @@ def report_stix(name: str, indicators: pd.DataFrame, techniques: pd.DataFrame) -
     """A STIX 2.1 bundle of a report: its indicators (not flagged benign) and techniques, and a report object that
     refers to them."""
     kept = indicators[(indicators["benign"] == "") & (indicators["type"] != "attack_technique")]
+    content = "\n".join([name, *sorted(kept["type"] + ":" + kept["value"]), *sorted(techniques["technique"])])
     nodes = pd.DataFrame(
         {
             "id": range(len(kept) + len(techniques) + 1),
             "kind": ["report", *kept["type"], *["technique"] * len(techniques)],
-            "key": ["report", *kept["value"], *techniques["technique"]],
+            "key": [hashlib.sha256(content.encode()).hexdigest(), *kept["value"], *techniques["technique"]],
             "label": [name or "CTAS report", *kept["value"], *techniques.get("name", techniques["technique"])],
         }
     )

@@ -77,12 +77,6 @@ MIGRATIONS: Migrations = (
 )
 # Live objects of one release (neither deprecated nor revoked).
 _LIVE = "SELECT * FROM attack_objects WHERE release = $release AND NOT deprecated AND NOT revoked"
-_USES = """SELECT s.attack_id AS source_id, s.name AS source, s.kind AS source_kind,
-           t.attack_id AS technique, t.name AS technique_name, r.description AS procedure
-    FROM attack_relationships r
-    JOIN live s ON s.stix_id = r.source_ref
-    JOIN live t ON t.stix_id = r.target_ref AND t.kind = 'technique'
-    WHERE r.release = $release AND r.type = 'uses'"""
 
 
 class AttackStore(Store):
@@ -123,12 +117,6 @@ class AttackStore(Store):
         except duckdb.Error as exc:
             raise WarehouseError(f"ATT&CK release {name} could not be stored: {duckdb_message(exc)}") from None
 
-    def drop(self, name: str) -> None:
-        """Remove a release."""
-        with self.warehouse.transaction() as cur:
-            for table in ("attack_objects", "attack_relationships", "attack_releases"):
-                cur.execute(f"DELETE FROM {table} WHERE release = ?", [name])
-
     def releases(self) -> pd.DataFrame:
         """Every stored release, newest load first."""
         return self.warehouse.query("SELECT * FROM attack_releases ORDER BY loaded_at DESC, release")
@@ -141,9 +129,11 @@ class AttackStore(Store):
                    array_to_string(tactics, ', ') AS tactics, url, stix_id
             FROM live
             WHERE (len($kinds) = 0 OR list_contains($kinds, kind))
-              AND ($text = '' OR attack_id ILIKE $like OR name ILIKE $like
-                   OR array_to_string(aliases, ' ') ILIKE $like OR description ILIKE $like)
-            ORDER BY (attack_id ILIKE $text OR name ILIKE $text) DESC, (name ILIKE $like) DESC, kind, attack_id
+              AND ($text = '' OR attack_id ILIKE $like ESCAPE '\\' OR name ILIKE $like ESCAPE '\\'
+                   OR array_to_string(aliases, ' ') ILIKE $like ESCAPE '\\'
+                   OR description ILIKE $like ESCAPE '\\')
+            ORDER BY (lower(attack_id) = lower($text) OR lower(name) = lower($text)) DESC,
+                     (name ILIKE $like ESCAPE '\\') DESC, kind, attack_id
             LIMIT $limit""",
             {"release": release, "kinds": list(kinds), "text": text, "like": f"%{_like(text)}%", "limit": limit},
         )
@@ -162,14 +152,6 @@ class AttackStore(Store):
             f"""SELECT attack_id, name, tactics[1] AS shortname FROM ({_LIVE})
             WHERE kind = 'tactic' ORDER BY ordinal NULLS LAST, attack_id""",
             {"release": release},
-        )
-
-    def uses(self, release: str, source_kinds: tuple[str, ...] = ("group", "software", "campaign")) -> pd.DataFrame:
-        """Every (group, software or campaign) uses technique relationship with its procedure text."""
-        return self.warehouse.query(
-            f"WITH live AS ({_LIVE}) SELECT * FROM ({_USES}) WHERE list_contains($kinds, source_kind) "
-            "ORDER BY source_id, technique",
-            {"release": release, "kinds": list(source_kinds)},
         )
 
     def group_technique_matrix(self, release: str) -> pd.DataFrame:
@@ -213,13 +195,6 @@ class AttackStore(Store):
         )
         return {"object": found, "related": related}
 
-    def procedures(self, release: str) -> pd.DataFrame:
-        """Procedure examples: one row per uses-technique relationship with text (technique id, sentence)."""
-        return self.warehouse.query(
-            f"WITH live AS ({_LIVE}) SELECT technique, procedure FROM ({_USES}) WHERE procedure IS NOT NULL",
-            {"release": release},
-        )
-
     def objects(self, release: str) -> pd.DataFrame:
         """Every object of a release, deprecated and revoked ones included (for comparing releases)."""
         return self.warehouse.query("SELECT * FROM attack_objects WHERE release = ?", [release])
@@ -252,5 +227,5 @@ class AttackStore(Store):
 
 
 def _like(text: str) -> str:
-    """`text` with LIKE's wildcards escaped (DuckDB's default escape is a backslash)."""
+    """`text` with LIKE's wildcards escaped by a backslash (the queries name it with ESCAPE)."""
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

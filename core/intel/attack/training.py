@@ -83,9 +83,11 @@ def train(warehouse: Warehouse) -> dict:
     return entry
 
 
-def load(warehouse: Warehouse, *, train_if_missing: bool = True) -> tuple[TechniqueMapper, dict]:
-    """The newest registered mapper (its file's tag checked before loading) and its entry; trains one first if
-    none is registered and `train_if_missing`."""
+def load(
+    warehouse: Warehouse, *, train_if_missing: bool = True, version: int | None = None
+) -> tuple[TechniqueMapper, dict]:
+    """A registered mapper (the newest, or `version`; its file's tag checked before loading) and its entry; trains
+    one first if none is registered and `train_if_missing`."""
     store = AttackStore(warehouse)
     found = store.mappers()
     if found.empty:
@@ -93,6 +95,10 @@ def load(warehouse: Warehouse, *, train_if_missing: bool = True) -> tuple[Techni
             raise MapperUnavailableError("No technique mapper is trained yet.")
         train(warehouse)
         found = store.mappers()
+    if version is not None:
+        found = found[found["version"] == version]
+        if found.empty:
+            raise MapperUnavailableError(f"Technique mapper v{version} is not registered.")
     entry = found.iloc[0].to_dict()
     mapper = artifacts.read(
         warehouse.models_folder, entry["file"], entry["tag"], f"technique mapper v{entry['version']}"

@@ -19,7 +19,7 @@ import pandas as pd
 from core import tasks
 from core.intel.attack.store import AttackStore
 from core.intel.graph.model import Graph
-from core.intel.graph.store import GraphStore
+from core.intel.graph.store import REPORT_ITEMS, GraphStore
 from core.intel.match import IndicatorIndex, match_values
 from core.intel.store import IntelStore
 from core.intel.values import classify
@@ -164,7 +164,7 @@ def build_graph(
     columns = ["event", "event_label", "dataset", "column_name", "type", "value"]
     values = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
     values, attributes = _split_common(values, graph_store, max_share)
-    reported = warehouse.query("SELECT DISTINCT type, value FROM intel_report_items WHERE kind = 'indicator'")
+    reported = warehouse.query(f"SELECT DISTINCT type, value FROM ({REPORT_ITEMS}) WHERE kind = 'indicator'")
     observed = pd.concat([values[["type", "value"]], reported], ignore_index=True).drop_duplicates()
     tasks.check()
     inferred = _matches(intel, observed, rules) + (_aliases(intel, attack, release) if "alias" in rules else [])

@@ -125,7 +125,3 @@ class Graph:
                 "evidence": self.evidence[at],
             }
         )
-
-    def degree_summary(self) -> dict[str, float]:
-        """Nodes, edges and edges per node, for the build's record."""
-        return {"nodes": self.nodes, "edges": self.edges, "edges_per_node": self.edges / max(self.nodes, 1)}

@@ -12,9 +12,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from core.errors import CtasError
 from core.warehouse import Migrations, Store
 
 MATCH_KINDS = ("exact", "prefix", "suffix", "substring")
+MAX_PATTERN = 200
 MIGRATIONS: Migrations = (
     (
         """CREATE TABLE intel_graph_exclusions (
@@ -40,6 +42,8 @@ MIGRATIONS: Migrations = (
 EXCLUDED = """EXISTS (SELECT 1 FROM intel_graph_exclusions x WHERE
     (x.match = 'exact' AND {v} = x.pattern) OR (x.match = 'prefix' AND starts_with({v}, x.pattern))
     OR (x.match = 'suffix' AND ends_with({v}, x.pattern)) OR (x.match = 'substring' AND contains({v}, x.pattern)))"""
+# What saved reports name, without their indicators on the exclusion list.
+REPORT_ITEMS = "SELECT * FROM intel_report_items WHERE kind = 'technique' OR NOT " + EXCLUDED.format(v="value")
 # Every node: indicator values (from feeds, events and reports), families, feeds, ATT&CK objects, events, reports.
 _NODES = """CREATE TEMP TABLE _nodes AS
     WITH raw(kind, key, label) AS (
@@ -53,7 +57,7 @@ _NODES = """CREATE TEMP TABLE _nodes AS
         UNION ALL SELECT 'event', event, event_label FROM _values
         UNION ALL SELECT 'report', CAST(id AS VARCHAR), name FROM intel_reports
         UNION ALL SELECT CASE WHEN kind = 'technique' THEN 'technique' ELSE type END, value, value
-            FROM intel_report_items)
+            FROM _report_items)
     SELECT (row_number() OVER () - 1)::BIGINT AS id, kind, key, label
     FROM (SELECT kind, key, min(label) AS label FROM raw GROUP BY kind, key)"""
 # Stored edges: each from one warehouse row, named by its source (feed, dataset column, ATT&CK release, report).
@@ -70,27 +74,40 @@ _EDGES = """CREATE TEMP TABLE _edges AS
             WHERE r.release = $release AND r.type IN ('uses', 'attributed-to', 'subtechnique-of')
         UNION ALL SELECT 'report', CAST(report_id AS VARCHAR), CASE WHEN kind = 'technique' THEN 'technique'
             ELSE type END, value, CASE WHEN kind = 'technique' THEN 'describes' ELSE 'mentions' END, evidence
-            FROM intel_report_items),
+            FROM _report_items),
     linked AS (
         SELECT s.id AS src, d.id AS dst, relation, min(source) AS source
         FROM raw JOIN _nodes s ON s.kind = src_kind AND s.key = src_key
         JOIN _nodes d ON d.kind = dst_kind AND d.key = dst_key GROUP BY ALL)
     SELECT (row_number() OVER () - 1)::BIGINT AS id, src, dst, relation, source FROM linked"""
-# Inferred edges: each names its rule and two premises, the first stored edge at each of its ends.
+# Inferred edges: each names its rule and two premises, stored edges that put its ends in the graph: for cidr and
+# host, the edge that observed or mentioned the value and the edge that lists the indicator; for alias, an edge that
+# lists an indicator as the family and one of the ATT&CK object's relationships (it is in the release).
 _INFERRED = """WITH ends AS (
         SELECT s.id AS src, d.id AS dst, i.relation, i.rule, i.evidence
         FROM _inferred i JOIN _nodes s ON s.kind = i.src_kind AND s.key = i.src_key
         JOIN _nodes d ON d.kind = i.dst_kind AND d.key = i.dst_key),
     touched AS (SELECT src AS node FROM ends UNION SELECT dst FROM ends),
     first_edge AS (
-        SELECT node, min(id) AS edge FROM (
-            SELECT e.src AS node, e.id FROM _edges e SEMI JOIN touched t ON t.node = e.src
-            UNION ALL SELECT e.dst, e.id FROM _edges e SEMI JOIN touched t ON t.node = e.dst)
-        GROUP BY node)
-    SELECT DISTINCT ends.src, ends.dst, relation, 'rule ' || rule AS source, rule, a.edge AS premise_src,
-           b.edge AS premise_dst, evidence
-    FROM ends JOIN first_edge a ON a.node = ends.src JOIN first_edge b ON b.node = ends.dst
-    ORDER BY ends.src, ends.dst, relation"""
+        SELECT node, relation, min(id) AS edge FROM (
+            SELECT e.src AS node, e.relation, e.id FROM _edges e SEMI JOIN touched t ON t.node = e.src
+            UNION ALL SELECT e.dst, e.relation, e.id FROM _edges e SEMI JOIN touched t ON t.node = e.dst)
+        GROUP BY node, relation),
+    premised AS (
+        SELECT ends.*,
+            (SELECT min(f.edge) FROM first_edge f WHERE f.node = ends.src AND list_contains(
+                CASE WHEN ends.rule = 'alias' THEN ['listed_as'] ELSE ['observed', 'mentions'] END, f.relation))
+                AS premise_src,
+            (SELECT min(f.edge) FROM first_edge f WHERE f.node = ends.dst
+                AND (ends.rule = 'alias' OR f.relation = 'listed_by')) AS premise_dst
+        FROM ends)
+    SELECT DISTINCT src, dst, relation, 'rule ' || rule AS source, rule, premise_src, premise_dst, evidence
+    FROM premised WHERE premise_src IS NOT NULL AND premise_dst IS NOT NULL
+    ORDER BY src, dst, relation"""
+
+
+class ExclusionError(CtasError, ValueError):
+    """An exclusion list with a bad row; the message names it."""
 
 
 class GraphStore(Store):
@@ -104,7 +121,18 @@ class GraphStore(Store):
         return self.warehouse.query("SELECT * FROM intel_graph_exclusions ORDER BY match, pattern")
 
     def set_exclusions(self, rows: pd.DataFrame) -> None:
-        """Replace the exclusion list with `rows` (match, pattern, reason), in one transaction."""
+        """Replace the exclusion list with `rows` (match, pattern, reason), in one transaction; patterns are compared
+        with normalised (lower-case) values, so they are stored lower-cased. Refuses the whole list, writing nothing,
+        if any row is bad."""
+        rows = rows[["match", "pattern", "reason"]].copy()
+        for number, row in enumerate(rows.itertuples(index=False), start=1):
+            pattern = row.pattern.strip() if isinstance(row.pattern, str) else ""
+            if row.match not in MATCH_KINDS:
+                raise ExclusionError(f"Exclusion {number}: the match is one of {', '.join(MATCH_KINDS)}.")
+            if not 1 <= len(pattern) <= MAX_PATTERN or not pattern.isprintable():
+                raise ExclusionError(f"Exclusion {number}: a pattern is 1 to {MAX_PATTERN} printable characters.")
+        rows["pattern"] = rows["pattern"].str.strip().str.lower()
+        rows["reason"] = rows["reason"].map(lambda r: str(r)[:MAX_PATTERN] if isinstance(r, str) and r else None)
         with self.warehouse.transaction() as cur:
             cur.execute("DELETE FROM intel_graph_exclusions")
             cur.register("_exclusions", rows[["match", "pattern", "reason"]])
@@ -130,6 +158,7 @@ class GraphStore(Store):
         try:
             cur.register("_values", values)
             cur.register("_inferred", inferred)
+            cur.execute(f"CREATE TEMP VIEW _report_items AS {REPORT_ITEMS}")
             cur.execute(_NODES, {"release": release or ""})
             cur.execute(_EDGES, {"release": release or ""})
             return {

@@ -64,6 +64,9 @@ def test_search_finds_ids_names_aliases_and_treats_wildcards_literally(stored):
     assert stored.search("v18.1", "Fancy Bear", ("group",))["attack_id"].tolist() == ["G0007"]
     assert stored.search("v18.1", "T1059.001")["attack_id"].iloc[0] == "T1059.001"
     assert stored.search("v18.1", "100%_").empty
+    underscore = stored.search("v18.1", "LD_PRELOAD")  # a literal underscore, not a one-character wildcard
+    assert "T1574.006" in set(underscore["attack_id"])
+    assert stored.search("v18.1", "LD%PRELOAD").empty
 
 
 def test_group_technique_matrix_holds_exactly_the_direct_uses(stored, enterprise):
@@ -133,7 +136,6 @@ def test_comparing_releases_names_each_change(stored, enterprise_bytes):
     assert ("G0007", "uses", "T1003.003") in set(zip(lost["source"], lost["type"], lost["target"], strict=True))
     assert not ((links["change"] == "gained") & (links["source"] == "G0007")).any()
     assert set(stored.releases()["release"]) == {"v18.1", "edited"}
-    stored.drop("edited")
 
 
 def test_a_navigator_layer_marks_the_techniques_with_scores():

@@ -20,7 +20,7 @@ from core.intel.graph import _kernels
 from core.intel.graph.build import MIN_HUB_EVENTS, EventColumn, alias_key, build_graph
 from core.intel.graph.explain import explain, nearest
 from core.intel.graph.model import Graph
-from core.intel.graph.store import GraphStore
+from core.intel.graph.store import ExclusionError, GraphStore
 from core.intel.stix import graph_bundle
 from core.intel.store import IntelStore
 from core.warehouse import Warehouse
@@ -164,6 +164,14 @@ def _check_inferred(graph: Graph, release) -> None:
         assert first < graph.first_inferred and second < graph.first_inferred
         assert edge.src in (graph.src[first], graph.dst[first]) and edge.dst in (graph.src[second], graph.dst[second])
         a, b = nodes.loc[edge.src], nodes.loc[edge.dst]
+        first_relation, second_relation = (
+            graph.relations[graph.relation[first]],
+            graph.relations[graph.relation[second]],
+        )
+        if edge.rule == "alias":
+            assert first_relation == "listed_as" and second_relation in ("uses", "attributed-to", "subtechnique-of")
+        else:
+            assert first_relation in ("observed", "mentions") and second_relation == "listed_by"
         if edge.rule == "cidr":
             assert IPv4Address(a.key) in IPv4Network(b.key)
         elif edge.rule == "host":
@@ -278,3 +286,15 @@ def test_an_explanation_exports_as_stix_with_relationships_that_say_why(graph):
     assert {objects[ref]["name"] for ref in report["object_refs"]} >= {"ipv4 198.51.100.7"}
     again = stix.read_stix(json.dumps(bundle).encode(), "explanation.json").indicators
     assert "198.51.100.7" in set(again["value"])
+
+
+def test_a_bad_exclusion_list_is_refused_whole_and_patterns_are_lower_cased(warehouse):
+    store = GraphStore(warehouse)
+    store.set_exclusions(pd.DataFrame({"match": ["suffix"], "pattern": [" .Example.COM "], "reason": ["cdn"]}))
+    assert store.exclusions()["pattern"].tolist() == [".example.com"]
+    for match, pattern in (("regex", "x"), ("exact", ""), ("prefix", "x" * 201), ("exact", "a\nb"), ("exact", None)):
+        bad = pd.DataFrame({"match": ["exact", match], "pattern": ["ok", pattern], "reason": [None, None]})
+        with pytest.raises(ExclusionError, match="Exclusion 2"):
+            store.set_exclusions(bad)
+        assert store.exclusions()["pattern"].tolist() == [".example.com"]
+    assert store.excluded(["www.example.com", "example.org"]).tolist() == [True, False]
