@@ -96,11 +96,7 @@ def _load(args) -> int:
 
 
 def _map(args) -> int:
-    if not args.file.is_file():
-        raise CtasError(f"{args.file} is not a readable file.")
-    if args.file.stat().st_size > MAX_DOCUMENT_BYTES:
-        raise CtasError(f"{args.file} is larger than {MAX_DOCUMENT_BYTES // 2**20} MiB.")
-    items = safejson.loads(args.file.read_bytes(), what=str(args.file), max_bytes=MAX_DOCUMENT_BYTES)
+    items = safejson.loads(read_document(args.file), what=str(args.file), max_bytes=MAX_DOCUMENT_BYTES)
     if not isinstance(items, list):
         raise CtasError(f"{args.file} is not a JSON list of objects with a text field.")
     texts = [item["text"] if isinstance(item, dict) and isinstance(item.get("text"), str) else "" for item in items]

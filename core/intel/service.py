@@ -63,9 +63,14 @@ def feed_folders() -> list[Path]:
     return folders
 
 
+def find_file(file_name: str) -> Path | None:
+    """The first copy of a file in the feed folders, or None."""
+    return next((folder / file_name for folder in feed_folders() if (folder / file_name).is_file()), None)
+
+
 def known_feed_path(feed: KnownFeed) -> Path | None:
     """The first copy of a known feed's file, or None."""
-    return next((folder / feed.file_name for folder in feed_folders() if (folder / feed.file_name).is_file()), None)
+    return find_file(feed.file_name)
 
 
 def load_known_feed(store: IntelStore, feed: KnownFeed) -> int:

@@ -8,7 +8,7 @@ from pathlib import Path
 from core import tasks
 from core.intel.attack.bundle import AttackBundleError, read_bundle
 from core.intel.attack.store import AttackStore
-from core.intel.service import feed_folders
+from core.intel.service import find_file
 
 MAX_NAME = 80
 
@@ -29,7 +29,7 @@ KNOWN_BUNDLES = (
 
 def known_bundle_path(bundle: KnownBundle) -> Path | None:
     """The first copy of a known bundle in the feed folders, or None."""
-    return next((f / bundle.file_name for f in feed_folders() if (f / bundle.file_name).is_file()), None)
+    return find_file(bundle.file_name)
 
 
 def release_name(name: str) -> str:

@@ -15,7 +15,7 @@ from core.intel.attack.bundle import AttackBundleError, read_bundle
 from core.intel.attack.mapper import TechniqueMapper, attack_sentences, split_sentences
 from core.intel.attack.navigator import TECHNIQUE_ID
 from core.intel.attack.store import AttackStore
-from core.intel.service import feed_folders
+from core.intel.service import feed_folders, find_file
 from core.warehouse import Warehouse
 
 TRAM_FILE = "tram_single_label_dev.json"
@@ -29,7 +29,7 @@ class MapperUnavailableError(AttackBundleError):
 
 
 def _find(file_name: str) -> Path:
-    path = next((f / file_name for f in feed_folders() if (f / file_name).is_file()), None)
+    path = find_file(file_name)
     if path is None:
         raise MapperUnavailableError(
             f"{file_name} was not found (looked in {', '.join(map(str, feed_folders()))}): the technique mapper "
