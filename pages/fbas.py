@@ -79,7 +79,7 @@ result = scans[1].results[merge]
 results.headlines(*scans, merge, edited=bool(edits))
 results.findings(result, view)
 figure = results.trust_graph(view, scans)
-what_if_panel(base, current, wh)
+what_if_panel(base, current, wh, scans)
 results.set_tables(result, view)
 reading = READINGS[missing_qset] + (
     " Nodes that are a quorum on their own were dropped first (stellarbeat parity)." if parity else ""

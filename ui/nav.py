@@ -68,7 +68,13 @@ INTEL = PageSpec(
     ":material/policy:",
     "Indicators from reports, indicator feeds in the warehouse, and matching a dataset's events against them.",
 )
-PAGES = (HOME, DATA, THREAT_MAP, INTEL, FBAS, HOST_MONITOR, AUTOML, BEHAVIOUR)
+INVESTIGATIONS = PageSpec(
+    "pages/investigations.py",
+    "Investigations",
+    ":material/troubleshoot:",
+    "Every capability's signals in one stream: entities across them, a triage queue, cases with reports.",
+)
+PAGES = (HOME, INVESTIGATIONS, DATA, THREAT_MAP, INTEL, FBAS, HOST_MONITOR, AUTOML, BEHAVIOUR)
 
 
 def navigation() -> StreamlitPage:

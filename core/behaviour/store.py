@@ -11,6 +11,8 @@ import pandas as pd
 
 from core import artifacts
 from core.behaviour.profiles import UserProfile
+from core.behaviour.signals import trust_signals
+from core.cases import publish
 from core.errors import CtasError
 from core.warehouse import Migrations, Store, Warehouse, quote_identifier
 
@@ -104,6 +106,7 @@ class BehaviourStore(Store):
                 cur.register("_alerts", alerts[list(BEHAVIOUR_ALERT_COLUMNS)])
                 cur.execute(f"INSERT INTO behaviour_alerts ({columns}) SELECT {columns} FROM _alerts")
                 cur.unregister("_alerts")
+                publish(self.warehouse, trust_signals(alerts))
             if feed is not None:
                 cur.execute(
                     "INSERT OR REPLACE INTO behaviour_feed VALUES (?, ?, ?, ?)",

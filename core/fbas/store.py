@@ -26,8 +26,8 @@ class ScenarioStore(Store):
     component = "fbas"
     migrations = MIGRATIONS
 
-    def save(self, kind: str, name: str, payload: str) -> None:
-        """Store a scenario; names are unique per kind."""
+    def save(self, kind: str, name: str, payload: str) -> str:
+        """Store a scenario; names are unique per kind. Returns the name as stored (spaces normalised)."""
         name = " ".join(str(name).split())
         if not name or len(name) > MAX_NAME:
             raise WarehouseError(f"A scenario needs a name of 1 to {MAX_NAME} characters.")
@@ -36,6 +36,7 @@ class ScenarioStore(Store):
                 raise WarehouseError(f"A scenario named {name!r} exists already: choose another name.")
             created = datetime.now(UTC).replace(tzinfo=None, microsecond=0)
             cur.execute("INSERT INTO scenarios VALUES (?, ?, ?, ?)", [kind, name, created, payload])
+        return name
 
     def names(self, kind: str) -> list[tuple[str, datetime]]:
         """(name, saved at) of every scenario of one kind, newest first."""

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pandas as pd
 
+from core.cases import publish
 from core.errors import CtasError
 from core.geo.clusters import cluster_labels, summarise_clusters
 from core.geo.emerging import MIN_BUCKETS, emerging_hot_spots
@@ -15,6 +16,7 @@ from core.geo.events import ColumnMapping, looks_swapped, read_events, summarise
 from core.geo.h3index import MAX_RESOLUTION, cell_centres, cell_to_string
 from core.geo.hotspots import BIN_LABELS, MAX_K, gi_star
 from core.geo.score import threat_scores
+from core.geo.signals import emerging_signals
 from core.warehouse import Warehouse
 
 GEOIP_FINE_RESOLUTION = 6  # GeoIP centroids do not support cells finer than this (about 36 km² and smaller)
@@ -127,6 +129,10 @@ def analyse(warehouse: Warehouse, dataset: str, mapping: ColumnMapping, settings
     describe = {k: v for k, v in {"top_categories": "category", "top_sources": "source"}.items() if v in located}
     clusters = summarise_clusters(located, labels, describe)
     timeline, emerging = _over_time(warehouse, events, settings)
+    if not emerging.empty:
+        last = pd.Timestamp(timeline["bucket"].max())
+        found = emerging_signals(dataset, emerging, cells, res=settings.res, bucket=settings.bucket, last_bucket=last)
+        publish(warehouse, found)
     return ThreatMap(cells, clusters, timeline, emerging, len(events), len(events) - summary.not_located, warnings)
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 import uuid
 from datetime import UTC, datetime
@@ -10,7 +9,7 @@ from typing import Any
 
 import pandas as pd
 
-from core import safejson
+from core import safejson, stix
 from core.intel.feeds import MAX_UPLOAD_BYTES, Feed, FeedError, frame
 from core.intel.values import classify
 
@@ -59,18 +58,6 @@ _MISP_TYPES = {
     "filename|sha256": "sha256",
     "hostname|port": "domain",
 }
-STIX_PATTERN = {
-    "ipv4": "[ipv4-addr:value = '{}']",
-    "cidr": "[ipv4-addr:value = '{}']",
-    "ipv6": "[ipv6-addr:value = '{}']",
-    "domain": "[domain-name:value = '{}']",
-    "url": "[url:value = '{}']",
-    "email": "[email-addr:value = '{}']",
-    "md5": "[file:hashes.MD5 = '{}']",
-    "sha1": "[file:hashes.'SHA-1' = '{}']",
-    "sha256": "[file:hashes.'SHA-256' = '{}']",
-}
-NAMESPACE = uuid.UUID("6f2c1f0e-4b8a-4c55-9d7e-2a4c3f1b9e01")  # CTAS's: the same indicator gets the same id
 
 
 def _load(data: bytes, name: str) -> Any:
@@ -185,31 +172,15 @@ def read_json_feed(data: bytes, name: str) -> Feed:
 
 def to_stix_bundle(indicators: pd.DataFrame, created: datetime | None = None) -> str:
     """A STIX 2.1 bundle of indicator objects for rows with `type` and `value` (and optional `family`)."""
-    now = (created or datetime.now(UTC)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    now = stix.timestamp(created)
     objects = []
     for row in indicators.itertuples(index=False):
-        template = STIX_PATTERN.get(row.type)
-        if template is None:
-            continue
-        literal = str(row.value).replace("\\", "\\\\").replace("'", "\\'")
-        item = {
-            "type": "indicator",
-            "spec_version": "2.1",
-            "id": f"indicator--{uuid.uuid5(NAMESPACE, f'{row.type}:{row.value}')}",
-            "created": now,
-            "modified": now,
-            "name": f"{row.type} {row.value}"[:200],
-            "pattern": template.format(literal),
-            "pattern_type": "stix",
-            "valid_from": now,
-            "indicator_types": ["malicious-activity"],
-        }
         family = getattr(row, "family", None)
-        if isinstance(family, str) and family:
-            item["labels"] = [family[:100]]
-        objects.append(item)
-    bundle = {"type": "bundle", "id": f"bundle--{uuid.uuid4()}", "objects": objects}
-    return json.dumps(bundle, indent=1, ensure_ascii=False)
+        labels = {"labels": [family[:100]]} if isinstance(family, str) and family else {}
+        item = stix.indicator(str(row.type), str(row.value), now, indicator_types=["malicious-activity"], **labels)
+        if item is not None:
+            objects.append(item)
+    return stix.bundle(objects)
 
 
 _SDO_TYPES = {
@@ -232,12 +203,10 @@ _RELATIONSHIP_TYPES = {
 
 def _stix_object(kind: str, key: str, label: str, now: str) -> dict | None:
     """A STIX 2.1 object for a graph node: an indicator for a value, an SDO for an actor, family or technique."""
-    ident = uuid.uuid5(NAMESPACE, f"{kind}:{key}")
+    if kind in stix.PATTERN:
+        return stix.indicator(kind, key, now)
+    ident = uuid.uuid5(stix.NAMESPACE, f"{kind}:{key}")
     base = {"spec_version": "2.1", "created": now, "modified": now}
-    if kind in STIX_PATTERN:
-        literal = key.replace("\\", "\\\\").replace("'", "\\'")
-        return {**base, "type": "indicator", "id": f"indicator--{ident}", "name": f"{kind} {key}"[:200],
-                "pattern": STIX_PATTERN[kind].format(literal), "pattern_type": "stix", "valid_from": now}  # fmt: skip
     if kind not in _SDO_TYPES:
         return None
     item = {**base, "type": _SDO_TYPES[kind], "id": f"{_SDO_TYPES[kind]}--{ident}", "name": label[:300]}
@@ -252,7 +221,7 @@ def graph_bundle(nodes: pd.DataFrame, edges: pd.DataFrame, created: datetime | N
     """A STIX 2.1 bundle of graph nodes (id, kind, key, label) and the edges between them (src, dst, relation,
     source, rule, evidence): indicators and SDOs, relationships that say where each edge came from, and a report
     object for each report node, referring to what it mentions and describes. Events and feeds are left out."""
-    now = (created or datetime.now(UTC)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    now = stix.timestamp(created)
     made = {int(n.id): _stix_object(n.kind, str(n.key), str(n.label), now) for n in nodes.itertuples(index=False)}
     objects = [o for o in made.values() if o is not None]
     reports: dict[int, list[str]] = {}
@@ -264,7 +233,7 @@ def graph_bundle(nodes: pd.DataFrame, edges: pd.DataFrame, created: datetime | N
         if src is None or dst is None or kind is None:
             continue
         why = f"CTAS rule {edge.rule}: {edge.evidence}" if edge.rule else f"source: {edge.source}"
-        ident = uuid.uuid5(NAMESPACE, "|".join((src["id"], kind, dst["id"])))
+        ident = uuid.uuid5(stix.NAMESPACE, "|".join((src["id"], kind, dst["id"])))
         objects.append({
             "type": "relationship", "spec_version": "2.1", "created": now, "modified": now,
             "id": f"relationship--{ident}",
@@ -274,8 +243,7 @@ def graph_bundle(nodes: pd.DataFrame, edges: pd.DataFrame, created: datetime | N
     for report, refs in reports.items():
         objects.append({
             "type": "report", "spec_version": "2.1", "created": now, "modified": now, "published": now,
-            "id": f"report--{uuid.uuid5(NAMESPACE, f'report:{keys.get(report, report)}')}",
+            "id": f"report--{uuid.uuid5(stix.NAMESPACE, f'report:{keys.get(report, report)}')}",
             "name": str(labels.get(report, "report"))[:300], "object_refs": sorted(set(refs)),
         })  # fmt: skip
-    bundle = {"type": "bundle", "id": f"bundle--{uuid.uuid4()}", "objects": objects}
-    return json.dumps(bundle, indent=1, ensure_ascii=False)
+    return stix.bundle(objects)

@@ -13,7 +13,9 @@ from datetime import UTC, datetime
 import duckdb
 import pandas as pd
 
+from core.cases import publish
 from core.intel.feeds import FEED_COLUMNS, Feed
+from core.intel.signals import match_signals
 from core.warehouse import DatasetNotFoundError, Migrations, Store, WarehouseError, dataset_table, quote_identifier
 from core.warehouse.sql import duckdb_message
 
@@ -239,6 +241,7 @@ class IntelStore(Store):
                     f"INSERT INTO intel_hits SELECT ?, ?, {', '.join(HIT_COLUMNS)} FROM _hits", [run_id, dataset]
                 )
                 cur.unregister("_hits")
+                publish(self.warehouse, match_signals(int(run_id), dataset, hits, pd.Timestamp(_now())))
         return int(run_id)
 
     def save_report(self, name: str, text: str, items: pd.DataFrame) -> int:

@@ -5,7 +5,10 @@ import json
 
 import streamlit as st
 
+from core.cases import publish
 from core.fbas.model import Fbas, FbasFormatError, QuorumSet
+from core.fbas.results import Scan
+from core.fbas.signals import worse_signals
 from core.fbas.store import ScenarioStore
 from core.fbas.whatif import (
     AddNode,
@@ -25,8 +28,9 @@ from core.warehouse import Warehouse, WarehouseError
 from ui import common
 
 
-def what_if_panel(fbas: Fbas, current: Fbas, wh: Warehouse) -> None:
-    """The what-if controls; edits go to st.session_state["fbas_edits"], nothing is written until saved."""
+def what_if_panel(fbas: Fbas, current: Fbas, wh: Warehouse, scans: tuple[Scan, Scan]) -> None:
+    """The what-if controls; edits go to st.session_state["fbas_edits"], nothing is written until saved. Saving a
+    scenario publishes what it makes worse (`scans`: before and after) to investigations."""
     edits = st.session_state["fbas_edits"]
     st.subheader("What if…")
     offline_tab, qset_tab, nodes_tab = st.tabs(["Take nodes offline", "Edit a quorum set", "Add or remove nodes"])
@@ -89,9 +93,10 @@ def what_if_panel(fbas: Fbas, current: Fbas, wh: Warehouse) -> None:
         name = save[0].text_input("Scenario name", key="fbas_scenario_name", placeholder="e.g. LOBSTR offline")
         if save[1].button("Save scenario", icon=":material/save:", key="fbas_save"):
             try:
-                ScenarioStore(wh).save(
+                saved = ScenarioStore(wh).save(
                     "fbas", name, scenario_payload(fbas, edits, st.session_state.get("fbas_label", ""))
                 )
+                publish(wh, worse_signals(saved, scans[0].results["organization"], scans[1].results["organization"]))
             except WarehouseError as exc:
                 st.error(common.md_escape(exc), icon=":material/error:")
             else:

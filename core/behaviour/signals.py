@@ -1,0 +1,36 @@
+"""Behaviour's signals for investigations: each escalation of a user's trust state (a takeover suspected, say),
+about the user and the host whose input is verified (this one: the feed comes from the machine CTAS runs on)."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from core.cases import Entity, Signal, link, local_host
+
+ESCALATIONS = ("low", "high", "critical")  # a return to NORMAL is "info" and needs no look
+
+
+def trust_signals(alerts: pd.DataFrame) -> list[Signal]:
+    """Signals for the escalations among trust-state alerts (user, ts, from_state, to_state, severity, score,
+    recommendation, source)."""
+    host = local_host()
+    return [_signal(row, host) for row in alerts[alerts["severity"].isin(ESCALATIONS)].itertuples(index=False)]
+
+
+def _signal(row, host: str) -> Signal:
+    ts = pd.Timestamp(row.ts)
+    evidence = {"user": row.user, "from": row.from_state, "to": row.to_state, "score": float(row.score),
+                "recommendation": row.recommendation, "feed": row.source, "ts": ts.isoformat()}  # fmt: skip
+    return Signal(
+        source="behaviour",
+        kind="trust state",
+        rule=f"{row.from_state} to {row.to_state}",
+        key=f"behaviour:{row.source}:{row.user}:{ts.isoformat()}:{row.to_state}",
+        ts=ts.to_pydatetime(),
+        severity=row.severity,
+        summary=f"{row.user} on {host}: trust {row.from_state} → {row.to_state} (score {row.score:.2f}); "
+        f"{row.recommendation}",
+        entities=(Entity.of("user", row.user), Entity.of("host", host)),
+        evidence=evidence,
+        link=link("behaviour", user=row.user),
+    )

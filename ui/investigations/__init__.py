@@ -1,0 +1,1 @@
+"""The Investigations page's panels."""
