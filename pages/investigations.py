@@ -11,7 +11,6 @@ wh = common.warehouse()
 store = CaseStore(wh)
 st.session_state.setdefault(VIEW, "Queue")
 st.session_state.setdefault(ANALYST, "analyst")
-follow_goto()
 st.title("Investigations")
 st.caption(
     "Every capability's signals in one stream. The same IP, host, user or domain is one entity across them; an IP "
@@ -20,5 +19,6 @@ st.caption(
 )
 with st.sidebar:
     st.text_input("Analyst", key=ANALYST, max_chars=80, help="Your name in cases and the audit log.")
+follow_goto()
 view = st.segmented_control("View", VIEWS, key=VIEW, label_visibility="collapsed")
 {"Queue": queue.show, "Entity": entity.show, "Cases": case.show}.get(view or "Queue", queue.show)(store)

@@ -124,7 +124,7 @@ def normalise(kind: str, value: object) -> str:
     try:
         normalised = _NORMALISE[kind](raw)
     except (ValueError, UnicodeError):
-        raise SignalError(f"{raw[:80]!r} is not a {kind}.") from None
+        raise SignalError(f"{raw[:80]!r} is not a valid {kind} entity.") from None
     if kind == "cidr" and "/" not in raw:
         raise SignalError(f"{raw[:80]!r} is not a network in CIDR notation.")
     return normalised

@@ -11,7 +11,7 @@ from core.cases.store import RESOLUTIONS, STATUSES, CaseStore
 from core.cases.views import case_report, case_signals, case_stix, entity_graph_figure, entity_rows, timeline_figure
 from core.report import report_file_name
 from ui import common
-from ui.investigations.common import CASE, PICK_LIMIT, analyst, group_label
+from ui.investigations.common import CASE, PICK_LIMIT, analyst, done, group_label
 
 
 def _add_evidence(store: CaseStore, case_id: int) -> None:
@@ -25,7 +25,7 @@ def _add_evidence(store: CaseStore, case_id: int) -> None:
             ids = [i for k in picked for i in store.group_signal_ids(*groups.iloc[k][["source", "rule", "entity_kind",
                                                                                       "entity_value"]])]  # fmt: skip
             added = store.add_signals(case_id, ids, analyst())
-            st.success(f"Added {added} signals, frozen as they are now.")
+            done(f"Added {added} signals, frozen as they are now.")
 
 
 def _notes(store: CaseStore, case_id: int, notes: pd.DataFrame) -> None:

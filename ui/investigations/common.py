@@ -35,8 +35,19 @@ def go_to_case(case_id: int) -> None:
 
 
 def follow_goto() -> None:
-    """Apply a move asked for in the last run; call before the view's widgets are drawn."""
+    """Apply a move asked for in the last run, and show what the last run did; call before the view's widgets."""
     st.session_state.update(st.session_state.pop(_GOTO, {}))
+    if _NOTICE in st.session_state:
+        st.success(st.session_state.pop(_NOTICE), icon=":material/check_circle:")
+
+
+_NOTICE = "cases_notice"
+
+
+def done(text: str) -> None:
+    """Say what was done (markdown, escaped by the caller) and run the page again to show its effect."""
+    st.session_state[_NOTICE] = text
+    st.rerun()
 
 
 def entity_label(row) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core.cases.signals import ENTITY_KINDS, Entity
+from core.cases.signals import ENTITY_KINDS, Entity, SignalError
 from core.cases.store import CaseStore
 from core.cases.views import entity_graph_figure, entity_report, timeline_figure
 from ui import common
@@ -18,7 +18,11 @@ def _chosen() -> Entity | None:
     if not value.strip():
         st.info("Choose an entity in the queue, or type one here.", icon=":material/person_search:")
         return None
-    return Entity.of(kind, value)
+    try:
+        return Entity.of(kind, value)
+    except SignalError as exc:
+        st.error(common.md_escape(exc.message), icon=":material/error:")
+        return None
 
 
 def _to_case(store: CaseStore, entity: Entity) -> None:

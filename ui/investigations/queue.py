@@ -11,7 +11,7 @@ from core.cases.signals import Entity
 from core.cases.store import MAX_SUPPRESSION_DAYS, CaseStore
 from core.cases.views import queue_report, with_explanations
 from ui import common
-from ui.investigations.common import PICK_LIMIT, analyst, entity_label, go_to_case, go_to_entity, group_label
+from ui.investigations.common import PICK_LIMIT, analyst, done, entity_label, go_to_case, go_to_entity, group_label
 
 QUEUE_ROWS = 500
 SCORE = st.column_config.NumberColumn("score", format="%.2f", help=triage.__doc__)
@@ -57,7 +57,7 @@ def _suppress_form(store: CaseStore, signals: pd.DataFrame) -> None:
             chosen = picks.iloc[row]
             entity = Entity(chosen["entity_kind"], chosen["entity_value"])
             store.suppress(chosen["source"], chosen["rule"], entity, reason=reason, analyst=analyst(), days=days)
-            st.success(f"Suppressed {common.md_escape(group_label(chosen))} for {days} days.")
+            done(f"Suppressed {common.md_escape(group_label(chosen))} for {days} days.")
 
 
 def show(store: CaseStore) -> None:

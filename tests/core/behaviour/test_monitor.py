@@ -17,6 +17,8 @@ from core.behaviour.monitor import BehaviourMonitor
 from core.behaviour.profiles import UserProfile
 from core.behaviour.runner import FeedRunner
 from core.behaviour.store import BehaviourStore
+from core.cases import local_host
+from core.cases.store import CaseStore
 from core.warehouse import open_warehouse
 from tests.waiting import wait_until
 
@@ -51,6 +53,15 @@ def test_the_sample_takeover_is_caught_and_nobody_else_is_flagged(sample_profile
     assert set(alerts.user) == {"alice"}
     locked = alerts[alerts.to_state == "LOCKED"].iloc[0]
     assert locked.severity == "critical" and "MFA" in locked.recommendation
+    # every escalation reaches investigations as a signal on alice and this host; returns to NORMAL do not
+    cases = CaseStore(warehouse)
+    published = cases.entity_signals("user", "alice")
+    escalations = alerts[alerts.severity != "info"]
+    assert len(published) == len(escalations) and set(published.source) == {"behaviour"}
+    assert set(published.severity) == set(escalations.severity) and "critical" in set(published.severity)
+    assert set(cases.entity_signals("host", local_host()).id) == set(published.id)
+    feeds.replay(sample.live_events(), BehaviourMonitor(sample_profiles, source="replay"), warehouse, speed=0)
+    assert cases.signal_count() == len(published)  # the same replay again publishes nothing new
 
 
 def test_bad_events_are_counted_and_never_stop_the_monitor(sample_profiles: dict[str, UserProfile]) -> None:

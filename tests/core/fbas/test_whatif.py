@@ -9,6 +9,7 @@ import pytest
 from core.fbas.graph import ring_layout, topology_figure
 from core.fbas.model import Fbas, FbasFormatError, Node, QuorumSet, loads
 from core.fbas.scan import scan
+from core.fbas.signals import worse_signals
 from core.fbas.store import ScenarioStore
 from core.fbas.whatif import (
     AddNode,
@@ -118,3 +119,17 @@ def test_offline_nodes_are_drawn_apart_on_the_graph() -> None:
     assert len(offline) == 1 and len(offline[0].x) == 1 and offline[0].marker.symbol == "x-thin-open"
     drawn = [t for t in figure.data if t.mode == "markers+text" and t.name != "offline (what-if)"]
     assert sum(len(t.x) for t in drawn) == 2  # a and b, each once; c only among the offline
+
+
+def test_a_scenario_that_takes_the_top_organizations_offline_is_a_worse_finding(stellar_2019) -> None:
+    before = scan(stellar_2019, stellarbeat_parity=True, merges=["organization"]).results["organization"]
+    blocking = before.minimal_blocking_sets.sets[0]
+    members = [k for k, org in stellar_2019.organizations.items() if org in blocking[:1]]
+    after_fbas = apply_edits(stellar_2019, [Offline(tuple(members))])
+    after = scan(after_fbas, stellarbeat_parity=True, merges=["organization"]).results["organization"]
+    signals = worse_signals("one top organization offline", before, after)
+    assert after.minimal_blocking_sets.min < before.minimal_blocking_sets.min
+    blocking_signal = next(s for s in signals if s.rule == "smaller blocking set")
+    assert blocking_signal.severity == "high" and blocking_signal.link.startswith("fbas?scenario=one+top")
+    assert {e.value for e in blocking_signal.entities} == set(after.minimal_blocking_sets.sets[0])
+    assert worse_signals("nothing changed", before, before) == []

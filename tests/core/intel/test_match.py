@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import gzip
+import json
 import shutil
 
 import pandas as pd
 import pytest
 
+from core.cases.store import CaseStore
 from core.intel import feeds, service
 from core.intel.match import detect_type
 from core.intel.store import IntelStore
@@ -44,6 +46,13 @@ def test_honeypot_sources_on_ipsum_match_exactly_what_a_join_finds(honeypot):
     assert set(hits["source"]) == {"ipsum"} and hits["event_time"].notna().all() and hits["lat"].notna().any()
     stored = honeypot.hits(result.run_id)
     assert len(stored) == len(hits) and stored["indicator"].isin(ipsum).all()
+    # one investigations signal per listed address, its hits collapsed into counts, located for the map's cells
+    queue = CaseStore(honeypot.warehouse).signal_queue(limit=100_000)
+    assert len(queue) == hits["observed"].nunique() and set(queue.source) == {"intel"}
+    assert queue["signals"].eq(1).all() and queue["link"].eq(f"intel?run={result.run_id}").all()
+    signals = CaseStore(honeypot.warehouse).signals(queue["latest_id"].tolist())
+    events = sum(json.loads(e)["events"] for e in signals["evidence"])
+    assert events == len(hits)
 
 
 def test_cidr_domain_url_and_hash_paths_with_provenance(warehouse, tmp_path):
@@ -72,6 +81,11 @@ def test_cidr_domain_url_and_hash_paths_with_provenance(warehouse, tmp_path):
         ("sha", "ab" * 32, "Loader"),
     }
     assert (hits["row_number"] == 0).all()
+    cases = CaseStore(warehouse)
+    assert set(cases.linked("ip", "198.51.100.77")["linked_value"]) == {"198.51.100.0/24"}
+    domains = cases.entity_signals("domain", "evil.example.net")
+    assert len(domains) == 1 and "a.b.evil.example.net" in domains.summary.iloc[0]
+    assert len(cases.entity_signals("hash", "ab" * 32)) == 1
 
 
 def test_detect_type_needs_a_majority():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta
 
 import pandas as pd
@@ -9,6 +10,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from core.cases import local_host
+from core.cases.store import CaseStore
 from core.monitor.alerts import DEFAULT_RULES, AlertEngine, AlertRule, AlertRuleError, rules_frame, rules_from_frame
 from core.monitor.store import HostStore
 from core.warehouse import Warehouse
@@ -182,3 +185,17 @@ def _parses_in_bounds(text: str) -> bool:
         return abs(float(text)) <= 1e15
     except (ValueError, OverflowError):
         return False
+
+
+def test_each_opened_alert_is_one_signal_on_this_host_that_links_back(warehouse: HostStore) -> None:
+    rule = AlertRule("Disk full", "disk.used_percent", 90, duration_s=0, severity="warning", action="clean up")
+    engine = AlertEngine(warehouse, max_gap_s=300)
+    engine.evaluate(_at(0), {"disk.used_percent": 95}, [rule])
+    engine.evaluate(_at(10), {"disk.used_percent": 97}, [rule])  # the same alert: no second signal
+    alert_id = int(warehouse.alerts().id.iloc[0])
+    signals = CaseStore(warehouse.warehouse).entity_signals("host", local_host())
+    assert len(signals) == 1
+    signal = signals.iloc[0]
+    assert (signal.source, signal.rule, signal.severity) == ("host monitor", "Disk full", "medium")
+    assert signal.ts == _at(0) and signal.link == f"host_monitor?alert={alert_id}"
+    assert json.loads(signal.evidence)["metric"] == "disk.used_percent"
