@@ -71,7 +71,7 @@ def timeline_figure(signals: pd.DataFrame, title: str) -> go.Figure:
             hovertemplate="%{x}<br>%{text}<extra>%{fullData.name}</extra>",
         ))  # fmt: skip
     fig.update_layout(title=title, xaxis_title="Time of the signal (UTC)", yaxis_title="Capability", height=380,
-                      margin={"l": 110, "r": 20, "t": 60, "b": 50}, legend_title_text="Capability")  # fmt: skip
+                      margin={"l": 110, "r": 20, "t": 60, "b": 50}, showlegend=False)  # fmt: skip
     return fig
 
 

@@ -3,21 +3,25 @@ report it exports renders offline. Full-page screenshots land in artifacts/e2e/.
 
 from __future__ import annotations
 
+import io
 import json
 import re
+import shutil
 import time
 from pathlib import Path
 
 import pytest
+from pdfminer.high_level import extract_text
 from playwright.sync_api import Browser, Locator, Page, expect
 
+from core.cases import local_host
 from core.fbas.synthetic import almost_symmetric
 from core.intel.attack.bundle import read_bundle
 from core.intel.attack.store import AttackStore
 from core.intel.service import load_upload
 from core.intel.store import IntelStore
 from core.warehouse import Warehouse
-from tests.conftest import install_mapper
+from tests.conftest import REPO, install_mapper
 from tests.e2e.conftest import serve_app
 from tests.oracles import minimal_quorums_2025
 from ui.nav import PAGES
@@ -493,3 +497,127 @@ def test_intel_report_techniques_actor_explanation_and_layer(
         expect(page.locator(".js-plotly-plot:visible").filter(has_text="Why:")).to_be_visible()
         _assert_clean(page)
         _screenshot(page, artifacts / "intel-graph.png")
+
+
+HOST = local_host().lower()
+
+
+def _ingest_story(page: Page, url: str, events: Path) -> None:
+    _open(page, url, "pages/data.py")
+    page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(events))
+    _settle(page)
+    page.get_by_role("button", name=re.compile("Ingest into the warehouse")).click()
+    _settle(page)
+    expect(page.get_by_text(re.compile(r"Stored 21,059 rows of honeypot_story\.csv as honeypot_story"))).to_be_visible()
+
+
+def _match(page: Page, url: str) -> None:
+    _open(page, url, "pages/intel.py")
+    page.get_by_role("tab", name="Feeds").click()
+    page.get_by_role("button", name="Load", exact=True).click()  # ipsum is the default choice
+    _settle(page)
+    page.get_by_role("tab", name="Match").click()
+    _choose(page, "Dataset", "honeypot_story")
+    page.get_by_role("button", name="Match", exact=True).click()
+    _settle(page)
+    expect(page.get_by_text(re.compile(r"21,059 events, [\d,]+ hits"))).to_be_visible()
+
+
+def _replay(page: Page, url: str) -> None:
+    _open(page, url, "pages/behaviour.py")
+    page.get_by_role("button", name="Enrol alice, bob and carol from the sample").click()
+    expect(page.get_by_text(re.compile(r"^Enrolled alice")).first).to_be_visible(timeout=180_000)
+    _settle(page)
+    _choose(page, "Speed", "as fast as possible")
+    page.get_by_role("button", name="Start").click()
+    expect(page.get_by_text("Feed stopped").first).to_be_visible(timeout=120_000)
+
+
+def _pick(page: Page, label: str, text: str) -> None:
+    """Choose the first option of a selectbox or multiselect that starts with `text`, typing it to filter the list
+    (typing opens the list even where a click right after a form's rerun does not)."""
+    field = page.get_by_label(label)
+    for attempt in range(2):  # a click that lands while the page redraws is lost: typed once more
+        field.click()
+        field.fill(text)
+        option = page.get_by_role("option", name=re.compile("^" + re.escape(text))).first
+        try:
+            expect(option).to_be_visible(timeout=15_000)
+            break
+        except AssertionError:
+            if attempt:
+                raise
+    option.click()
+    page.keyboard.press("Escape")
+    _settle(page)
+
+
+def _host_alert(page: Page, url: str) -> None:
+    _open(page, url, "pages/host_monitor.py")
+    page.get_by_text("Alert rules").click()
+    form = page.locator('[data-testid="stForm"]')
+    form.get_by_label("Name").fill("CPU above -1")
+    form.get_by_label("Above").fill("-1")
+    _submit(form, "Add rule", cleared=form.get_by_label("Name"))
+    expect(page.locator('[data-testid="stMarkdownContainer"]', has_text="CPU above -1").first).to_be_visible(
+        timeout=30_000
+    )
+
+
+def test_a_corroborated_host_becomes_a_closed_case_with_its_reports(
+    page: Page, tmp_path: Path, artifacts: Path
+) -> None:
+    events = tmp_path / "honeypot_story.csv"
+    shutil.copy(REPO / "data" / "samples" / "honeypot_events_2013.csv", events)
+    with serve_app(tmp_path) as url:
+        _ingest_story(page, url, events)
+        _match(page, url)
+        _replay(page, url)
+        _host_alert(page, url)
+
+        _open(page, url, "pages/investigations.py")
+        picker = page.get_by_label("Entity", exact=True)
+        expect(picker).to_be_visible()
+        top = picker.input_value()
+        assert top.startswith(f"host {HOST}") and "behaviour, host monitor" in top  # two capabilities agree
+        expect(page.locator('[data-testid="stMetricValue"]').nth(2)).not_to_have_text("0")
+        _assert_clean(page)
+        _screenshot(page, artifacts / "investigations-queue.png")
+
+        page.get_by_role("button", name="Open a case").click()
+        _settle(page)
+        expect(page.locator('[data-testid="stMetricValue"]', has_text="open").first).to_be_visible()
+        _pick(page, "Signals to add as evidence", "intel · ipsum")
+        page.get_by_role("button", name="Add evidence").click()
+        _settle(page)
+        expect(page.get_by_text(re.compile(r"Added \d+ signals, frozen as they are now"))).to_be_visible()
+        page.get_by_label("Note", exact=True).fill("Alice's session was taken over while the host ran hot; reset.")
+        page.get_by_role("button", name="Add note").click()
+        _settle(page)
+        _pick(page, "Case status", "closed")
+        _pick(page, "Resolution (when closed)", "true positive")
+        page.get_by_role("button", name="Update").click()
+        _settle(page)
+        expect(page.locator('[data-testid="stMetricValue"]', has_text="closed: true positive")).to_be_visible()
+        expect(page.locator(".js-plotly-plot:visible")).to_have_count(2)
+        _assert_clean(page)
+        _screenshot(page, artifacts / "investigations-case.png")
+
+        html = _download(page, "Download report", artifacts / "investigations-case.html")
+        assert "Timeline of the case" in html and "taken over while the host ran hot" in html
+        with page.expect_download(timeout=TIMEOUT_MS) as download:
+            page.get_by_role("button", name=re.compile("Download PDF")).click()
+        pdf_path = artifacts / "investigations-case.pdf"
+        download.value.save_as(pdf_path)
+        pdf = pdf_path.read_bytes()
+        assert pdf.startswith(b"%PDF") and len(re.findall(rb"/Type\s*/Page\b", pdf)) >= 2
+        text = extract_text(io.BytesIO(pdf))
+        assert "Case #1: host" in text and "true positive" in text and "taken over while the host" in text
+
+    printed = page.context.new_page()
+    printed.route("**/*", lambda route: route.abort())  # the report needs nothing from the network
+    printed.emulate_media(media="print")
+    printed.set_content(html, wait_until="load")
+    expect(printed.locator(".js-plotly-plot .main-svg").first).to_be_visible()
+    printed.set_viewport_size({"width": 1123, "height": 3200})
+    printed.screenshot(path=str(artifacts / "investigations-case-print.png"), full_page=True)

@@ -43,7 +43,7 @@ def _notes(store: CaseStore, case_id: int, notes: pd.DataFrame) -> None:
 def _state(store: CaseStore, case: dict) -> None:
     with st.form("cases_state", border=False):
         cols = st.columns([2, 2, 2, 1])
-        status = cols[0].selectbox("Status", STATUSES, index=STATUSES.index(case["status"]), key="cases_status")
+        status = cols[0].selectbox("Case status", STATUSES, index=STATUSES.index(case["status"]), key="cases_status")
         resolution = cols[1].selectbox("Resolution (when closed)", RESOLUTIONS, key="cases_resolution")
         owner = cols[2].text_input("Owner", value=case["owner"], key=f"cases_owner_{case['id']}", max_chars=80)
         if cols[3].form_submit_button("Update", icon=":material/save:"):
