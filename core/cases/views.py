@@ -115,11 +115,11 @@ def entity_graph_figure(signals: pd.DataFrame, links: pd.DataFrame | None, title
             ))  # fmt: skip
     fig.update_layout(
         title=title,
-        height=560,
+        height=600,
         xaxis={"visible": False},
         yaxis={"visible": False},
-        legend_title_text="Entity kinds and signals",
-        margin={"l": 10, "r": 10, "t": 60, "b": 10},
+        legend={"orientation": "h", "y": -0.02, "yanchor": "top", "title": {"text": "Entities and signals:"}},
+        margin={"l": 10, "r": 10, "t": 60, "b": 60},
     )
     return fig
 
