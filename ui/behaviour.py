@@ -244,6 +244,7 @@ def replay_panel() -> None:
     logs = _session_logs("beh_replay")
     if not logs:
         return
+    common.keep_valid("beh_replay_user", sorted(logs))
     user = st.selectbox("User", sorted(logs), key="beh_replay_user")
     log = logs[user]
     times = [t for t in (log.mouse.ts, log.keys.ts) if len(t)]
@@ -271,6 +272,7 @@ def drift_panel(wh: Warehouse) -> None:
     if not users:
         st.warning("None of the users in these events is enrolled.", icon=":material/warning:")
         return
+    common.keep_valid("beh_drift_user", users)
     user = st.selectbox("User", users, key="beh_drift_user")
     drift = known[user].drift(logs[user])
     if drift.empty:

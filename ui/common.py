@@ -103,6 +103,35 @@ def dropping(key: str) -> Iterator[None]:
     st.session_state.pop(key, None)
 
 
+_FOLLOWED = "_ctas_links_followed"
+MAX_LINK_VALUE = 200
+
+
+def linked(name: str) -> str | None:
+    """The query parameter `name` of the link this page was opened with (Investigations links back to the page that
+    raised a signal this way), the first time this session sees that link only, so the analyst's own choices stand
+    afterwards. None when absent or longer than MAX_LINK_VALUE characters."""
+    value = st.query_params.get(name)
+    if value is None or len(value) > MAX_LINK_VALUE:
+        return None
+    followed = st.session_state.setdefault(_FOLLOWED, set())
+    if (name, value) in followed:
+        return None
+    followed.add((name, value))
+    return value
+
+
+def keep_valid(key: str, options: list) -> None:
+    """Forget a widget's value set from outside (a link) when it is not one of the widget's options."""
+    if key in st.session_state and st.session_state[key] not in options:
+        del st.session_state[key]
+
+
+def from_investigation(what: str) -> None:
+    """Say that the page was opened from a signal in Investigations, and in which state."""
+    st.info(f"Opened from Investigations: {what}.", icon=":material/troubleshoot:")
+
+
 def md_escape(text: object) -> str:
     """Text shown literally inside Streamlit markdown (file names, error messages from data)."""
     return re.sub(r"([\\`*_\[\]<>#|~$])", r"\\\1", str(text))

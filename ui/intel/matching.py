@@ -76,7 +76,8 @@ def show(store: IntelStore, datasets: list[DatasetInfo]) -> tuple[str | None, pd
     runs = runs[runs["dataset"] == name]
     if runs.empty:
         return name, None
-    run = runs.iloc[0]
+    shown = runs[runs["id"] == st.session_state.get("intel_show_run")]  # a run a link from Investigations named
+    run = (shown if len(shown) else runs).iloc[0]
     hits = store.hits(int(run["id"]))
     st.success(
         f"Run {run['id']}: {int(run['events']):,} events, {len(hits):,} hits on "
