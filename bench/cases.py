@@ -31,6 +31,8 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from timing import median_seconds
+
 from core.cases import triage
 from core.cases.signals import Entity, Signal
 from core.cases.store import CaseStore
@@ -39,16 +41,6 @@ from core.warehouse import ENV_VAR, Warehouse
 REPO = Path(__file__).resolve().parent.parent
 HONEYPOT = REPO.parent / "shared" / "data" / "geo" / "aws_honeypot_marx_geo_2013-03_06.csv.gz"
 NOW = datetime(2026, 12, 1, 12)
-
-
-def median_seconds(function, repeats: int) -> float:
-    """The median wall time of `repeats` calls."""
-    times = []
-    for _ in range(repeats):
-        started = time.perf_counter()
-        function()
-        times.append(time.perf_counter() - started)
-    return statistics.median(times)
 
 
 def real_signals(count: int, seed: int = 7) -> list[Signal]:

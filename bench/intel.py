@@ -38,7 +38,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 import intel_attack  # noqa: E402  (bench/intel_attack.py: part 2's figures)
-from intel_attack import median_seconds  # noqa: E402
+from timing import median_seconds  # noqa: E402
 
 from core.intel import _kernels, service  # noqa: E402
 from core.intel.extract import TYPES, by_type, extract  # noqa: E402

@@ -20,6 +20,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.metrics import f1_score
 from sklearn.model_selection import StratifiedGroupKFold
 from sklearn.svm import LinearSVC
+from timing import median_seconds
 
 from core.intel import service
 from core.intel.attack.bundle import read_bundle
@@ -34,16 +35,6 @@ from core.warehouse import Warehouse
 from core.warehouse.ingest import ingest_csv
 
 FOLDS = 5
-
-
-def median_seconds(function: Callable[[], object], repeats: int = 5) -> float:
-    """The median wall time of `repeats` calls."""
-    times = []
-    for _ in range(repeats):
-        started = time.perf_counter()
-        function()
-        times.append(time.perf_counter() - started)
-    return statistics.median(times)
 
 
 def attack_figures(intel: Path, folder: Path, emit: Callable[..., None]) -> None:

@@ -257,6 +257,17 @@ def test_host_monitor_updates_live_fires_an_alert_and_acknowledges_it(
     for _ in range(2):  # the live panel refreshes itself every 2 s without a page reload
         expect(caption).not_to_have_text(caption.inner_text(), timeout=TIMEOUT_MS)
     expect(page.locator('[data-testid="stPlotlyChart"]').first).to_be_visible(timeout=30_000)
+    _add_cpu_rule(page)
+    _screenshot(page, artifacts / "host-monitor-alert.png")
+    page.get_by_role("button", name="Acknowledge").first.click()
+    expect(page.locator('[data-testid="stMarkdownContainer"]', has_text="acknowledged").first).to_be_visible(
+        timeout=30_000
+    )
+    _assert_clean(page)
+
+
+def _add_cpu_rule(page: Page) -> None:
+    """On the Host monitor, add a rule that fires at once ("CPU above -1") and wait for its alert."""
     page.get_by_text("Alert rules").click()
     form = page.locator('[data-testid="stForm"]')
     form.get_by_label("Name").fill("CPU above -1")
@@ -264,12 +275,6 @@ def test_host_monitor_updates_live_fires_an_alert_and_acknowledges_it(
     _submit(form, "Add rule", cleared=form.get_by_label("Name"))
     alert = page.locator('[data-testid="stMarkdownContainer"]', has_text="CPU above -1").first
     expect(alert).to_be_visible(timeout=30_000)
-    _screenshot(page, artifacts / "host-monitor-alert.png")
-    page.get_by_role("button", name="Acknowledge").first.click()
-    expect(page.locator('[data-testid="stMarkdownContainer"]', has_text="acknowledged").first).to_be_visible(
-        timeout=30_000
-    )
-    _assert_clean(page)
 
 
 def _submit(form: Locator, button: str, *, cleared: Locator) -> None:
@@ -378,17 +383,22 @@ def _choose(page: Page, label: str, option: str) -> None:
     _settle(page)
 
 
-def test_behaviour_enrol_replay_takeover_and_evaluation(page: Page, app_url: str, artifacts: Path) -> None:
-    _open(page, app_url, "pages/behaviour.py")
+def _replay(page: Page, url: str) -> None:
+    """Enrol the sample's three users and replay their live session as fast as possible, to its end."""
+    _open(page, url, "pages/behaviour.py")
     page.get_by_role("button", name="Enrol alice, bob and carol from the sample").click()
     expect(page.get_by_text(re.compile(r"^Enrolled alice")).first).to_be_visible(timeout=180_000)
     _settle(page)
     _choose(page, "Speed", "as fast as possible")
     page.get_by_role("button", name="Start").click()
+    expect(page.get_by_text("Feed stopped").first).to_be_visible(timeout=120_000)
+
+
+def test_behaviour_enrol_replay_takeover_and_evaluation(page: Page, app_url: str, artifacts: Path) -> None:
+    _replay(page, app_url)  # the whole session replayed
     charts = page.locator('[data-testid="stPlotlyChart"]')
     expect(page.get_by_text("alice: trust scores per 30 s window").first).to_be_visible(timeout=120_000)
     expect(page.locator('[data-testid="stMetricValue"]', has_text="NORMAL").first).to_be_visible()
-    expect(page.get_by_text("Feed stopped").first).to_be_visible(timeout=120_000)  # the whole session replayed
     _assert_clean(page)
     _screenshot(page, artifacts / "behaviour-live.png")
     report = _download(page, "Download report", artifacts / "behaviour-report.html")
@@ -523,16 +533,6 @@ def _match(page: Page, url: str) -> None:
     expect(page.get_by_text(re.compile(r"21,059 events, [\d,]+ hits"))).to_be_visible()
 
 
-def _replay(page: Page, url: str) -> None:
-    _open(page, url, "pages/behaviour.py")
-    page.get_by_role("button", name="Enrol alice, bob and carol from the sample").click()
-    expect(page.get_by_text(re.compile(r"^Enrolled alice")).first).to_be_visible(timeout=180_000)
-    _settle(page)
-    _choose(page, "Speed", "as fast as possible")
-    page.get_by_role("button", name="Start").click()
-    expect(page.get_by_text("Feed stopped").first).to_be_visible(timeout=120_000)
-
-
 def _pick(page: Page, label: str, text: str) -> None:
     """Choose the first option of a selectbox or multiselect that starts with `text`, typing it to filter the list
     (typing opens the list even where a click right after a form's rerun does not)."""
@@ -554,14 +554,7 @@ def _pick(page: Page, label: str, text: str) -> None:
 
 def _host_alert(page: Page, url: str) -> None:
     _open(page, url, "pages/host_monitor.py")
-    page.get_by_text("Alert rules").click()
-    form = page.locator('[data-testid="stForm"]')
-    form.get_by_label("Name").fill("CPU above -1")
-    form.get_by_label("Above").fill("-1")
-    _submit(form, "Add rule", cleared=form.get_by_label("Name"))
-    expect(page.locator('[data-testid="stMarkdownContainer"]', has_text="CPU above -1").first).to_be_visible(
-        timeout=30_000
-    )
+    _add_cpu_rule(page)
 
 
 def test_a_corroborated_host_becomes_a_closed_case_with_its_reports(
