@@ -78,3 +78,18 @@ def test_an_entity_typed_wrong_gets_one_clear_message(app) -> None:
     at.text_input(key="cases_entity_value").input("999.1.1.1").run()
     assert not at.exception
     assert any("is not a valid ip entity" in e.value for e in at.error)
+
+
+def test_a_case_opens_from_chosen_signals_with_every_duplicate_frozen(app) -> None:
+    _publish()
+    publish(open_warehouse(resolve_path()), [
+        Signal("intel", "intel match", "ipsum", f"again{i}", datetime.now(), "high", "198.51.100.3 again",
+               (Entity.of("ip", "198.51.100.3"),)) for i in range(4)
+    ])  # fmt: skip
+    at = app("pages/investigations.py")
+    picker = at.multiselect(key="cases_signals_pick")
+    row = next(i for i in range(len(picker.options)) if "ip 198.51.100.3 ·" in picker.format_func(i))
+    picker.set_value([row])
+    at.button(key="FormSubmitter:cases_from_signals-Open a case").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.session_state["cases_view"] == "Cases" and _metrics(at)["Evidence"] == "5"  # 1 + 4 duplicates

@@ -43,6 +43,23 @@ def _open_case_from_entity(store: CaseStore, entity: Entity) -> None:
     go_to_case(case_id)
 
 
+def _case_from_signals(store: CaseStore, signals: pd.DataFrame) -> None:
+    picks = signals.head(PICK_LIMIT)
+    with st.form("cases_from_signals", clear_on_submit=True, border=False):
+        left, right = st.columns([4, 1], vertical_alignment="bottom")
+        chosen = left.multiselect("Signals for a new case", range(len(picks)), key="cases_signals_pick",
+                                  format_func=lambda i: group_label(picks.iloc[i]))  # fmt: skip
+        if right.form_submit_button("Open a case", icon=":material/create_new_folder:") and chosen:
+            rows = [picks.iloc[i] for i in chosen]
+            ids = [i for r in rows for i in store.group_signal_ids(r["source"], r["rule"], r["entity_kind"],
+                                                                   r["entity_value"])]  # fmt: skip
+            title = f"{rows[0]['entity_kind']} {rows[0]['entity_value']}" + (f" and {len(rows) - 1} more"
+                                                                              if len(rows) > 1 else "")  # fmt: skip
+            case_id = store.open_case(title, analyst(), analyst())
+            store.add_signals(case_id, ids, analyst())
+            go_to_case(case_id)
+
+
 def _suppress_form(store: CaseStore, signals: pd.DataFrame) -> None:
     picks = signals.head(PICK_LIMIT)
     with (
@@ -88,5 +105,6 @@ def show(store: CaseStore) -> None:
         _open_case_from_entity(store, Entity(chosen["kind"], chosen["value"]))
     st.subheader("Signals, duplicates collapsed")
     _signal_table(signals)
+    _case_from_signals(store, signals)
     _suppress_form(store, signals)
     common.report_button(lambda: queue_report(signals, entities, suppressed), "Investigations queue", "cases_q_report")
