@@ -23,7 +23,9 @@ NAMESPACE = uuid.UUID("6f2c1f0e-4b8a-4c55-9d7e-2a4c3f1b9e01")
 
 def timestamp(when: datetime | None = None) -> str:
     """A STIX timestamp (UTC, milliseconds) of `when`, or of now."""
-    return (when or datetime.now(UTC)).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    when = when or datetime.now(UTC)
+    when = when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)  # naive times are UTC here
+    return when.strftime("%Y-%m-%dT%H:%M:%S.000Z")
 
 
 def object_id(kind: str, key: str) -> str:

@@ -13,7 +13,7 @@ st.caption(
 )
 runner = behaviour.feed_runner(wh.path)
 known = behaviour.profiles(wh)
-linked_user = common.linked("user")
+linked_user = common.linked().get("user")
 if linked_user in known:  # a link from Investigations: that user's replay and drift
     st.session_state.update(beh_replay_user=linked_user, beh_drift_user=linked_user)
     common.from_investigation(f"the trust alerts of {common.md_escape(linked_user)}; Session replay and Feature "

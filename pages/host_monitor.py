@@ -10,10 +10,10 @@ from ui.host_monitor import live, metric_file
 
 wh = common.warehouse()
 st.title("Host monitor")
-alert = common.linked("alert")
-if alert is not None and alert.isdigit():  # a link from Investigations: that alert, whatever the window shows
+alert = common.number(common.linked().get("alert"))
+if alert is not None:  # a link from Investigations: that alert, whatever the window shows
     found = HostStore(wh).alerts()
-    found = found[found["id"] == int(alert)]
+    found = found[found["id"] == alert]
     if len(found):
         row = found.iloc[0]
         state = "still open" if pd.isna(row["ended_at"]) else f"ended {row['ended_at']:%Y-%m-%d %H:%M:%S}"

@@ -17,11 +17,11 @@ st.caption(
     "Indicators and ATT&CK techniques from reports (defanged or not), ATT&CK itself, a correlation graph that "
     "explains why, feeds in the warehouse, and matching events against them."
 )
-run = common.linked("run")
+run = common.number(common.linked().get("run"))
 runs = store.match_runs()
-if run is not None and run.isdigit() and int(run) in set(runs["id"]):
-    dataset = runs.loc[runs["id"] == int(run), "dataset"].iloc[0]
-    st.session_state.update(intel_dataset=dataset, intel_show_run=int(run))
+if run is not None and run in set(runs["id"]):
+    dataset = runs.loc[runs["id"] == run, "dataset"].iloc[0]
+    st.session_state.update(intel_dataset=dataset, intel_show_run=run)
     common.from_investigation(f"match run {run} of {common.md_escape(dataset)}, shown on the Match tab")
 report_tab, attack_tab, graph_tab, feeds_tab, match_tab = st.tabs(["Report", "ATT&CK", "Graph", "Feeds", "Match"])
 indicators = technique_table = explanation = None

@@ -23,12 +23,15 @@ if not datasets:
 # datasets whose coordinates are recognised come first: the page opens on something it can map
 datasets.sort(key=lambda d: detect_mapping([c.name for c in d.columns]) is None)
 names = [d.name for d in datasets]
-linked_dataset, linked_res = common.linked("dataset"), common.linked("res")
-if linked_dataset in names:  # a link from Investigations: the dataset and resolution of its hot spot
-    st.session_state["geo_dataset"] = linked_dataset
-    if linked_res in {str(r) for r in range(11)}:
-        st.session_state["geo_res"] = int(linked_res)
-    common.from_investigation(f"the hot spots of {md_escape(linked_dataset)} at resolution {linked_res}")
+link = common.linked()
+if link.get("dataset") in names:  # a link from Investigations: the dataset (and resolution) of its hot spot
+    st.session_state["geo_dataset"] = link["dataset"]
+    res = common.number(link.get("res"))
+    res = res if res is not None and res <= 10 else None
+    if res is not None:
+        st.session_state["geo_res"] = res
+    where = "" if res is None else f" at resolution {res}"
+    common.from_investigation(f"the hot spots of {md_escape(link['dataset'])}{where}")
 name = st.selectbox("Dataset", names, key="geo_dataset")
 dataset = next(d for d in datasets if d.name == name)
 columns = [c.name for c in dataset.columns]

@@ -105,20 +105,25 @@ def dropping(key: str) -> Iterator[None]:
 
 _FOLLOWED = "_ctas_links_followed"
 MAX_LINK_VALUE = 200
+_NUMBER = re.compile(r"[0-9]{1,18}")
 
 
-def linked(name: str) -> str | None:
-    """The query parameter `name` of the link this page was opened with (Investigations links back to the page that
-    raised a signal this way), the first time this session sees that link only, so the analyst's own choices stand
-    afterwards. None when absent or longer than MAX_LINK_VALUE characters."""
-    value = st.query_params.get(name)
-    if value is None or len(value) > MAX_LINK_VALUE:
-        return None
+def linked() -> dict[str, str]:
+    """The query parameters of the link this page was opened with (Investigations links back to the page that raised
+    a signal this way), the first time this session sees that link only, so the analyst's own choices stand
+    afterwards; values longer than MAX_LINK_VALUE are left out. Call it once per run of a page."""
+    params = {k: v for k, v in st.query_params.to_dict().items() if len(v) <= MAX_LINK_VALUE}
+    mark = tuple(sorted(params.items()))
     followed = st.session_state.setdefault(_FOLLOWED, set())
-    if (name, value) in followed:
-        return None
-    followed.add((name, value))
-    return value
+    if not params or mark in followed:
+        return {}
+    followed.add(mark)
+    return params
+
+
+def number(text: str | None) -> int | None:
+    """A link's value as a whole number (ASCII digits only), or None."""
+    return int(text) if text is not None and _NUMBER.fullmatch(text) else None
 
 
 def keep_valid(key: str, options: list) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from core.cases import Entity, Signal, link, local_host
+from core.cases import Entity, Signal, built, link, local_host
 
 ESCALATIONS = ("low", "high", "critical")  # a return to NORMAL is "info" and needs no look
 
@@ -14,7 +14,7 @@ def trust_signals(alerts: pd.DataFrame) -> list[Signal]:
     """Signals for the escalations among trust-state alerts (user, ts, from_state, to_state, severity, score,
     recommendation, source)."""
     host = local_host()
-    return [_signal(row, host) for row in alerts[alerts["severity"].isin(ESCALATIONS)].itertuples(index=False)]
+    return built(alerts[alerts["severity"].isin(ESCALATIONS)].itertuples(index=False), lambda row: _signal(row, host))
 
 
 def _signal(row, host: str) -> Signal:

@@ -4,7 +4,7 @@ that shows its terms, and cases with frozen evidence, notes, an audit log and re
 Capabilities publish through `publish` with `Signal` and `Entity` from here; this package never imports one of them.
 """
 
-from core.cases.signals import ENTITY_KINDS, SEVERITIES, SOURCES, Entity, Signal, SignalError, link, local_host
+from core.cases.signals import ENTITY_KINDS, SEVERITIES, SOURCES, Entity, Signal, SignalError, built, link, local_host
 from core.cases.store import CaseStore
 from core.warehouse import Warehouse
 
@@ -14,4 +14,15 @@ def publish(warehouse: Warehouse, signals: list[Signal]) -> int:
     return CaseStore(warehouse).publish(signals)
 
 
-__all__ = ["ENTITY_KINDS", "SEVERITIES", "SOURCES", "Entity", "Signal", "SignalError", "link", "local_host", "publish"]
+__all__ = [
+    "ENTITY_KINDS",
+    "SEVERITIES",
+    "SOURCES",
+    "Entity",
+    "Signal",
+    "SignalError",
+    "built",
+    "link",
+    "local_host",
+    "publish",
+]

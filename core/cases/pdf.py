@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import signal
 import subprocess
 import tempfile
 from pathlib import Path
@@ -29,14 +31,19 @@ def html_to_pdf(html: str) -> bytes:
     with tempfile.TemporaryDirectory(prefix="ctas-pdf-") as folder:
         page, out = Path(folder) / "report.html", Path(folder) / "report.pdf"
         page.write_text(html, encoding="utf-8")
+        sandbox = ["--no-sandbox"] if os.geteuid() == 0 else []  # Chromium refuses its sandbox to root
         command = [
-            browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+            browser, "--headless", *sandbox, "--disable-gpu", "--disable-dev-shm-usage",
             f"--user-data-dir={folder}/profile", "--no-pdf-header-footer", "--run-all-compositor-stages-before-draw",
             f"--virtual-time-budget={RENDER_BUDGET_MS}", f"--print-to-pdf={out}", page.as_uri(),
         ]  # fmt: skip
+        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,  # noqa: S603
+                                   start_new_session=True)  # fmt: skip
         try:
-            subprocess.run(command, capture_output=True, timeout=PRINT_SECONDS, check=False)  # noqa: S603 - our own paths
+            process.wait(timeout=PRINT_SECONDS)
         except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)  # Chromium and every helper process it started
+            process.wait()
             raise ReportError(f"Chromium did not print the report within {PRINT_SECONDS} s.") from None
         if not out.exists() or out.stat().st_size == 0:
             raise ReportError("Chromium could not print the report to PDF.")

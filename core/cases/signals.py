@@ -6,22 +6,26 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import logging
 import math
 import re
 import socket
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
 import h3
 
 from core.errors import CtasError
 
-SOURCES = ("host monitor", "behaviour", "intel", "threat map", "fbas", "bitcoin")
+log = logging.getLogger("ctas.cases")
+T = TypeVar("T")
+SOURCES = ("host monitor", "behaviour", "intel", "threat map", "fbas")
 SEVERITIES = ("info", "low", "medium", "high", "critical")
 ENTITY_KINDS = ("host", "user", "ip", "cidr", "domain", "url", "hash", "email", "h3", "validator", "organization")
-PAGES = ("host_monitor", "behaviour", "intel", "threat_map", "fbas", "bitcoin", "investigations")
+PAGES = ("host_monitor", "behaviour", "intel", "threat_map", "fbas", "investigations")
 MAX_VALUE = 512
 MAX_SUMMARY = 300
 MAX_ENTITIES = 50
@@ -123,7 +127,7 @@ def normalise(kind: str, value: object) -> str:
     raw = one_line(value, f"A {kind} entity", MAX_VALUE)
     try:
         normalised = _NORMALISE[kind](raw)
-    except (ValueError, UnicodeError):
+    except (ValueError, UnicodeError, OverflowError, TypeError):
         raise SignalError(f"{raw[:80]!r} is not a valid {kind} entity.") from None
     if kind == "cidr" and "/" not in raw:
         raise SignalError(f"{raw[:80]!r} is not a network in CIDR notation.")
@@ -167,6 +171,18 @@ def _plain(value: object, depth: int = 0) -> object:
     return value
 
 
+def built(items: Iterable[T], build: Callable[[T], Signal]) -> list[Signal]:
+    """The signals `build` makes of `items`, leaving out (and logging) any that do not fit the schema: a capability's
+    own write never fails because one of its findings cannot be published."""
+    signals = []
+    for item in items:
+        try:
+            signals.append(build(item))
+        except SignalError as exc:
+            log.warning("signal left out: %s", exc.message)
+    return signals
+
+
 def local_host() -> str:
     """The name of the host CTAS runs on: the one its host monitor samples and its behaviour feed verifies."""
     return socket.gethostname() or "localhost"
@@ -184,7 +200,8 @@ def link(page: str, **state: object) -> str:
 class Signal:
     """What an analyst must look at, in the one schema every capability publishes.
 
-    `key` identifies the signal within its source (publishing it again changes nothing); `rule` names what raised it
+    `key` identifies the signal in the whole stream (start it with the source's own prefix; publishing it again
+    changes nothing); `rule` names what raised it
     (an alert rule, a feed, a hot-spot category): signals of one rule about one entity are duplicates and collapse.
     """
 
@@ -212,6 +229,9 @@ class Signal:
             object.__setattr__(self, "ts", self.ts.astimezone(UTC).replace(tzinfo=None))
         if not self.entities or len(self.entities) > MAX_ENTITIES:
             raise SignalError(f"A signal names between 1 and {MAX_ENTITIES} entities, not {len(self.entities)}.")
+        for entity in self.entities:
+            if not isinstance(entity, Entity) or normalise(entity.kind, entity.value) != entity.value:
+                raise SignalError("A signal's entities are made with Entity.of (their values normalised).")
         if self.link and self.link.split("?", 1)[0] not in PAGES:
             raise SignalError(f"A signal's link must open a CTAS page, not {self.link[:80]!r}.")
         if len(self.evidence_json) > MAX_EVIDENCE_BYTES:

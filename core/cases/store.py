@@ -76,6 +76,7 @@ MIGRATIONS: Migrations = (
 STATUSES = ("open", "in progress", "closed")
 RESOLUTIONS = ("true positive", "false positive", "benign", "duplicate")
 MAX_NOTE = 10_000
+MAX_TITLE = 200
 MAX_SUPPRESSION_DAYS = 365
 FROZEN_SIGNALS = 500  # signals kept with an entity added to a case
 SIGNAL_COLUMNS = "id, key, source, kind, rule, ts, raised_at, severity, summary, evidence, link"
@@ -104,7 +105,7 @@ def _active(at: str) -> str:
         SELECT e.signal_id FROM case_signal_entities e JOIN case_signals s ON s.id = e.signal_id
         JOIN case_suppressions x ON x.source = s.source AND x.rule = s.rule AND x.entity_kind = e.kind
              AND x.entity_value = e.value
-        WHERE x.expires_at > {at})"""
+        WHERE x.created_at <= {at} AND x.expires_at > {at})"""
 
 
 # Per entity: the distinct capabilities with an active signal on it or on an entity linked to it.
@@ -204,8 +205,8 @@ class CaseStore(Store):
                    SELECT source, rule, entity_kind, entity_value, any_value(kind) AS kind,
                           arg_max(severity, {weight}) AS severity, max({weight}) AS severity_term,
                           max(raised_at) AS raised_at, min(ts) AS first_ts, max(ts) AS last_ts,
-                          count(*) AS signals, arg_max(id, raised_at) AS latest_id,
-                          arg_max(summary, raised_at) AS summary, arg_max(link, raised_at) AS link
+                          count(*) AS signals, max(id) AS latest_id,
+                          arg_max(summary, id) AS summary, arg_max(link, id) AS link
                    FROM active GROUP BY source, rule, entity_kind, entity_value),
                scored AS (
                    SELECT g.*, {triage.recency_sql("g.raised_at", "$at")} AS recency_term,
@@ -277,14 +278,6 @@ class CaseStore(Store):
         )
         return [int(r[0]) for r in rows.fetchall()]
 
-    def signal_entities(self, ids: list[int]) -> pd.DataFrame:
-        """(signal_id, kind, value) for the given signals."""
-        return self.warehouse.query(
-            "SELECT signal_id, kind, value FROM case_signal_entities WHERE signal_id IN (SELECT unnest($ids)) "
-            "ORDER BY signal_id, kind, value",
-            {"ids": [int(i) for i in ids]},
-        )
-
     # -- suppressions ------------------------------------------------------------------------------------------
     def suppress(self, source: str, rule: str, entity: Entity, *, reason: str, analyst: str, days: float) -> int:
         """Hide one rule's signals about one entity for `days` days, with a reason; returns the suppression's id."""
@@ -308,9 +301,23 @@ class CaseStore(Store):
         )
 
     # -- cases -------------------------------------------------------------------------------------------------
-    def open_case(self, title: str, owner: str, actor: str) -> int:
-        """Open a case; returns its id."""
-        title = _checked(title, "A case's title", 200)
+    def open_case(
+        self, title: str, owner: str, actor: str, *, entities: tuple[Entity, ...] = (), signal_ids: tuple[int, ...] = ()
+    ) -> int:
+        """Open a case, with entities and signals frozen into it as evidence, all or nothing; returns its id. A title
+        longer than MAX_TITLE characters is shortened."""
+        title = " ".join(str(title).split())
+        title = title if len(title) <= MAX_TITLE else title[: MAX_TITLE - 1] + "…"
+        with self.warehouse.transaction():
+            case_id = self._open(title, owner, actor)
+            for entity in entities:
+                self.add_entity(case_id, entity, actor)
+            if signal_ids:
+                self.add_signals(case_id, list(signal_ids), actor)
+        return case_id
+
+    def _open(self, title: str, owner: str, actor: str) -> int:
+        title = _checked(title, "A case's title", MAX_TITLE)
         owner, actor = name(owner, "The owner's name"), name(actor, "The analyst's name")
         at = now()
         with self.warehouse.transaction() as cur:

@@ -17,7 +17,6 @@ from core.cases.signals import SEVERITIES
 SEVERITY_WEIGHT = {name: float(i + 1) for i, name in enumerate(SEVERITIES)}
 HALF_LIFE_HOURS = 24.0
 VOLUME_GAIN = 0.5
-TERMS = ("severity", "recency", "corroboration", "volume")
 
 
 def recency(age_hours: float) -> float:

@@ -3,6 +3,7 @@ queue, an entity and a case (HTML, and STIX 2.1 for a case's indicators)."""
 
 from __future__ import annotations
 
+import html
 import ipaddress
 import json
 
@@ -15,7 +16,7 @@ from core.cases import triage
 from core.cases.signals import SEVERITIES, SOURCES
 from core.report import Report
 
-SOURCE_COLOURS = dict(zip(SOURCES, ("#d62728", "#9467bd", "#1f77b4", "#ff7f0e", "#2ca02c", "#8c564b"), strict=True))
+SOURCE_COLOURS = dict(zip(SOURCES, ("#d62728", "#9467bd", "#1f77b4", "#ff7f0e", "#2ca02c"), strict=True))
 KIND_COLOURS = {"host": "#393b79", "user": "#9467bd", "ip": "#1f77b4", "cidr": "#6baed6", "domain": "#17becf",
                 "url": "#17becf", "hash": "#8c564b", "email": "#17becf", "h3": "#ff7f0e", "validator": "#2ca02c",
                 "organization": "#2ca02c"}  # fmt: skip
@@ -67,7 +68,7 @@ def timeline_figure(signals: pd.DataFrame, title: str) -> go.Figure:
             x=rows["ts"], y=[source] * len(rows), mode="markers", name=source,
             marker={"color": SOURCE_COLOURS[source], "size": [SEVERITY_SIZES.get(s, 9) for s in rows["severity"]],
                     "line": {"width": 1, "color": "#333"}},
-            text=[f"{sev}: {summary}" for sev, summary in zip(rows["severity"], rows["summary"], strict=True)],
+            text=[html.escape(f"{sev}: {text}") for sev, text in zip(rows["severity"], rows["summary"], strict=True)],
             hovertemplate="%{x}<br>%{text}<extra>%{fullData.name}</extra>",
         ))  # fmt: skip
     fig.update_layout(title=title, xaxis_title="Time of the signal (UTC)", yaxis_title="Capability", height=380,
@@ -81,7 +82,7 @@ def entity_graph_figure(signals: pd.DataFrame, links: pd.DataFrame | None, title
     shown = signals.sort_values("ts").tail(GRAPH_SIGNALS)
     graph = nx.Graph()
     for s in shown.itertuples(index=False):
-        graph.add_node(("signal", s.id), label=f"{s.source}: {s.summary}", source=s.source)
+        graph.add_node(("signal", s.id), label=html.escape(f"{s.source}: {s.summary}"), source=s.source)
         for entry in s.entities:
             graph.add_edge(("signal", s.id), ("entity", entry))
     for link in (links if links is not None else pd.DataFrame()).itertuples(index=False):
@@ -102,8 +103,8 @@ def entity_graph_figure(signals: pd.DataFrame, links: pd.DataFrame | None, title
         fig.add_trace(go.Scatter(
             x=[place[n][0] for n in members], y=[place[n][1] for n in members], mode="markers+text", name=kind,
             marker={"size": 16, "color": KIND_COLOURS.get(kind, "#555"), "symbol": "diamond"},
-            text=[n[1].split(" ", 1)[1][:28] for n in members], textposition="top center",
-            hovertext=[n[1] for n in members], hoverinfo="text",
+            text=[html.escape(n[1].split(" ", 1)[1][:28]) for n in members], textposition="top center",
+            hovertext=[html.escape(n[1]) for n in members], hoverinfo="text",
         ))  # fmt: skip
     for source in SOURCES:
         members = [n for n in graph if n[0] == "signal" and graph.nodes[n]["source"] == source]
@@ -181,19 +182,25 @@ def case_report(case: dict, evidence: pd.DataFrame, notes: pd.DataFrame, audit: 
 def _stix_kind(kind: str, value: str) -> str | None:
     if kind == "ip":
         return "ipv4" if ipaddress.ip_address(value).version == 4 else "ipv6"
+    if kind == "cidr":
+        return "cidr" if ipaddress.ip_network(value).version == 4 else "ipv6"  # STIX takes a network as an address
     if kind == "hash":
         return {32: "md5", 40: "sha1", 64: "sha256"}.get(len(value))
-    return kind if kind in ("cidr", "domain", "url", "email") else None
+    return kind if kind in ("domain", "url", "email") else None
 
 
 def case_stix(case: dict, evidence: pd.DataFrame) -> str:
     """A STIX 2.1 bundle of a case's indicators (IPs, networks, domains, URLs, e-mail addresses and hashes) and a
     report object that refers to them."""
     now, opened = stix.timestamp(), pd.Timestamp(case["opened_at"]).isoformat()
+    seen = {(r.kind, r.value): f"Seen by {r.sources}" for r in entity_rows(case_signals(evidence)).itertuples()}
+    for item in evidence[evidence["kind"] == "entity"].itertuples(index=False):
+        entity = json.loads(item.frozen)["entity"]  # an entity added with no signal on it still counts
+        seen.setdefault((entity["kind"], entity["value"]), "Added to the case")
     objects = []
-    for row in entity_rows(case_signals(evidence)).itertuples(index=False):
-        kind = _stix_kind(row.kind, row.value)
-        made = stix.indicator(kind, row.value, now, description=f"Seen by {row.sources}") if kind else None
+    for (kind, value), why in seen.items():
+        stix_kind = _stix_kind(kind, value)
+        made = stix.indicator(stix_kind, value, now, description=why) if stix_kind else None
         if made is not None:
             objects.append(made)
     if objects:

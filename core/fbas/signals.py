@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from core.cases import Entity, Signal, link
+from core.cases import Entity, Signal, built, link
 from core.fbas.results import GroupingResult, SetSummary
 
 MAX_NAMED = 20  # organizations named per signal
@@ -51,13 +51,14 @@ def _findings(before: GroupingResult, after: GroupingResult) -> list[_Finding]:
 def worse_signals(scenario: str, before: GroupingResult, after: GroupingResult) -> list[Signal]:
     """What got worse from `before` to `after` (organization-level results), one signal per finding."""
     now = datetime.now(UTC).replace(tzinfo=None)
-    signals = []
-    for finding in _findings(before, after):
-        named = finding.organizations[:MAX_NAMED] or ("unknown organization",)
-        signals.append(Signal(
-            source="fbas", kind="fbas finding", rule=finding.rule, key=f"fbas:{scenario}:{finding.rule}",
-            ts=now, severity=finding.severity, summary=f"Scenario {scenario}: {finding.what}",
-            entities=tuple(Entity.of("organization", o) for o in named),
-            evidence={"scenario": scenario, **finding.detail}, link=link("fbas", scenario=scenario),
-        ))  # fmt: skip
-    return signals
+    return built(_findings(before, after), lambda finding: _signal(scenario, finding, now))
+
+
+def _signal(scenario: str, finding: _Finding, now: datetime) -> Signal:
+    named = finding.organizations[:MAX_NAMED] or ("unknown organization",)
+    return Signal(
+        source="fbas", kind="fbas finding", rule=finding.rule, key=f"fbas:{scenario}:{finding.rule}", ts=now,
+        severity=finding.severity, summary=f"Scenario {scenario}: {finding.what}",
+        entities=tuple(Entity.of("organization", o) for o in named), evidence={"scenario": scenario, **finding.detail},
+        link=link("fbas", scenario=scenario),
+    )  # fmt: skip

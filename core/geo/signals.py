@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from core.cases import Entity, Signal, link
+from core.cases import Entity, Signal, built, link
 
 EMERGING = {"new": "medium", "consecutive": "medium", "intensifying": "high"}
 
@@ -18,7 +18,7 @@ def emerging_signals(
         return []
     found = emerging[emerging["category"].isin(list(EMERGING))].merge(cells[["cell", "events"]], on="cell", how="left")
     where = {"dataset": dataset, "resolution": res, "bucket": bucket}
-    return [_signal(row, where, last_bucket) for row in found.itertuples(index=False)]
+    return built(found.itertuples(index=False), lambda row: _signal(row, where, last_bucket))
 
 
 def _signal(row, where: dict, last_bucket: pd.Timestamp) -> Signal:

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 import pandas as pd
 
-from core.cases import publish
+from core.cases import built, publish
 from core.monitor.signals import alert_signal
 from core.warehouse import Migrations, Store
 
@@ -163,9 +163,9 @@ class HostStore(Store):
                    VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id""",
                 [rule, metric, severity, message, action, started_at, peak],
             ).fetchone()
-            signal = alert_signal(int(row[0]), rule=rule, metric=metric, severity=severity, message=message,
-                                  started_at=started_at, peak=peak)  # fmt: skip
-            publish(self.warehouse, [signal])
+            alert = {"rule": rule, "metric": metric, "severity": severity, "message": message, "started_at": started_at,
+                     "peak": peak}  # fmt: skip
+            publish(self.warehouse, built([int(row[0])], lambda alert_id: alert_signal(alert_id, **alert)))
         return int(row[0])
 
     def update_alert(self, alert_id: int, peak: float, ended_at: datetime | None = None) -> None:

@@ -70,6 +70,8 @@ def test_a_host_alert_signal_reopens_the_monitor_on_that_alert(app) -> None:
 
 def test_a_link_with_a_value_the_page_does_not_hold_is_ignored(app) -> None:
     app("pages/home.py")
+    at = _open_link("intel?run=%C2%B2")  # a superscript two is a digit to str.isdigit, not to int()
+    assert not any("Opened from Investigations" in i.value for i in at.info)
     at = _open_link("intel?run=99999")
     assert not any("Opened from Investigations" in i.value for i in at.info)
     assert "intel_show_run" not in at.session_state

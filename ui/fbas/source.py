@@ -22,7 +22,7 @@ def forget_editors() -> None:
 def load_source(wh: Warehouse) -> Fbas | None:
     """The network the analyst chose (kept in the session with its edits), or None until there is one; a link from
     Investigations opens the saved scenario it names."""
-    scenario = common.linked("scenario")
+    scenario = common.linked().get("scenario")
     if scenario is not None and scenario in {name for name, _ in ScenarioStore(wh).names("fbas")}:
         st.session_state.update(fbas_source_kind="Saved scenario", fbas_scenario=scenario)
         common.from_investigation(f"the saved scenario {common.md_escape(scenario)}")

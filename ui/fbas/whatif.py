@@ -6,6 +6,7 @@ import json
 import streamlit as st
 
 from core.cases import publish
+from core.errors import CtasError
 from core.fbas.model import Fbas, FbasFormatError, QuorumSet
 from core.fbas.results import Scan
 from core.fbas.signals import worse_signals
@@ -24,7 +25,7 @@ from core.fbas.whatif import (
     to_stellarbeat_json,
     validators_of,
 )
-from core.warehouse import Warehouse, WarehouseError
+from core.warehouse import Warehouse
 from ui import common
 
 
@@ -97,7 +98,7 @@ def what_if_panel(fbas: Fbas, current: Fbas, wh: Warehouse, scans: tuple[Scan, S
                     "fbas", name, scenario_payload(fbas, edits, st.session_state.get("fbas_label", ""))
                 )
                 publish(wh, worse_signals(saved, scans[0].results["organization"], scans[1].results["organization"]))
-            except WarehouseError as exc:
+            except CtasError as exc:
                 st.error(common.md_escape(exc), icon=":material/error:")
             else:
                 st.success(

@@ -72,6 +72,7 @@ def show(store: IntelStore, datasets: list[DatasetInfo]) -> tuple[str | None, pd
         st.session_state.pop("intel_match_request", None)
         if result is not None:
             st.session_state["intel_last_run"] = result.run_id
+            st.session_state.pop("intel_show_run", None)  # a new run replaces the one a link showed
     runs = store.match_runs()
     runs = runs[runs["dataset"] == name]
     if runs.empty:

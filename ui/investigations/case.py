@@ -6,24 +6,23 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from core.cases.pdf import html_to_pdf
+from core.cases.pdf import chromium, html_to_pdf
 from core.cases.store import RESOLUTIONS, STATUSES, CaseStore
 from core.cases.views import case_report, case_signals, case_stix, entity_graph_figure, entity_rows, timeline_figure
-from core.report import report_file_name
+from core.report import ReportError, report_file_name
 from ui import common
-from ui.investigations.common import CASE, PICK_LIMIT, analyst, done, group_label
+from ui.investigations.common import CASE, PICK_LIMIT, analyst, done, group_choices
 
 
 def _add_evidence(store: CaseStore, case_id: int) -> None:
-    groups = store.signal_queue(limit=PICK_LIMIT)
-    if groups.empty:
+    choices = group_choices(store.signal_queue(limit=PICK_LIMIT))
+    if not choices:
         return
     with st.form("cases_evidence", clear_on_submit=True):
-        picked = st.multiselect("Signals to add as evidence", range(len(groups)), key="cases_evidence_pick",
-                                format_func=lambda i: group_label(groups.iloc[i]))  # fmt: skip
+        picked = st.multiselect("Signals to add as evidence", list(choices), format_func=choices.get,
+                                key="cases_evidence_pick")  # fmt: skip
         if st.form_submit_button("Add evidence", icon=":material/note_add:") and picked:
-            ids = [i for k in picked for i in store.group_signal_ids(*groups.iloc[k][["source", "rule", "entity_kind",
-                                                                                      "entity_value"]])]  # fmt: skip
+            ids = [i for group in picked for i in store.group_signal_ids(*group)]
             added = store.add_signals(case_id, ids, analyst())
             done(f"Added {added} signals, frozen as they are now.")
 
@@ -43,8 +42,11 @@ def _notes(store: CaseStore, case_id: int, notes: pd.DataFrame) -> None:
 def _state(store: CaseStore, case: dict) -> None:
     with st.form("cases_state", border=False):
         cols = st.columns([2, 2, 2, 1])
-        status = cols[0].selectbox("Case status", STATUSES, index=STATUSES.index(case["status"]), key="cases_status")
-        resolution = cols[1].selectbox("Resolution (when closed)", RESOLUTIONS, key="cases_resolution")
+        status = cols[0].selectbox("Case status", STATUSES, index=STATUSES.index(case["status"]),
+                                   key=f"cases_status_{case['id']}")  # fmt: skip
+        held = RESOLUTIONS.index(case["resolution"]) if case["resolution"] in RESOLUTIONS else 0
+        resolution = cols[1].selectbox("Resolution (when closed)", RESOLUTIONS, index=held,
+                                       key=f"cases_resolution_{case['id']}")  # fmt: skip
         owner = cols[2].text_input("Owner", value=case["owner"], key=f"cases_owner_{case['id']}", max_chars=80)
         if cols[3].form_submit_button("Update", icon=":material/save:"):
             if owner.strip() != case["owner"]:
@@ -59,11 +61,17 @@ def _downloads(case: dict, evidence: pd.DataFrame, notes: pd.DataFrame, audit: p
     cols = st.columns(3)
     with cols[0]:
         common.report_button(lambda: case_report(case, evidence, notes, audit), title, "cases_case_report")
-    cols[1].download_button(
-        "Download PDF", data=lambda: html_to_pdf(case_report(case, evidence, notes, audit).to_html()),
-        file_name=report_file_name(title, extension="pdf"), mime="application/pdf", icon=":material/picture_as_pdf:",
-        on_click="ignore", key="cases_case_pdf", help="The same report printed to PDF by the server's Chromium.",
-    )  # fmt: skip
+    try:
+        chromium()
+    except ReportError as exc:  # no PDF without Chromium: say so on the button rather than fail on the click
+        cols[1].button("Download PDF", disabled=True, help=exc.message, key="cases_case_pdf_off")
+    else:
+        cols[1].download_button(
+            "Download PDF", data=lambda: html_to_pdf(case_report(case, evidence, notes, audit).to_html()),
+            file_name=report_file_name(title, extension="pdf"), mime="application/pdf",
+            icon=":material/picture_as_pdf:", on_click="ignore", key="cases_case_pdf",
+            help="The same report printed to PDF by the server's Chromium.",
+        )  # fmt: skip
     cols[2].download_button(
         "Download STIX 2.1 bundle", data=lambda: case_stix(case, evidence),
         file_name=report_file_name(title, extension="stix.json"), mime="application/json", icon=":material/share:",

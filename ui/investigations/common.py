@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import pandas as pd
 import streamlit as st
-
-from core.cases.signals import Entity
 
 VIEWS = ("Queue", "Entity", "Cases")
 VIEW = "cases_view"
@@ -50,16 +47,18 @@ def done(text: str) -> None:
     st.rerun()
 
 
-def entity_label(row) -> str:
-    """An entity queue row as one line: kind, value, score and capabilities."""
-    return f"{row.kind} {row.value} · score {row.score:.2f} · {', '.join(row.sources)}"
+GROUP = ["source", "rule", "entity_kind", "entity_value"]  # what one row of the signal queue collapses
 
 
-def group_label(row) -> str:
-    """A signal queue row as one line."""
-    return f"{row.source} · {row.rule} · {row.entity_kind} {row.entity_value} · {row.signals}× · score {row.score:.2f}"
+def entity_choices(entities) -> dict[tuple[str, str], str]:
+    """The queue's best entities as picker options: (kind, value) -> one line with score and capabilities. Options
+    are the entities themselves, so a queue that re-ranks between drawing and clicking picks the one shown."""
+    return {(r.kind, r.value): f"{r.kind} {r.value} · score {r.score:.2f} · {', '.join(r.sources)}"
+            for r in entities.head(PICK_LIMIT).itertuples(index=False)}  # fmt: skip
 
 
-def entity_of(row: pd.Series | dict) -> Entity:
-    """The entity of a queue row (its kind and value are already normalised)."""
-    return Entity(row["kind"], row["value"])
+def group_choices(signals) -> dict[tuple[str, ...], str]:
+    """The queue's best signal rows as picker options: (source, rule, entity kind, entity value) -> one line."""
+    return {(r.source, r.rule, r.entity_kind, r.entity_value):
+            f"{r.source} · {r.rule} · {r.entity_kind} {r.entity_value} · {r.signals}× · score {r.score:.2f}"
+            for r in signals.head(PICK_LIMIT).itertuples(index=False)}  # fmt: skip

@@ -30,9 +30,7 @@ def _to_case(store: CaseStore, entity: Entity) -> None:
     open_cases = cases[cases["status"] != "closed"]
     left, right = st.columns(2)
     if left.button("Open a case on this entity", icon=":material/create_new_folder:", key="cases_entity_open"):
-        case_id = store.open_case(f"{entity.kind} {entity.value}", analyst(), analyst())
-        store.add_entity(case_id, entity, analyst())
-        go_to_case(case_id)
+        go_to_case(store.open_case(f"{entity.kind} {entity.value}", analyst(), analyst(), entities=(entity,)))
     if len(open_cases):
         with right.popover("Add to a case", icon=":material/note_add:"):
             labels = {int(r.id): f"#{r.id} {r.title} ({r.status})" for r in open_cases.itertuples(index=False)}

@@ -11,7 +11,7 @@ from core.cases.signals import Entity
 from core.cases.store import MAX_SUPPRESSION_DAYS, CaseStore
 from core.cases.views import queue_report, with_explanations
 from ui import common
-from ui.investigations.common import PICK_LIMIT, analyst, done, entity_label, go_to_case, go_to_entity, group_label
+from ui.investigations.common import analyst, done, entity_choices, go_to_case, go_to_entity, group_choices
 
 QUEUE_ROWS = 500
 SCORE = st.column_config.NumberColumn("score", format="%.2f", help=triage.__doc__)
@@ -37,44 +37,33 @@ def _signal_table(signals: pd.DataFrame) -> None:
     })  # fmt: skip
 
 
-def _open_case_from_entity(store: CaseStore, entity: Entity) -> None:
-    case_id = store.open_case(f"{entity.kind} {entity.value}", analyst(), analyst())
-    store.add_entity(case_id, entity, analyst())
-    go_to_case(case_id)
-
-
 def _case_from_signals(store: CaseStore, signals: pd.DataFrame) -> None:
-    picks = signals.head(PICK_LIMIT)
+    choices = group_choices(signals)
     with st.form("cases_from_signals", clear_on_submit=True, border=False):
         left, right = st.columns([4, 1], vertical_alignment="bottom")
-        chosen = left.multiselect("Signals for a new case", range(len(picks)), key="cases_signals_pick",
-                                  format_func=lambda i: group_label(picks.iloc[i]))  # fmt: skip
+        chosen = left.multiselect("Signals for a new case", list(choices), format_func=choices.get,
+                                  key="cases_signals_pick")  # fmt: skip
         if right.form_submit_button("Open a case", icon=":material/create_new_folder:") and chosen:
-            rows = [picks.iloc[i] for i in chosen]
-            ids = [i for r in rows for i in store.group_signal_ids(r["source"], r["rule"], r["entity_kind"],
-                                                                   r["entity_value"])]  # fmt: skip
-            title = f"{rows[0]['entity_kind']} {rows[0]['entity_value']}" + (f" and {len(rows) - 1} more"
-                                                                              if len(rows) > 1 else "")  # fmt: skip
-            case_id = store.open_case(title, analyst(), analyst())
-            store.add_signals(case_id, ids, analyst())
-            go_to_case(case_id)
+            ids = tuple(i for group in chosen for i in store.group_signal_ids(*group))
+            more = f" and {len(chosen) - 1} more" if len(chosen) > 1 else ""
+            go_to_case(store.open_case(f"{chosen[0][2]} {chosen[0][3]}{more}", analyst(), analyst(), signal_ids=ids))
 
 
-def _suppress_form(store: CaseStore, signals: pd.DataFrame) -> None:
-    picks = signals.head(PICK_LIMIT)
-    with (
-        st.expander("Suppress a noisy rule for an entity", icon=":material/notifications_off:"),
-        st.form("cases_suppress", clear_on_submit=True, border=False),
-    ):
-        row = st.selectbox("Signal", range(len(picks)), format_func=lambda i: group_label(picks.iloc[i]),
-                           key="cases_suppress_row")  # fmt: skip
-        reason = st.text_input("Reason", key="cases_suppress_reason", max_chars=500)
-        days = st.number_input("For days", 1, MAX_SUPPRESSION_DAYS, 7, key="cases_suppress_days")
-        if st.form_submit_button("Suppress", icon=":material/notifications_off:") and row is not None:
-            chosen = picks.iloc[row]
-            entity = Entity(chosen["entity_kind"], chosen["entity_value"])
-            store.suppress(chosen["source"], chosen["rule"], entity, reason=reason, analyst=analyst(), days=days)
-            done(f"Suppressed {common.md_escape(group_label(chosen))} for {days} days.")
+def _suppressions(store: CaseStore, signals: pd.DataFrame) -> None:
+    choices = group_choices(signals)
+    with st.expander("Suppress a noisy rule for an entity", icon=":material/notifications_off:"):
+        with st.form("cases_suppress", clear_on_submit=True, border=False):
+            group = st.selectbox("Signal", list(choices), format_func=choices.get, key="cases_suppress_row")
+            reason = st.text_input("Reason", key="cases_suppress_reason", max_chars=500)
+            days = st.number_input("For days", 1, MAX_SUPPRESSION_DAYS, 7, key="cases_suppress_days")
+            if st.form_submit_button("Suppress", icon=":material/notifications_off:") and group is not None:
+                source, rule, kind, value = group
+                store.suppress(source, rule, Entity(kind, value), reason=reason, analyst=analyst(), days=days)
+                done(f"Suppressed {common.md_escape(choices[group])} for {days} days.")
+        held = store.suppressions()
+        if len(held):
+            st.caption("Suppressions (newest first)")
+            st.dataframe(held.drop(columns=["id"]), hide_index=True, width="stretch")
 
 
 def show(store: CaseStore) -> None:
@@ -94,17 +83,15 @@ def show(store: CaseStore) -> None:
     st.subheader("Entities, best first")
     st.caption("Independent capabilities agreeing on one entity rank it higher than many signals from one source.")
     _entity_table(entities)
-    picks = entities.head(PICK_LIMIT)
-    row = st.selectbox("Entity", range(len(picks)), format_func=lambda i: entity_label(picks.iloc[i]),
-                       key="cases_pick_entity")  # fmt: skip
-    chosen = picks.iloc[row if row is not None else 0]
+    choices = entity_choices(entities)
+    kind, value = st.selectbox("Entity", list(choices), format_func=choices.get, key="cases_pick_entity")
     left, right = st.columns(2)
     if left.button("Show entity", icon=":material/person_search:", key="cases_show_entity"):
-        go_to_entity(chosen["kind"], chosen["value"])
+        go_to_entity(kind, value)
     if right.button("Open a case", icon=":material/create_new_folder:", key="cases_open_entity", type="primary"):
-        _open_case_from_entity(store, Entity(chosen["kind"], chosen["value"]))
+        go_to_case(store.open_case(f"{kind} {value}", analyst(), analyst(), entities=(Entity(kind, value),)))
     st.subheader("Signals, duplicates collapsed")
     _signal_table(signals)
     _case_from_signals(store, signals)
-    _suppress_form(store, signals)
+    _suppressions(store, signals)
     common.report_button(lambda: queue_report(signals, entities, suppressed), "Investigations queue", "cases_q_report")

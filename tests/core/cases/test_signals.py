@@ -46,7 +46,8 @@ def test_any_text_is_normalised_or_refused_with_a_signal_error(kind: str, text: 
 @pytest.mark.parametrize(
     ("kind", "value"),
     [("ip", "999.1.1.1"), ("cidr", "10.0.0.1"), ("hash", "abc"), ("url", "javascript:alert(1)"), ("h3", "zz"),
-     ("validator", "GABC"), ("email", "no-at-sign"), ("planet", "earth"), ("user", "\x00\x01"), ("host", "x" * 600)],
+     ("validator", "GABC"), ("email", "no-at-sign"), ("planet", "earth"), ("user", "\x00\x01"), ("host", "x" * 600),
+     ("h3", "f" * 20), ("ip", "010.002.003.004")],
 )  # fmt: skip
 def test_values_that_are_not_of_their_kind_are_refused(kind: str, value: str) -> None:
     with pytest.raises(SignalError):
@@ -62,7 +63,8 @@ def _signal(**changes) -> Signal:
 @pytest.mark.parametrize(
     "changes",
     [{"source": "mars"}, {"severity": "urgent"}, {"entities": ()}, {"summary": ""}, {"link": "https://evil.example"},
-     {"evidence": {"rows": "x" * MAX_EVIDENCE_BYTES}}, {"ts": "yesterday"}, {"key": "k" * 600}],
+     {"evidence": {"rows": "x" * MAX_EVIDENCE_BYTES}}, {"ts": "yesterday"}, {"key": "k" * 600},
+     {"entities": (Entity("ip", "not an address"),)}, {"entities": ("192.0.2.1",)}],
 )  # fmt: skip
 def test_signals_outside_the_schema_are_refused(changes: dict) -> None:
     with pytest.raises(SignalError):

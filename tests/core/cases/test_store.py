@@ -191,10 +191,12 @@ def test_case_status_owner_and_names_are_checked(store: CaseStore) -> None:
     case = store.open_case("t", "ana", "ana")
     for bad in (lambda: store.set_status(case, "done", "ana"), lambda: store.set_status(case, "open", "ana", "benign"),
                 lambda: store.set_status(case, "closed", "ana", "solved"), lambda: store.set_owner(case, "", "ana"),
-                lambda: store.open_case("x" * 300, "ana", "ana"), lambda: store.add_note(999, "n", "ana"),
+                lambda: store.open_case(" ", "ana", "ana"), lambda: store.add_note(999, "n", "ana"),
                 lambda: store.add_note(case, "x" * 10_001, "ana")):  # fmt: skip
         with pytest.raises(CaseError):
             bad()
     store.set_status(case, "closed", "ana", "false positive")
     assert store.case(case)["resolution"] == "false positive"
+    long = store.case(store.open_case("url " + "x" * 600, "ana", "ana"))["title"]
+    assert len(long) == 200 and long.endswith("…")
     assert list(store.audit(case)["action"]) == ["opened", "status changed"]

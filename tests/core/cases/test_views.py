@@ -81,3 +81,12 @@ def test_the_graph_ties_entities_through_signals_and_the_queue_report_shows_term
     assert {"host", "user", "ip", "hash", "domain", "signal: behaviour", "signal: intel"} <= names
     html = queue_report(store.signal_queue(), store.entity_queue(), 0).to_html()
     assert "corroboration 2" in html and "web-1" in html
+
+
+def test_an_ipv6_network_and_an_entity_without_signals_are_exported(warehouse: Warehouse) -> None:
+    store = CaseStore(warehouse)
+    case = store.open_case("net", "ana", "ana", entities=(Entity.of("cidr", "2001:db8::/32"),))
+    bundle = json.loads(case_stix(store.case(case), store.evidence(case)))
+    assert [o["pattern"] for o in bundle["objects"] if o["type"] == "indicator"] == [
+        "[ipv6-addr:value = '2001:db8::/32']"
+    ]

@@ -91,3 +91,15 @@ def test_cidr_domain_url_and_hash_paths_with_provenance(warehouse, tmp_path):
 def test_detect_type_needs_a_majority():
     assert detect_type(pd.Series(["1.2.3.4", "5.6.7.8", "x"])) == "ipv4"
     assert detect_type(pd.Series(["hello", "world", "1.2.3.4"])) is None
+
+
+def test_a_listed_domain_inside_urls_and_addresses_is_published_as_that_domain(warehouse, tmp_path):
+    events = tmp_path / "proxy.csv"
+    events.write_text("ts,url,mail\n2026-01-01 10:00,https://x.evil.example.net/a?b=1,bob@evil.example.net\n")
+    ingest_csv(warehouse, events, "proxy")
+    store = IntelStore(warehouse)
+    store.load_feed("mine", "csv", "test", feeds.read_csv_indicators(b"value\nevil.example.net\n", "m.csv"), "x")
+    result = service.match_dataset(store, "proxy", {"url": "url", "mail": "email"}, time_column="ts")
+    assert len(result.hits) == 2 and len(store.match_runs()) == 1  # the run is kept whatever publishing makes of it
+    signals = CaseStore(warehouse).entity_signals("domain", "evil.example.net")
+    assert len(signals) == 2 and set(signals["source"]) == {"intel"}
