@@ -164,25 +164,32 @@ class CaseStore(Store):
             )
             cur.unregister("_new_signals")
             cur.unregister("_new_entities")
+            first_new_id = cur.execute(
+                "SELECT min(s.id) FROM case_signals s JOIN _fresh f ON f.key = s.key"
+            ).fetchone()[0]
             cur.execute("DROP TABLE _fresh")
             if added:
-                self._relink(cur)
+                self._relink(cur, int(first_new_id))
         return int(added)
 
-    def _relink(self, cur) -> None:
-        kinds = cur.execute("SELECT count(*) FROM case_signal_entities WHERE kind IN ('cidr', 'h3')").fetchone()[0]
-        if not kinds:
-            return
+    def _relink(self, cur, first_new_id: int) -> None:
+        """Add the links the new signals' entities (ids from `first_new_id` on) make with every entity held: new IPs
+        against every network and cell, new networks and cells against every IP."""
         entities = cur.execute(
             """SELECT kind, value, arg_min(lat, signal_id) FILTER (WHERE lat IS NOT NULL) AS lat,
-                      arg_min(lon, signal_id) FILTER (WHERE lat IS NOT NULL) AS lon
-               FROM case_signal_entities WHERE kind IN ('ip', 'cidr', 'h3') GROUP BY kind, value"""
+                      arg_min(lon, signal_id) FILTER (WHERE lat IS NOT NULL) AS lon,
+                      min(signal_id) >= ? AS new
+               FROM case_signal_entities WHERE kind IN ('ip', 'cidr', 'h3') GROUP BY kind, value""",
+            [first_new_id],
         ).df()
-        links = entity_links(entities)
-        cur.execute("DELETE FROM case_entity_links")
+        is_ip, new = entities["kind"] == "ip", entities["new"].astype(bool)
+        if not (~is_ip).any():
+            return  # no network or cell to link to
+        links = pd.concat([entity_links(entities[(is_ip & new) | ~is_ip]), entity_links(entities[is_ip | new])])
         if len(links):
-            cur.register("_links", links[LINK_COLUMNS])
-            cur.execute("INSERT INTO case_entity_links SELECT DISTINCT * FROM _links")
+            cur.register("_links", links[LINK_COLUMNS].drop_duplicates())
+            cur.execute("INSERT INTO case_entity_links SELECT * FROM _links ANTI JOIN case_entity_links "
+                        "USING (kind, value, linked_kind, linked_value)")  # fmt: skip
             cur.unregister("_links")
 
     def signal_count(self) -> int:

@@ -88,11 +88,12 @@ def test_two_capabilities_on_one_entity_outrank_a_hundred_signals_from_one(store
 
 def test_an_ip_inside_a_cidr_or_an_h3_cell_shares_their_corroboration(store: CaseStore) -> None:
     located = Entity.of("ip", "61.131.218.218", 28.55, 115.93)
-    store.publish([
-        _signal("ip", "intel", entity=located),
-        _signal("net", "intel", entity=Entity.of("cidr", "61.131.0.0/16")),
-        _signal("cell", "threat map", entity=Entity.of("h3", "85418323fffffff")),
-    ])  # fmt: skip
+    store.publish([_signal("ip", "intel", entity=located)])  # each link made whichever side arrives first
+    store.publish([_signal("net", "intel", entity=Entity.of("cidr", "61.131.0.0/16"))])
+    store.publish([_signal("cell", "threat map", entity=Entity.of("h3", "85418323fffffff"))])
+    store.publish([_signal("later", "intel", entity=Entity.of("ip", "61.131.9.9", 28.55, 115.93))])
+    assert set(store.linked("h3", "85418323fffffff")["linked_value"]) == {"61.131.218.218", "61.131.9.9"}
+    assert set(store.linked("cidr", "61.131.0.0/16")["linked_value"]) == {"61.131.218.218", "61.131.9.9"}
     queue = store.entity_queue(at=NOW).set_index("value")
     assert queue.loc["61.131.218.218", "corroboration"] == 2
     assert list(queue.loc["85418323fffffff", "sources"]) == ["intel", "threat map"]
