@@ -391,7 +391,8 @@ def _replay(page: Page, url: str) -> None:
     _settle(page)
     _choose(page, "Speed", "as fast as possible")
     page.get_by_role("button", name="Start").click()
-    expect(page.get_by_text("Feed stopped").first).to_be_visible(timeout=120_000)
+    # stopped after counting events: "Feed stopped" alone also shows before the replay has begun
+    expect(page.get_by_text(re.compile(r"^Feed stopped.*events accepted")).first).to_be_visible(timeout=120_000)
 
 
 def test_behaviour_enrol_replay_takeover_and_evaluation(page: Page, app_url: str, artifacts: Path) -> None:
