@@ -169,7 +169,8 @@ table.data th {{ background: #eef2f7; text-align: left; }}
 table.data th, table.data td {{ padding: 4px 8px; border-bottom: 1px solid #e3e8ee; vertical-align: top; }}
 .note {{ color: #5b6b7f; font-size: 12px; }}
 footer {{ color: #5b6b7f; font-size: 12px; text-align: center; padding: 16px; }}
-@media print {{ body {{ background: #fff; }} section {{ break-inside: avoid; border: none; }} }}
+@media print {{ body {{ background: #fff; }} section {{ break-inside: avoid; border: none; }}
+                .modebar-container {{ display: none; }} }}
 </style>
 {script}
 </head>

@@ -13,6 +13,7 @@ from core.report import ReportError
 
 CHROMIUM = ("chromium", "chromium-browser", "google-chrome")
 PRINT_SECONDS = 120
+PAGE_WIDTH_PX = 700  # the window the page is laid out in: narrower than an A4 page's printable area, so figures fit
 RENDER_BUDGET_MS = 10_000  # virtual time for the page's scripts (plotly draws its figures) before printing
 
 
@@ -35,6 +36,7 @@ def html_to_pdf(html: str) -> bytes:
         command = [
             browser, "--headless", *sandbox, "--disable-gpu", "--disable-dev-shm-usage",
             f"--user-data-dir={folder}/profile", "--no-pdf-header-footer", "--run-all-compositor-stages-before-draw",
+            f"--window-size={PAGE_WIDTH_PX},1100",
             f"--virtual-time-budget={RENDER_BUDGET_MS}", f"--print-to-pdf={out}", page.as_uri(),
         ]  # fmt: skip
         process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,  # noqa: S603

@@ -47,6 +47,16 @@ def case_signals(evidence: pd.DataFrame) -> pd.DataFrame:
     return frame.sort_values(["ts", "id"], kind="stable", ignore_index=True)
 
 
+def case_links(evidence: pd.DataFrame) -> pd.DataFrame:
+    """The entity links frozen with the entities of a case (kind, value, linked_kind, linked_value, relation)."""
+    rows = []
+    for item in evidence[evidence["kind"] == "entity"].itertuples(index=False):
+        frozen = json.loads(item.frozen)
+        rows += [{**link, "kind": frozen["entity"]["kind"], "value": frozen["entity"]["value"]}
+                 for link in frozen["linked"]]  # fmt: skip
+    return pd.DataFrame(rows, columns=["kind", "value", "linked_kind", "linked_value", "relation"])
+
+
 def entity_rows(signals: pd.DataFrame) -> pd.DataFrame:
     """(kind, value, signals, sources) of every entity the signals name."""
     pairs = [(entry.split(" ", 1)[0], entry.split(" ", 1)[1], s.id, s.source)
@@ -168,7 +178,7 @@ def case_report(case: dict, evidence: pd.DataFrame, notes: pd.DataFrame, audit: 
     )
     if len(signals):
         report.add_figure(timeline_figure(signals, "Timeline of the case's signals"))
-        report.add_figure(entity_graph_figure(signals, None, "Entities of the case"))
+        report.add_figure(entity_graph_figure(signals, case_links(evidence), "Entities of the case"))
         report.add_table(entity_rows(signals), "Entities")
         report.add_table(_signal_table(signals), "Signals (frozen)")
     report.add_table(evidence[["item", "kind", "ref", "summary", "added_at", "added_by"]], "Evidence")

@@ -8,7 +8,15 @@ import streamlit as st
 
 from core.cases.pdf import chromium, html_to_pdf
 from core.cases.store import RESOLUTIONS, STATUSES, CaseStore
-from core.cases.views import case_report, case_signals, case_stix, entity_graph_figure, entity_rows, timeline_figure
+from core.cases.views import (
+    case_links,
+    case_report,
+    case_signals,
+    case_stix,
+    entity_graph_figure,
+    entity_rows,
+    timeline_figure,
+)
 from core.report import ReportError, report_file_name
 from ui import common
 from ui.investigations.common import CASE, PICK_LIMIT, analyst, done, group_choices
@@ -102,7 +110,8 @@ def show(store: CaseStore) -> None:
     signals = case_signals(evidence)
     if len(signals):
         st.plotly_chart(timeline_figure(signals, "Timeline of the case's signals"), key="cases_case_time")
-        st.plotly_chart(entity_graph_figure(signals, None, "Entities of the case"), key="cases_case_graph")
+        st.plotly_chart(entity_graph_figure(signals, case_links(evidence), "Entities of the case"),
+                        key="cases_case_graph")  # fmt: skip
         st.dataframe(entity_rows(signals), hide_index=True, width="stretch")
     st.subheader("Evidence (frozen when added)")
     st.dataframe(evidence[["item", "kind", "ref", "summary", "added_at", "added_by"]], hide_index=True, width="stretch")
