@@ -29,6 +29,7 @@ from core.behaviour.views import (
     timeline_figure,
     users_frame,
 )
+from core.cases import local_host
 from core.warehouse import Warehouse, WarehouseError
 from ui import common
 from ui.errors import guarded
@@ -119,14 +120,19 @@ def feed_controls(runner: FeedRunner, users: list[str]) -> None:
     with st.sidebar:
         st.subheader("Live feed")
         source = st.radio("Source", ["Sample replay", "Redis (SecLyzer)"], key="beh_source")
+        host = st.text_input(
+            "Host of these events", local_host(), key="beh_host", max_chars=253,
+            help="The machine whose keyboard and mouse the feed carries (SecLyzer runs there; the sample replay stands "
+            "in for this one). Its trust alerts name it in Investigations; leave it empty when unknown.",
+        )  # fmt: skip
         if source == "Sample replay":
             speed = st.selectbox("Speed", list(SPEEDS), index=1, key="beh_speed")
-            start = lambda: runner.start_replay(speed=SPEEDS[speed])  # noqa: E731
+            start = lambda: runner.start_replay(speed=SPEEDS[speed], host=host)  # noqa: E731
         else:
             url = st.text_input("Redis URL", "redis://localhost:6379/0", key="beh_redis_url")
             channel = st.text_input("Channel", "seclyzer:events", key="beh_channel")
             default_user = st.selectbox("Events without a user belong to", users or ["—"], key="beh_default_user")
-            start = lambda: runner.start_redis(url, channel, default_user)  # noqa: E731
+            start = lambda: runner.start_redis(url, channel, default_user, host)  # noqa: E731
         _feed_buttons(runner, start, bool(users))
 
 

@@ -59,6 +59,7 @@ class BehaviourMonitor:
         profiles: dict[str, UserProfile],
         *,
         source: str,
+        host: str | None = None,
         default_user: str | None = None,
         escalate_after: int = 3,
         recover_after: int = 4,
@@ -67,6 +68,7 @@ class BehaviourMonitor:
         self.profiles = profiles
         self.max_ahead_s = max_ahead_s
         self.source = source
+        self.host = host  # the machine whose input the feed carries (its alerts name it), when known
         self.default_user = default_user
         self._escalate_after, self._recover_after = escalate_after, recover_after
         self._streams: dict[str, _UserStream] = {}
@@ -160,5 +162,5 @@ class BehaviourMonitor:
                                                      "recommendation", "source"])  # fmt: skip
         self._scores, self._alerts = [], []
         feed = {"source": self.source, "updated_at": datetime.now(UTC).replace(tzinfo=None), "accepted": self.accepted,
-                "rejected": json.dumps(dict(self.rejected))}  # fmt: skip
+                "rejected": json.dumps(dict(self.rejected)), "host": self.host}  # fmt: skip
         return scores, alerts, feed

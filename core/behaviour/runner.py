@@ -9,6 +9,7 @@ from collections.abc import Callable
 from core.behaviour import feeds, sample, store
 from core.behaviour.monitor import BehaviourMonitor
 from core.behaviour.store import BehaviourStore
+from core.cases import Entity, SignalError
 from core.errors import CtasError
 from core.tasks import CancelToken, Job
 from core.warehouse import Warehouse
@@ -53,17 +54,22 @@ class FeedRunner:
         """Events the current (or last) feed accepted."""
         return self._monitor.accepted if self._monitor is not None else 0
 
-    def start_replay(self, *, speed: float = 1.0) -> None:
-        """Replay the shipped live session against the enrolled profiles (earlier replay scores are replaced)."""
-        self._start(REPLAY_SOURCE, lambda monitor, stop: self._replay(monitor, speed, stop))
+    def start_replay(self, *, speed: float = 1.0, host: str | None = None) -> None:
+        """Replay the shipped live session against the enrolled profiles (earlier replay scores are replaced), as
+        the input of `host` when one is named."""
+        self._start(REPLAY_SOURCE, lambda monitor, stop: self._replay(monitor, speed, stop), host=host)
 
-    def start_redis(self, url: str, channel: str = feeds.CHANNEL, default_user: str | None = None) -> None:
-        """Consume SecLyzer's Redis channel; events without a `user` field belong to `default_user`."""
+    def start_redis(
+        self, url: str, channel: str = feeds.CHANNEL, default_user: str | None = None, host: str | None = None
+    ) -> None:
+        """Consume SecLyzer's Redis channel, the input of `host` when one is named; events without a `user` field
+        belong to `default_user`."""
         self._start(
             REDIS_SOURCE,
             lambda monitor, stop: feeds.consume_redis(url, monitor, self.warehouse, channel=channel, stop=stop),
             default_user=default_user,
             max_ahead_s=MAX_AHEAD_S,
+            host=host,
         )
 
     def stop(self, timeout: float = 5.0) -> None:
@@ -79,7 +85,15 @@ class FeedRunner:
         *,
         default_user: str | None = None,
         max_ahead_s: float | None = None,
+        host: str | None = None,
     ) -> None:
+        if host is not None and host.strip():
+            try:
+                host = Entity.of("host", host).value
+            except SignalError as exc:
+                raise FeedError(f"The feed's host: {exc.message}") from None
+        else:
+            host = None
         with self._lock:
             if self.running:
                 raise FeedError("A feed is already running; stop it first.")
@@ -89,7 +103,7 @@ class FeedRunner:
             if source == REPLAY_SOURCE:  # a replay starts clean; live history (Redis) is an audit trail and stays
                 BehaviourStore(self.warehouse).clear_behaviour_scores(source)
             self._monitor = BehaviourMonitor(
-                profiles, source=source, default_user=default_user, max_ahead_s=max_ahead_s
+                profiles, source=source, host=host, default_user=default_user, max_ahead_s=max_ahead_s
             )
             monitor = self._monitor
             self.job = Job(lambda job: work(monitor, job.token), label=source).start(name=f"behaviour-{source}")

@@ -106,7 +106,7 @@ class BehaviourStore(Store):
                 cur.register("_alerts", alerts[list(BEHAVIOUR_ALERT_COLUMNS)])
                 cur.execute(f"INSERT INTO behaviour_alerts ({columns}) SELECT {columns} FROM _alerts")
                 cur.unregister("_alerts")
-                publish(self.warehouse, trust_signals(alerts))
+                publish(self.warehouse, trust_signals(alerts, feed.get("host") if feed else None))
             if feed is not None:
                 cur.execute(
                     "INSERT OR REPLACE INTO behaviour_feed VALUES (?, ?, ?, ?)",

@@ -389,7 +389,7 @@ def _replay(page: Page, url: str) -> None:
     page.get_by_role("button", name="Enrol alice, bob and carol from the sample").click()
     expect(page.get_by_text(re.compile(r"^Enrolled alice")).first).to_be_visible(timeout=180_000)
     _settle(page)
-    _choose(page, "Speed", "as fast as possible")
+    _pick(page, "Speed", "as fast as possible")
     page.get_by_role("button", name="Start").click()
     # stopped after counting events: "Feed stopped" alone also shows before the replay has begun
     expect(page.get_by_text(re.compile(r"^Feed stopped.*events accepted")).first).to_be_visible(timeout=120_000)
@@ -578,7 +578,7 @@ def test_a_corroborated_host_becomes_a_closed_case_with_its_reports(
         _assert_clean(page)
         _screenshot(page, artifacts / "investigations-queue.png")
 
-        page.get_by_role("button", name="Open a case").click()
+        page.get_by_role("button", name="Open a case", exact=True).click()
         _settle(page)
         expect(page.locator('[data-testid="stMetricValue"]', has_text="open").first).to_be_visible()
         _pick(page, "Signals to add as evidence", "intel · ipsum")

@@ -89,7 +89,7 @@ def test_a_case_opens_from_chosen_signals_with_every_duplicate_frozen(app) -> No
     ])  # fmt: skip
     at = app("pages/investigations.py")
     at.multiselect(key="cases_signals_pick").set_value([("intel", "ipsum", "ip", "198.51.100.3")])
-    at.button(key="FormSubmitter:cases_from_signals-Open a case").click().run()
+    at.button(key="FormSubmitter:cases_from_signals-Open a case from signals").click().run()
     assert not at.exception, [e.value for e in at.exception]
     assert at.session_state["cases_view"] == "Cases" and _metrics(at)["Evidence"] == "5"  # 1 + 4 duplicates
 

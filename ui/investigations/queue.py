@@ -43,7 +43,7 @@ def _case_from_signals(store: CaseStore, signals: pd.DataFrame) -> None:
         left, right = st.columns([4, 1], vertical_alignment="bottom")
         chosen = left.multiselect("Signals for a new case", list(choices), format_func=choices.get,
                                   key="cases_signals_pick")  # fmt: skip
-        if right.form_submit_button("Open a case", icon=":material/create_new_folder:") and chosen:
+        if right.form_submit_button("Open a case from signals", icon=":material/create_new_folder:") and chosen:
             ids = tuple(i for group in chosen for i in store.group_signal_ids(*group))
             more = f" and {len(chosen) - 1} more" if len(chosen) > 1 else ""
             go_to_case(store.open_case(f"{chosen[0][2]} {chosen[0][3]}{more}", analyst(), analyst(), signal_ids=ids))

@@ -17,7 +17,6 @@ from core.behaviour.monitor import BehaviourMonitor
 from core.behaviour.profiles import UserProfile
 from core.behaviour.runner import FeedRunner
 from core.behaviour.store import BehaviourStore
-from core.cases import local_host
 from core.cases.store import CaseStore
 from core.warehouse import open_warehouse
 from tests.waiting import wait_until
@@ -33,7 +32,7 @@ def _offsets(scores: pd.DataFrame) -> pd.Series:
 
 def test_the_sample_takeover_is_caught_and_nobody_else_is_flagged(sample_profiles, tmp_path: Path) -> None:
     warehouse = open_warehouse(tmp_path / "w.duckdb")
-    monitor = BehaviourMonitor(sample_profiles, source="replay")
+    monitor = BehaviourMonitor(sample_profiles, source="replay", host="WS-Alice")
     fed = feeds.replay(sample.live_events(), monitor, warehouse, speed=0)
     assert fed == len(sample.live_events()) and sum(monitor.rejected.values()) == 0
     scores = BehaviourStore(warehouse).behaviour_scores()
@@ -53,13 +52,13 @@ def test_the_sample_takeover_is_caught_and_nobody_else_is_flagged(sample_profile
     assert set(alerts.user) == {"alice"}
     locked = alerts[alerts.to_state == "LOCKED"].iloc[0]
     assert locked.severity == "critical" and "MFA" in locked.recommendation
-    # every escalation reaches investigations as a signal on alice and this host; returns to NORMAL do not
+    # every escalation reaches investigations as a signal on alice and the feed's host; returns to NORMAL do not
     cases = CaseStore(warehouse)
     published = cases.entity_signals("user", "alice")
     escalations = alerts[alerts.severity != "info"]
     assert len(published) == len(escalations) and set(published.source) == {"behaviour"}
     assert set(published.severity) == set(escalations.severity) and "critical" in set(published.severity)
-    assert set(cases.entity_signals("host", local_host()).id) == set(published.id)
+    assert set(cases.entity_signals("host", "ws-alice").id) == set(published.id)
     feeds.replay(sample.live_events(), BehaviourMonitor(sample_profiles, source="replay"), warehouse, speed=0)
     assert cases.signal_count() == len(published)  # the same replay again publishes nothing new
 
