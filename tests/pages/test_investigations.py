@@ -38,7 +38,7 @@ def test_the_corroborated_host_leads_the_queue_and_becomes_a_closed_case(app) ->
     assert at.selectbox(key="cases_pick_entity").value == ("host", HOST)
     at.button(key="cases_open_entity").click().run()
     assert not at.exception and at.session_state["cases_view"] == "Cases"
-    assert _metrics(at) == {"Status": "open", "Owner": "analyst", "Evidence": "1", "Notes": "0"}
+    assert _metrics(at) == {"Status": "open", "Resolution": "—", "Owner": "analyst", "Evidence": "1", "Notes": "0"}
     at.multiselect(key="cases_evidence_pick").set_value([("intel", "ipsum", "ip", "198.51.100.0")])
     at.button(key="FormSubmitter:cases_evidence-Add evidence").click().run()
     at.text_area(key="cases_note_text").input("Called alice: it was not her.")
@@ -47,7 +47,8 @@ def test_the_corroborated_host_leads_the_queue_and_becomes_a_closed_case(app) ->
     at.selectbox(key="cases_resolution_1").set_value("true positive")
     at.button(key="FormSubmitter:cases_state-Update").click().run()
     assert not at.exception, [e.value for e in at.exception]
-    assert _metrics(at) == {"Status": "closed: true positive", "Owner": "analyst", "Evidence": "2", "Notes": "1"}
+    assert _metrics(at) == {"Status": "closed", "Resolution": "true positive", "Owner": "analyst", "Evidence": "2",
+                            "Notes": "1"}  # fmt: skip
     audit = CaseStore(open_warehouse(resolve_path())).audit(1)
     assert list(audit["action"]) == ["opened", "evidence added", "evidence added", "note added", "status changed"]
     labels = {b.proto.label for b in at.get("download_button")}
@@ -103,7 +104,7 @@ def test_switching_cases_never_carries_a_status_over(app) -> None:
     at = app("pages/investigations.py")
     at.segmented_control(key="cases_view").set_value("Cases").run()
     at.selectbox(key="cases_case").set_value(second).run()
-    assert _metrics(at)["Status"] == "closed: benign"
+    assert (_metrics(at)["Status"], _metrics(at)["Resolution"]) == ("closed", "benign")
     at.selectbox(key="cases_case").set_value(first).run()
     at.text_input(key=f"cases_owner_{first}").input("bo")
     at.button(key="FormSubmitter:cases_state-Update").click().run()

@@ -94,18 +94,18 @@ def show(store: CaseStore) -> None:
     if cases.empty:
         st.info("No case yet: open one from the queue or from an entity.", icon=":material/folder_open:")
         return
-    labels = {int(r.id): f"#{r.id} {r.title} ({r.status})" for r in cases.itertuples(index=False)}
+    labels = {int(r.id): f"#{r.id} {r.title}" for r in cases.itertuples(index=False)}
     if st.session_state.get(CASE) not in labels:
         st.session_state[CASE] = next(iter(labels))
     case_id = st.selectbox("Case", list(labels), format_func=labels.get, key=CASE)
     case, evidence = store.case(case_id), store.evidence(case_id)
     notes, audit = store.notes(case_id), store.audit(case_id)
-    state = case["status"] + (f": {case['resolution']}" if case["resolution"] else "")
-    cols = st.columns(4)
-    cols[0].metric("Status", state)
-    cols[1].metric("Owner", case["owner"])
-    cols[2].metric("Evidence", len(evidence))
-    cols[3].metric("Notes", len(notes))
+    cols = st.columns(5)
+    cols[0].metric("Status", case["status"])
+    cols[1].metric("Resolution", case["resolution"] or "—")
+    cols[2].metric("Owner", case["owner"])
+    cols[3].metric("Evidence", len(evidence))
+    cols[4].metric("Notes", len(notes))
     _state(store, case)
     signals = case_signals(evidence)
     if len(signals):
