@@ -93,10 +93,7 @@ def now() -> datetime:
 
 def name(text: object, what: str = "A name") -> str:
     """An analyst or owner name: one line of at most 80 characters."""
-    try:
-        return one_line(text, what, 80)
-    except SignalError as exc:
-        raise CaseError(exc.message) from None
+    return _checked(text, what, 80)
 
 
 def _active(at: str) -> str:
@@ -150,7 +147,6 @@ class CaseStore(Store):
                 "CREATE OR REPLACE TEMP TABLE _fresh AS SELECT * FROM _new_signals n "
                 "ANTI JOIN case_signals s ON s.key = n.key"
             )
-            added = cur.execute("SELECT count(*) FROM _fresh").fetchone()[0]
             cur.execute(
                 """INSERT INTO case_signals (key, source, kind, rule, ts, raised_at, severity, summary, evidence, link,
                    entity_kind, entity_value)
@@ -164,9 +160,9 @@ class CaseStore(Store):
             )
             cur.unregister("_new_signals")
             cur.unregister("_new_entities")
-            first_new_id = cur.execute(
-                "SELECT min(s.id) FROM case_signals s JOIN _fresh f ON f.key = s.key"
-            ).fetchone()[0]
+            added, first_new_id = cur.execute(
+                "SELECT count(*), min(s.id) FROM case_signals s JOIN _fresh f ON f.key = s.key"
+            ).fetchone()
             cur.execute("DROP TABLE _fresh")
             if added:
                 self._relink(cur, int(first_new_id))
@@ -464,17 +460,17 @@ class CaseStore(Store):
 
 
 def _checked(text: object, what: str, limit: int, *, multiline: bool = False) -> str:
-    try:
-        if not multiline:
+    if not multiline:
+        try:
             return one_line(text, what, limit)
-        value = str(text).replace("\r\n", "\n").strip()
-        if not value:
-            raise SignalError(f"{what} is empty.")
-        if len(value) > limit:
-            raise SignalError(f"{what} is longer than {limit:,} characters.")
-        return "".join(c for c in value if c in "\n\t" or c.isprintable())
-    except SignalError as exc:
-        raise CaseError(exc.message) from None
+        except SignalError as exc:
+            raise CaseError(exc.message) from None
+    value = str(text).replace("\r\n", "\n").strip()
+    if not value:
+        raise CaseError(f"{what} is empty.")
+    if len(value) > limit:
+        raise CaseError(f"{what} is longer than {limit:,} characters.")
+    return "".join(c for c in value if c in "\n\t" or c.isprintable())
 
 
 def _frozen_signal(row: dict) -> dict:
