@@ -74,7 +74,13 @@ INVESTIGATIONS = PageSpec(
     ":material/troubleshoot:",
     "Every capability's signals in one stream: entities across them, a triage queue, cases with reports.",
 )
-PAGES = (HOME, INVESTIGATIONS, DATA, THREAT_MAP, INTEL, FBAS, HOST_MONITOR, AUTOML, BEHAVIOUR)
+BITCOIN = PageSpec(
+    "pages/bitcoin.py",
+    "Bitcoin network",
+    ":material/currency_bitcoin:",
+    "Double-spend risk and safe confirmations, mining concentration, majority-attack and fee-spike alerts.",
+)
+PAGES = (HOME, INVESTIGATIONS, DATA, THREAT_MAP, INTEL, FBAS, BITCOIN, HOST_MONITOR, AUTOML, BEHAVIOUR)
 
 
 def navigation() -> StreamlitPage:

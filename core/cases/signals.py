@@ -22,10 +22,12 @@ from core.errors import CtasError
 
 log = logging.getLogger("ctas.cases")
 T = TypeVar("T")
-SOURCES = ("host monitor", "behaviour", "intel", "threat map", "fbas")
+SOURCES = ("host monitor", "behaviour", "intel", "threat map", "fbas", "bitcoin")
 SEVERITIES = ("info", "low", "medium", "high", "critical")
-ENTITY_KINDS = ("host", "user", "ip", "cidr", "domain", "url", "hash", "email", "h3", "validator", "organization")
-PAGES = ("host_monitor", "behaviour", "intel", "threat_map", "fbas", "investigations")
+ENTITY_KINDS = (
+    "host", "user", "ip", "cidr", "domain", "url", "hash", "email", "h3", "validator", "organization", "pool", "network"
+)  # fmt: skip
+PAGES = ("host_monitor", "behaviour", "intel", "threat_map", "fbas", "bitcoin", "investigations")
 MAX_VALUE = 512
 MAX_SUMMARY = 300
 MAX_ENTITIES = 50
@@ -35,6 +37,7 @@ _HOST = re.compile(r"[a-z0-9_]([a-z0-9_-]{0,62})(\.[a-z0-9_]([a-z0-9_-]{0,62}))*
 _EMAIL = re.compile(r"[^@\s]{1,64}@[a-z0-9_-]+(\.[a-z0-9_-]+)+")
 _HASH_LENGTHS = (32, 40, 64)
 _VALIDATOR = re.compile(r"G[A-Z2-7]{55}")
+_POOL = re.compile(r"[a-z0-9]{1,64}")
 
 
 class SignalError(CtasError, ValueError):
@@ -98,6 +101,13 @@ def _cell(raw: str) -> str:
     return value
 
 
+def _pool(raw: str) -> str:
+    value = raw.lower()
+    if not _POOL.fullmatch(value):
+        raise ValueError(raw)
+    return value
+
+
 def _validator(raw: str) -> str:
     if not _VALIDATOR.fullmatch(raw):
         raise ValueError(raw)
@@ -116,6 +126,8 @@ _NORMALISE = {
     "h3": _cell,
     "validator": _validator,
     "organization": lambda raw: raw,
+    "pool": _pool,
+    "network": _pool,
 }
 
 

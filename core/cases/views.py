@@ -16,7 +16,7 @@ from core.cases import triage
 from core.cases.signals import SEVERITIES, SOURCES
 from core.report import Report
 
-SOURCE_COLOURS = dict(zip(SOURCES, ("#d62728", "#9467bd", "#1f77b4", "#ff7f0e", "#2ca02c"), strict=True))
+SOURCE_COLOURS = dict(zip(SOURCES, ("#d62728", "#9467bd", "#1f77b4", "#ff7f0e", "#2ca02c", "#8c564b"), strict=True))
 KIND_COLOURS = {"host": "#393b79", "user": "#9467bd", "ip": "#1f77b4", "cidr": "#6baed6", "domain": "#17becf",
                 "url": "#17becf", "hash": "#8c564b", "email": "#17becf", "h3": "#ff7f0e", "validator": "#2ca02c",
                 "organization": "#2ca02c"}  # fmt: skip

@@ -1,0 +1,57 @@
+"""Bitcoin network: double-spend risk and confirmation advice, mining concentration, the majority-attack monitor and
+fee-spike episodes, over built-in or uploaded blocks and daily series."""
+
+import streamlit as st
+
+from core.chain.store import ChainStore
+from core.chain.views import chain_report
+from ui import common
+from ui.bitcoin import concentration, fees, monitor, risk, sources, window
+
+wh = common.warehouse()
+store = ChainStore(wh)
+st.title("Bitcoin network")
+st.caption(
+    "How many confirmations are safe against the pools that mine today, how concentrated mining is, whether any "
+    "pool is mining like a majority, and when fees spiked and why."
+)
+link = common.linked()
+left, right = st.columns(2)
+with left:
+    blocks_name, blocks_key, blocks = sources.choose_blocks(wh, store, link)
+with right:
+    series_name, series = sources.choose_series(store, link)
+majority, alerts = monitor.run(blocks_key, blocks)
+risk_tab, concentration_tab, monitor_tab, fees_tab, upload_tab = st.tabs(
+    ["Risk and advice", "Concentration", "Monitor", "Fee spikes", "Upload"]
+)
+with risk_tab:
+    chosen, label = window.choose(blocks)
+    advice, risk_figure = risk.show(chosen, label)
+with concentration_tab:
+    table, concentration_figures = concentration.show(blocks_key, blocks)
+with monitor_tab:
+    monitor_figure = monitor.show(majority, alerts, common.number(link.get("height")))
+with fees_tab:
+    episodes, fee_figure = fees.show(series)
+with upload_tab:
+    sources.upload_panel(store)
+published = st.session_state.setdefault("chain_published", set())
+if (blocks_key, series_name) not in published:
+    store.raise_alerts(blocks_name, alerts)
+    store.raise_alerts(series_name, None, episodes)
+    published.add((blocks_key, series_name))
+figures = [risk_figure, *concentration_figures, *([monitor_figure] if monitor_figure else []), fee_figure]
+common.report_button(
+    lambda: chain_report(
+        source=blocks_name,
+        concentration=table,
+        advice=advice,
+        alerts=alerts,
+        episodes=episodes,
+        series_source=series_name,
+        figures=figures,
+    ),
+    "Bitcoin network",
+    "chain_report",
+)
