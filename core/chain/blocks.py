@@ -113,10 +113,10 @@ def validate_blocks(raw: pd.DataFrame, name: str = "the block file") -> pd.DataF
     steps = np.diff(heights)
     if len(steps) and (steps != 1).any():
         at = int(np.flatnonzero(steps != 1)[0]) + 1
-        what = "repeats" if steps[at - 1] == 0 else "goes back" if steps[at - 1] < 0 else "skips heights after"
+        what = "repeats it" if steps[at - 1] == 0 else "is lower" if steps[at - 1] < 0 else "leaves a gap"
         raise ChainInputError(
-            f"{name}: heights must be consecutive and increasing, but {_where(heights, at)} {what} "
-            f"{heights[at - 1]:,}; sort the file and remove duplicates."
+            f"{name}: heights must be consecutive and increasing, but {_where(heights, at)} follows height "
+            f"{heights[at - 1]:,} and {what}; sort the file, remove duplicates and fill gaps."
         )
     pools = _pools(raw["pool_slug"], heights, name)
     ts = _times(raw["date"], heights, name)

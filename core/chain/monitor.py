@@ -40,7 +40,7 @@ class MajorityMonitor:
 
     window: int = 144
     baseline: int = 2016
-    false_alarms_per_year: float = 0.5
+    false_alarms_per_year: float = 1.0
     burst_blocks: int = BURST_BLOCKS
     burst_alpha: float = BURST_ALPHA
     run_alpha: float = RUN_ALPHA

@@ -616,3 +616,39 @@ def test_a_corroborated_host_becomes_a_closed_case_with_its_reports(
     expect(printed.locator(".js-plotly-plot .main-svg").first).to_be_visible()
     printed.set_viewport_size({"width": 1123, "height": 3200})
     printed.screenshot(path=str(artifacts / "investigations-case-print.png"), full_page=True)
+
+
+def test_bitcoin_network_tabs_draw_and_the_report_renders_offline(
+    page: Page, app_url: str, artifacts: Path, tmp_path: Path
+) -> None:
+    _open(page, app_url, "pages/bitcoin.py")
+    expect(page.get_by_role("heading", name="Confirmation advisor")).to_be_visible()
+    expect(page.locator(".js-plotly-plot").first).to_be_visible()
+    _assert_clean(page)
+    _screenshot(page, artifacts / "bitcoin-risk.png")
+    for tab, text, shot in (
+        ("Concentration", "Share of blocks by pool, per month", "bitcoin-concentration.png"),
+        ("Monitor", "Majority-attack monitor", "bitcoin-monitor.png"),
+        ("Fee spikes", "Daily fees with 7 spike episodes shaded", "bitcoin-fees.png"),
+    ):
+        page.get_by_role("tab", name=tab).click()
+        expect(page.locator(".gtitle", has_text=text)).to_be_visible()
+        _assert_clean(page)
+        _screenshot(page, artifacts / shot)
+    page.get_by_role("tab", name="Upload").click()
+    bad = tmp_path / "blocks.csv"
+    bad.write_text("height,pool_slug,date\n2,antpool,2024-01-01T00:00:00Z\n1,antpool,2024-01-01T00:10:00Z\n")
+    page.locator('[data-testid="stFileUploaderDropzoneInput"]').first.set_input_files(str(bad))
+    _settle(page)
+    page.get_by_role("button", name=re.compile("Check and store")).first.click()
+    _settle(page)
+    expect(page.get_by_text(re.compile("Nothing was stored.*consecutive and increasing"))).to_be_visible()
+    _screenshot(page, artifacts / "bitcoin-upload-refused.png")
+    html = _download(page, "Download report", artifacts / "bitcoin-report.html")
+    assert "Confirmation advice" in html and "Fee-spike episodes" in html
+    offline = page.context.new_page()
+    offline.route("**/*", lambda route: route.abort())
+    offline.set_content(html, wait_until="load")
+    expect(offline.locator(".js-plotly-plot .main-svg").first).to_be_visible()
+    offline.set_viewport_size({"width": 1280, "height": 2400})
+    offline.screenshot(path=str(artifacts / "bitcoin-report.png"), full_page=True)

@@ -16,7 +16,9 @@ def test_home_introduces_ctas_and_links_every_page(app) -> None:
     at = app("pages/home.py")
     assert at.title[0].value == "CTAS — Convergent Threat Analysis System"
     links = {link.proto.page for link in at.get("page_link")}
-    assert links == {"investigations", "data", "fbas", "threat_map", "intel", "host_monitor", "automl", "behaviour"}
+    assert links == {
+        "investigations", "data", "fbas", "bitcoin", "threat_map", "intel", "host_monitor", "automl", "behaviour"
+    }  # fmt: skip
     assert len(PAGES) == 10
     metrics = {m.label: m.value for m in at.main.metric}
     assert metrics["Datasets"] == "2"  # the shipped samples, loaded on first run

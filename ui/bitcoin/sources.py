@@ -3,6 +3,7 @@ upload forms, which check a file completely before anything is written."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
@@ -16,6 +17,8 @@ from core.warehouse import Warehouse, WarehouseError
 from ui import common
 
 MAX_UPLOAD_BYTES = 64 * 2**20
+PENDING = {"blocks": "chain_new_blocks", "series": "chain_new_series"}
+STORED = "chain_stored"
 
 
 @st.cache_data(max_entries=4, show_spinner="Reading and checking the blocks…")
@@ -40,6 +43,8 @@ def choose_blocks(wh: Warehouse, store: ChainStore, link: dict[str, str]) -> tup
     uploads = store.sources("blocks")
     options = list(built_in) + list(uploads["name"])
     wanted = link.get("blocks")
+    if PENDING["blocks"] in st.session_state:
+        st.session_state["chain_blocks"] = st.session_state.pop(PENDING["blocks"])
     if wanted in options:
         st.session_state["chain_blocks"] = wanted
         common.from_investigation(f"the blocks {common.md_escape(wanted)}")
@@ -56,6 +61,8 @@ def choose_series(store: ChainStore, link: dict[str, str]) -> tuple[str, dict[st
     built_in = built_in_series()
     options = list(built_in) + list(store.sources("series")["name"])
     wanted = link.get("series")
+    if PENDING["series"] in st.session_state:
+        st.session_state["chain_series"] = st.session_state.pop(PENDING["series"])
     if wanted in options:
         st.session_state["chain_series"] = wanted
         common.from_investigation(f"the series {common.md_escape(wanted)}")
@@ -68,19 +75,22 @@ def choose_series(store: ChainStore, link: dict[str, str]) -> tuple[str, dict[st
 
 def upload_panel(store: ChainStore) -> None:
     """Upload a block file or a set of daily series; each is checked whole and stored under a name."""
+    if STORED in st.session_state:
+        st.success(st.session_state.pop(STORED), icon=":material/check:")
     left, right = st.columns(2)
-    with left, st.form("chain_upload_blocks", clear_on_submit=False):
+    with left:
         st.markdown("**Blocks** (Parquet or CSV: `height`, `pool_slug`, `date`)")
         upload = st.file_uploader("Block file", type=["parquet", "csv"], key="chain_blocks_file")
-        name = st.text_input("Name", max_chars=80, key="chain_blocks_name")
-        if st.form_submit_button("Check and store", icon=":material/upload:") and upload is not None:
-            _store(lambda: store.save_blocks(name or upload.name, read_blocks(_bytes(upload), upload.name)))
-    with right, st.form("chain_upload_series", clear_on_submit=False):
+        name = st.text_input("Name", max_chars=80, key="chain_blocks_name", placeholder="the file's name")
+        store_blocks = st.button("Check and store", icon=":material/upload:", key="chain_blocks_store")
+        if store_blocks and upload is not None:
+            _store("blocks", lambda: store.save_blocks(name or upload.name, read_blocks(_bytes(upload), upload.name)))
+    with right:
         st.markdown(f"**Daily series** (blockchain.com CSV: `x`, `y`; `{FEES}.csv` required)")
         files = st.file_uploader("Series files", type=["csv"], accept_multiple_files=True, key="chain_series_files")
-        name = st.text_input("Name", max_chars=80, key="chain_series_name")
-        if st.form_submit_button("Check and store", icon=":material/upload:") and files:
-            _store(lambda: store.save_series(name or files[0].name, _series(files)))
+        name = st.text_input("Name", max_chars=80, key="chain_series_name", placeholder="the first file's name")
+        if st.button("Check and store", icon=":material/upload:", key="chain_series_store") and files:
+            _store("series", lambda: store.save_series(name or files[0].name, _series(files)))
     uploads = pd.concat([store.sources("blocks").assign(kind="blocks"), store.sources("series").assign(kind="series")])
     if len(uploads):
         st.dataframe(uploads, hide_index=True, width="stretch")
@@ -108,10 +118,13 @@ def _series(files) -> dict[str, pd.Series]:
     return series
 
 
-def _store(save) -> None:
+def _store(kind: str, save: Callable[[], str]) -> None:
+    """Run `save`; on success choose the new upload and rerun, on refusal say why (nothing was written)."""
     try:
         name = save()
     except (ChainInputError, WarehouseError) as exc:
         st.error(f"**Nothing was stored.** {common.md_escape(exc)}", icon=":material/error:")
         return
-    st.success(f"Stored as {common.md_escape(name)}; choose it above.", icon=":material/check:")
+    st.session_state[PENDING[kind]] = name
+    st.session_state[STORED] = f"Stored as {common.md_escape(name)} and chosen above."
+    st.rerun()
