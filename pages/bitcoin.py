@@ -6,7 +6,7 @@ import streamlit as st
 from core.chain.store import ChainStore
 from core.chain.views import chain_report
 from ui import common
-from ui.bitcoin import concentration, fees, monitor, risk, sources, window
+from ui.bitcoin import concentration, fees, fraud, monitor, risk, sources, window
 
 wh = common.warehouse()
 store = ChainStore(wh)
@@ -22,8 +22,8 @@ with left:
 with right:
     series_name, series = sources.choose_series(store, link)
 majority, alerts = monitor.run(blocks_key, blocks)
-risk_tab, concentration_tab, monitor_tab, fees_tab, upload_tab = st.tabs(
-    ["Risk and advice", "Concentration", "Monitor", "Fee spikes", "Upload"]
+risk_tab, concentration_tab, monitor_tab, fees_tab, fraud_tab, upload_tab = st.tabs(
+    ["Risk and advice", "Concentration", "Monitor", "Fee spikes", "Fraud scoring", "Upload"]
 )
 with risk_tab:
     chosen, label = window.choose(blocks)
@@ -34,6 +34,8 @@ with monitor_tab:
     monitor_figure = monitor.show(majority, alerts, common.number(link.get("height")))
 with fees_tab:
     episodes, fee_figure = fees.show(series)
+with fraud_tab:
+    fraud_result, fraud_figure = fraud.show()
 with upload_tab:
     sources.upload_panel(store)
 published = st.session_state.setdefault("chain_published", set())
@@ -41,7 +43,7 @@ if (blocks_key, series_name) not in published:
     store.raise_alerts(blocks_name, alerts)
     store.raise_alerts(series_name, None, episodes)
     published.add((blocks_key, series_name))
-figures = [risk_figure, *concentration_figures, *([monitor_figure] if monitor_figure else []), fee_figure]
+figures = [risk_figure, *concentration_figures, monitor_figure, fee_figure, fraud_figure]
 common.report_button(
     lambda: chain_report(
         source=blocks_name,
@@ -50,7 +52,8 @@ common.report_button(
         alerts=alerts,
         episodes=episodes,
         series_source=series_name,
-        figures=figures,
+        fraud=fraud_result,
+        figures=[f for f in figures if f is not None],
     ),
     "Bitcoin network",
     "chain_report",

@@ -119,6 +119,18 @@ def run_experiment(
     )
 
 
+def fit_table(
+    frame: pd.DataFrame,
+    target: str,
+    task: Task | Literal["auto"] = "auto",
+    *,
+    settings: SearchSettings | None = None,
+    stop: CancelToken | None = None,
+) -> SearchResult:
+    """Check and search on the whole table, for a caller that keeps its own test part (a temporal split, say)."""
+    return Search(prepare(frame, target, task), settings or SearchSettings(), stop=stop).run()
+
+
 def test_metrics(result: SearchResult, held_out: Prepared) -> dict[str, float]:
     """The model's metrics on rows it never saw."""
     model = result.model

@@ -8,6 +8,7 @@ import plotly.graph_objects as go
 from scipy import stats
 
 from core.chain.fees import FEES, SERIES
+from core.chain.fraud import PUBLISHED, FraudEvaluation
 from core.chain.risk import MODELS
 from core.report import Report
 
@@ -158,6 +159,7 @@ def chain_report(
     alerts: pd.DataFrame | None,
     episodes: pd.DataFrame | None,
     series_source: str | None,
+    fraud: FraudEvaluation | None = None,
     figures: list[go.Figure],
 ) -> Report:
     """The page as a report: advice, concentration, alerts and fee episodes, with the figures shown."""
@@ -175,6 +177,33 @@ def chain_report(
     if episodes is not None:
         report.add_markdown(f"## Fee-spike episodes\n{len(episodes):,} episodes.")
         report.add_table(episodes, caption="Episodes: start, duration, peak against the 14-day median, cause")
+    if fraud is not None:
+        report.add_markdown(f"## Fraud scoring\nTrained on steps 1–34, tested on 35–49. {PUBLISHED}")
+        report.add_table(fraud.overall, caption="Illicit class on the test steps")
+        report.add_table(fraud.by_step, caption="Illicit-class F1 by test step")
     for fig in figures:
         report.add_figure(fig)
     return report
+
+
+def fraud_figure(by_step: pd.DataFrame) -> go.Figure:
+    """Illicit-class F1 of both models per test step, with the illicit transactions of each step as bars."""
+    fig = go.Figure()
+    fig.add_trace(
+        go.Bar(
+            x=by_step["step"],
+            y=by_step["illicit"],
+            name="illicit transactions",
+            yaxis="y2",
+            marker={"color": "#d9d9d9"},
+        )
+    )
+    for column, colour in (("model F1", "#1f77b4"), ("random forest F1", "#ff7f0e")):
+        fig.add_trace(
+            go.Scatter(x=by_step["step"], y=by_step[column], name=column, mode="lines+markers", line={"color": colour})
+        )
+    fig.update_layout(
+        yaxis={"range": [0, 1.05], "title": "illicit F1"},
+        yaxis2={"overlaying": "y", "side": "right", "title": "illicit transactions", "showgrid": False},
+    )
+    return _layout(fig, "Illicit-class F1 by test time step", "time step", "illicit F1")

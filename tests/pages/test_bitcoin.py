@@ -84,3 +84,14 @@ def test_a_bitcoin_signal_reopens_its_blocks_on_its_alert(app) -> None:
     assert at.session_state["chain_blocks"] == params["blocks"]
     assert any(f"alert at height {int(params['height']):,}" in i.value for i in at.info)
     assert _table(at, "detail")["height"].iloc[0] == int(params["height"])
+
+
+def test_fraud_scoring_trains_on_the_early_steps_and_reports_f1_by_later_step(app) -> None:
+    at = app("pages/bitcoin.py")
+    at.select_slider(key="chain_fraud_budget").set_value(10).run()
+    at.button(key="chain_fraud_train").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    overall = _table(at, "precision")
+    assert len(overall) == 2 and overall["model"].iloc[1].startswith("random forest")
+    assert _table(at, "random forest F1")["step"].tolist() == list(range(35, 50))
+    assert any("0.788" in c.value for c in at.main.caption)
