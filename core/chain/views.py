@@ -204,6 +204,13 @@ def fraud_figure(by_step: pd.DataFrame) -> go.Figure:
         )
     fig.update_layout(
         yaxis={"range": [0, 1.05], "title": "illicit F1"},
-        yaxis2={"overlaying": "y", "side": "right", "title": "illicit transactions", "showgrid": False},
+        yaxis2={
+            "overlaying": "y",
+            "side": "right",
+            "title": "illicit transactions",
+            "showgrid": False,
+            "rangemode": "tozero",
+            "tickformat": "d",
+        },
     )
     return _layout(fig, "Illicit-class F1 by test time step", "time step", "illicit F1")
