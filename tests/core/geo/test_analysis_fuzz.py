@@ -1,5 +1,6 @@
 """Fuzz: any small CSV with any values in the mapped columns gives a threat map or a ThreatMapError, never another
-exception, and nothing is written to the warehouse by the analysis."""
+exception, and the analysis writes nothing to the warehouse but the emerging hot spots it publishes to the
+investigations stream."""
 
 from __future__ import annotations
 
@@ -36,14 +37,24 @@ def test_any_csv_gives_a_map_or_a_clear_refusal(text, res, k):
     except WarehouseError:  # the ingest's own refusals are tested with the warehouse
         warehouse.close()
         return
-    before = warehouse.query("SELECT count(*) AS n FROM duckdb_tables()")["n"][0]
+    before = _tables(warehouse)
     mapping = ColumnMapping(lat="lat", lon="lon", time="seen", category="kind")
     try:
         result = analyse(warehouse, "fuzz", mapping, ThreatMapSettings(res=res, k=k, cluster_min_events=2))
     except ThreatMapError as exc:
         assert str(exc)
+        assert _tables(warehouse) == before
     else:
         assert result.located == result.cells["events"].sum()
         assert result.cells["gi_bin"].between(-3, 3).all()
-    assert warehouse.query("SELECT count(*) AS n FROM duckdb_tables()")["n"][0] == before
+        after = _tables(warehouse)
+        assert {t for t in after - before if not t.startswith("case_")} == set()
+        if after != before:  # the cases component appeared: only for signals of emerging hot spots
+            kinds = warehouse.query("SELECT DISTINCT source, kind FROM case_signals")
+            assert set(kinds.itertuples(index=False, name=None)) == {("threat map", "emerging hot spot")}
+            assert not result.emerging.empty
     warehouse.close()
+
+
+def _tables(warehouse: Warehouse) -> set[str]:
+    return set(warehouse.query("SELECT table_name FROM duckdb_tables()")["table_name"])
