@@ -37,7 +37,7 @@ _HOST = re.compile(r"[a-z0-9_]([a-z0-9_-]{0,62})(\.[a-z0-9_]([a-z0-9_-]{0,62}))*
 _EMAIL = re.compile(r"[^@\s]{1,64}@[a-z0-9_-]+(\.[a-z0-9_-]+)+")
 _HASH_LENGTHS = (32, 40, 64)
 _VALIDATOR = re.compile(r"G[A-Z2-7]{55}")
-_POOL = re.compile(r"[a-z0-9]{1,64}")
+_POOL = re.compile(r"[^\s]{1,64}")  # mining-pool slugs are lower-case names without spaces: "f2pool", "cn/tt"
 
 
 class SignalError(CtasError, ValueError):

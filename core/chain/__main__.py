@@ -6,13 +6,16 @@ series). Bad input exits 2 with one line on stderr; nothing is written anywhere.
 
 from __future__ import annotations
 
+import argparse
 import json
 import math
 import sys
 from pathlib import Path
 
+import pandas as pd
+
 from core.chain.blocks import read_block_file
-from core.chain.fees import fee_episodes, read_series_folder
+from core.chain.fees import blocks_per_day, fee_episodes, read_series_folder
 from core.chain.monitor import MajorityMonitor
 from core.chain.risk import DEFAULT_RISK, depth_table, probability_table
 from core.cli import Parser, bounded, fail, terminal_safe
@@ -26,7 +29,7 @@ def _finite(value: object) -> object:
     return None if isinstance(value, float) and not math.isfinite(value) else value
 
 
-def _table(args) -> int:
+def _table(args: argparse.Namespace) -> int:
     probabilities = [row for q, depths in WHITEPAPER_ROWS for row in probability_table([q], list(depths))]
     depths = depth_table(list(TABLE_SHARES), args.risk)
     if args.json:
@@ -43,7 +46,7 @@ def _table(args) -> int:
     return 0
 
 
-def _monitor(args) -> int:
+def _monitor(args: argparse.Namespace) -> int:
     blocks = read_block_file(args.blocks)
     alerts = MajorityMonitor().scan(blocks)
     records = [
@@ -58,7 +61,7 @@ def _monitor(args) -> int:
         "alerts": records,
     }
     if args.json:
-        print(json.dumps(summary))
+        print(json.dumps(summary, allow_nan=False))
     else:
         print(f"{summary['blocks']:,} blocks, {summary['majority_alerts']} majority alerts, {len(records)} in all")
         for row in records:
@@ -66,18 +69,20 @@ def _monitor(args) -> int:
     return 0
 
 
-def _fees(args) -> int:
-    episodes = fee_episodes(read_series_folder(args.folder))
+def _fees(args: argparse.Namespace) -> int:
+    series = read_series_folder(args.folder)
+    blocks = blocks_per_day(read_block_file(args.blocks)["ts"]) if args.blocks else None
+    episodes = fee_episodes(series, blocks)
     rows = [
-        {**row, **{k: row[k].date().isoformat() for k in ("start", "end", "peak_day")}}
+        {k: v.date().isoformat() if isinstance(v, pd.Timestamp) else _finite(v) for k, v in row.items()}
         for row in episodes.to_dict(orient="records")
     ]
     if args.json:
-        print(json.dumps({"episodes": rows}))
+        print(json.dumps({"episodes": rows}, allow_nan=False))
     else:
         for row in rows:
             print(
-                f"{row['start']} {row['days']:3d} d  peak {row['peak_day']}  x{row['magnitude']:.1f}  "
+                f"{row['start']} {row['days']:3d} d  peak {row['peak_day']}  x{row['magnitude'] or float('inf'):.1f}  "
                 f"{row['cause']}: {row['why']}"
             )
     return 0
@@ -94,6 +99,7 @@ def main(argv: list[str] | None = None) -> int:
     monitor.add_argument("--json", action="store_true")
     fees = commands.add_parser("fees", help="fee-spike episodes in a folder of blockchain.com-style series")
     fees.add_argument("folder", type=Path)
+    fees.add_argument("--blocks", type=Path, help="a block file covering the days: blocks per day join the causes")
     fees.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     try:

@@ -28,7 +28,7 @@ def advise(blocks: pd.DataFrame, risk: float = DEFAULT_RISK) -> pd.DataFrame:
     counts = attributed.value_counts()
     n = int(counts.sum())
     rows = []
-    for size in COALITIONS:
+    for size in (c for c in COALITIONS if c <= len(counts)):
         members = counts.index[:size]
         k = int(counts.iloc[:size].sum())
         low, high = stats.beta.ppf([(1 - LEVEL) / 2, (1 + LEVEL) / 2], k + 0.5, n - k + 0.5)
@@ -58,7 +58,9 @@ def _advice(row: dict[str, object], share: float) -> str:
     return f"wait {max(d for d in depths if d is not None):,} confirmations (the most cautious model)"
 
 
-def window_blocks(blocks: pd.DataFrame, last: int | None = None, start=None, end=None) -> pd.DataFrame:
+def window_blocks(
+    blocks: pd.DataFrame, last: int | None = None, start: object = None, end: object = None
+) -> pd.DataFrame:
     """The blocks of a window: the last `last` blocks, or those dated from `start` up to (not including) `end`."""
     if last is not None:
         if isinstance(last, bool) or not isinstance(last, (int, np.integer)) or last < 1:

@@ -9,6 +9,7 @@ not a chain of real blocks and is refused.
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 from functools import cache
@@ -27,6 +28,8 @@ REQUIRED_COLUMNS = ("height", "pool_slug", "date")
 MAX_FILE_BYTES = 64 * 2**20
 MAX_BLOCKS = 2_000_000
 MEDIAN_TIME_SPAN = 11
+MAX_COLUMNS = 64
+MAX_HEADER_CHARS = 64 * 1024
 FIRST_BLOCK = pd.Timestamp("2009-01-03", tz="UTC")
 LAST_BLOCK = pd.Timestamp("2200-01-01", tz="UTC")
 
@@ -52,28 +55,56 @@ def pool_label(slug: str) -> str:
     return pool_names().get(slug, slug)
 
 
+def header_fields(text: str, name: str, max_fields: int) -> list[str]:
+    """The fields of a CSV text's first line, refused when that line or its field count is over the bound: checked
+    before anything is parsed."""
+    end = text.find("\n", 0, MAX_HEADER_CHARS + 1)
+    if end < 0 and len(text) > MAX_HEADER_CHARS:
+        raise ChainInputError(f"{name}'s first line is longer than {MAX_HEADER_CHARS:,} characters.")
+    fields = next(csv.reader([text[: end if end >= 0 else len(text)].rstrip("\r")]), [])
+    if len(fields) > max_fields:
+        raise ChainInputError(f"{name} has {len(fields):,} columns; at most {max_fields} are read.")
+    return fields
+
+
+def _missing(found: list[str], name: str) -> None:
+    missing = [c for c in REQUIRED_COLUMNS if c not in found]
+    if missing:
+        shown = ", ".join(map(str, found[:8])) or "none"
+        raise ChainInputError(f"{name} lacks the column(s) {', '.join(missing)}; it has {shown}.")
+
+
 def read_table(data: bytes, name: str) -> pd.DataFrame:
-    """A Parquet or CSV file's rows as text columns; the size is bounded before anything is parsed."""
+    """The block columns of a Parquet or CSV file as read; sizes, rows and columns are bounded before parsing."""
     if len(data) > MAX_FILE_BYTES:
         raise ChainInputError(f"{name} is {len(data) / 2**20:,.1f} MiB; at most {MAX_FILE_BYTES // 2**20} MiB is read.")
     if data[:4] == b"PAR1":
         try:
-            table = pq.read_table(io.BytesIO(data))
-        except (pa.ArrowException, OSError) as exc:
-            raise ChainInputError(f"{name} is not a readable Parquet file ({str(exc)[:120]}).") from None
-        if table.num_rows > MAX_BLOCKS:
-            raise ChainInputError(f"{name} has {table.num_rows:,} rows; at most {MAX_BLOCKS:,} are read.")
-        return table.to_pandas()
+            parquet = pq.ParquetFile(io.BytesIO(data))
+            rows, found = parquet.metadata.num_rows, parquet.schema_arrow.names
+        except (pa.ArrowException, OSError, ValueError):
+            raise ChainInputError(f"{name} is not a readable Parquet file.") from None
+        if rows > MAX_BLOCKS:
+            raise ChainInputError(f"{name} has {rows:,} rows; at most {MAX_BLOCKS:,} are read.")
+        _missing(found, name)
+        try:
+            return parquet.read(columns=list(REQUIRED_COLUMNS)).to_pandas()
+        except (pa.ArrowException, OSError, ValueError):
+            raise ChainInputError(f"{name} is not a readable Parquet file.") from None
     if b"\x00" in data[:4096]:
         raise ChainInputError(f"{name} is neither a Parquet file nor a CSV text file.")
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise ChainInputError(f"{name} is not UTF-8 text.") from None
+    _missing(header_fields(text, name, MAX_COLUMNS), name)
     try:
-        return pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, nrows=MAX_BLOCKS + 1)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeError) as exc:
-        raise ChainInputError(f"{name} is not a readable CSV file ({str(exc)[:120]}).") from None
+        return pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, nrows=MAX_BLOCKS + 1,
+                           usecols=list(REQUIRED_COLUMNS), index_col=False)  # fmt: skip
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeError, ValueError):
+        raise ChainInputError(
+            f"{name} is not a readable CSV file (rows of different lengths or broken quotes)."
+        ) from None
 
 
 def read_blocks(data: bytes, name: str) -> pd.DataFrame:
@@ -96,10 +127,16 @@ def _where(heights: np.ndarray, index: int) -> str:
 
 def validate_blocks(raw: pd.DataFrame, name: str = "the block file") -> pd.DataFrame:
     """The block table (height, pool, ts) of raw rows, or a ChainInputError naming the first problem."""
-    missing = [c for c in REQUIRED_COLUMNS if c not in raw.columns]
-    if missing:
-        found = ", ".join(map(str, list(raw.columns)[:8])) or "none"
-        raise ChainInputError(f"{name} lacks the column(s) {', '.join(missing)}; it has {found}.")
+    _missing([str(c) for c in raw.columns], name)
+    try:
+        return _validated(raw, name)
+    except ChainInputError:
+        raise
+    except (TypeError, ValueError, UnicodeError, OverflowError, pa.ArrowException):
+        raise ChainInputError(f"{name}: a column holds values of a kind that cannot be read as blocks.") from None
+
+
+def _validated(raw: pd.DataFrame, name: str) -> pd.DataFrame:
     if raw.empty:
         raise ChainInputError(f"{name} has no blocks.")
     if len(raw) > MAX_BLOCKS:
@@ -119,6 +156,8 @@ def validate_blocks(raw: pd.DataFrame, name: str = "the block file") -> pd.DataF
             f"{heights[at - 1]:,} and {what}; sort the file, remove duplicates and fill gaps."
         )
     pools = _pools(raw["pool_slug"], heights, name)
+    if (pools == UNKNOWN).all():
+        raise ChainInputError(f"{name}: no block is attributed to a pool, so there is nothing to measure.")
     ts = _times(raw["date"], heights, name)
     return pd.DataFrame({"height": heights, "pool": pools, "ts": ts})
 

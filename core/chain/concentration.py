@@ -71,7 +71,8 @@ def concentration(blocks: pd.DataFrame, by: str | int = "month", unknown: Unknow
         frame[f"top{k}_share"] = cumulative[:, min(k, cumulative.shape[1]) - 1] if cumulative.shape[1] else np.nan
     frame["top_pool"] = [pool_label(slugs[o[0]]) if n else "" for o, n in zip(order, counted, strict=True)]
     frame["hhi"] = 10_000 * (shares**2).sum(axis=1)
-    frame["nakamoto"] = np.where(counted > 0, (cumulative <= 0.5).sum(axis=1) + 1, 0)
+    held = np.cumsum(ranked, axis=1)
+    frame["nakamoto"] = np.where(counted > 0, (2 * held <= counted[:, None]).sum(axis=1) + 1, 0)
     frame["entropy_bits"] = -(shares * logs).sum(axis=1)
     return frame
 

@@ -5,7 +5,7 @@ A day's magnitude is its fees over a robust baseline: the median of the 14 days 
 after it while a series has fewer than 14 days behind it, so the first days of a series are judged too. A day is a
 spike when its log-ratio is an outlier by Hampel's rule (more than 3 scaled median absolute deviations above the
 series' median log-ratio); spikes at most one quiet day apart are one episode. Each episode gets a cause class from
-the series that moved with it: the halving calendar, the transaction count, the hash rate.
+what moved with it: the halving calendar, the transaction count, the hash rate and the blocks found per day.
 """
 
 from __future__ import annotations
@@ -16,16 +16,19 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from core.chain.blocks import MAX_FILE_BYTES, ChainInputError
+from core.chain.blocks import MAX_FILE_BYTES, ChainInputError, header_fields
 
 BASELINE_DAYS = 14
-HAMPEL_K = 3.0
+HAMPEL_K = 3.0  # Hampel's identifier's customary cut-off, fixed before looking at the named days
 MAD_SCALE = 1.4826
+MEAN_AD_SCALE = 1.2533
 MERGE_GAP_DAYS = 1
 CO_MOVING_Z = 2.0
 HALVINGS = pd.to_datetime(["2012-11-28", "2016-07-09", "2020-05-11", "2024-04-20"])
-HALVING_DAYS = 7
+HALVING_DAYS = 3
 MAX_DAYS = 100_000
+MIN_DAYS = 3
+MAX_SERIES_COLUMNS = 16
 FEES = "transaction-fees"
 SERIES = {
     FEES: "total fees (BTC)",
@@ -43,13 +46,19 @@ def read_series(data: bytes, name: str) -> pd.Series:
     if len(data) > MAX_FILE_BYTES:
         raise ChainInputError(f"{name} is larger than {MAX_FILE_BYTES // 2**20} MiB.")
     try:
-        raw = pd.read_csv(io.StringIO(data.decode("utf-8-sig")), dtype=str, nrows=MAX_DAYS + 1)
-    except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise ChainInputError(f"{name} is not a readable UTF-8 CSV file ({str(exc)[:100]}).") from None
-    if list(raw.columns[:2]) != ["x", "y"]:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ChainInputError(f"{name} is not UTF-8 text.") from None
+    if header_fields(text, name, MAX_SERIES_COLUMNS)[:2] != ["x", "y"]:
         raise ChainInputError(f"{name} must have the columns x (day, Unix milliseconds) and y (value).")
-    if raw.empty or len(raw) > MAX_DAYS:
-        raise ChainInputError(f"{name} must have 1 to {MAX_DAYS:,} days.")
+    try:
+        raw = pd.read_csv(io.StringIO(text), dtype=str, nrows=MAX_DAYS + 1, usecols=["x", "y"], index_col=False)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError):
+        raise ChainInputError(
+            f"{name} is not a readable CSV file (rows of different lengths or broken quotes)."
+        ) from None
+    if not MIN_DAYS <= len(raw) <= MAX_DAYS:
+        raise ChainInputError(f"{name} must have {MIN_DAYS} to {MAX_DAYS:,} days.")
     x = pd.to_numeric(raw["x"], errors="coerce")
     y = pd.to_numeric(raw["y"], errors="coerce")
     low, high = pd.Timestamp("2009-01-03").value // 10**6, pd.Timestamp("2200-01-01").value // 10**6
@@ -103,10 +112,14 @@ def robust_baseline(values: pd.Series, days: int = BASELINE_DAYS) -> pd.Series:
 
 
 def robust_z(values: pd.Series) -> pd.Series:
-    """Each day's log-ratio to its robust baseline, in scaled median absolute deviations from the median."""
+    """Each day's log-ratio to its robust baseline, in scaled median absolute deviations from the median (the scaled
+    mean absolute deviation where more than half the days sit exactly on the median, as Iglewicz and Hoaglin
+    advise)."""
     ratio = np.log(values.clip(lower=1e-12) / robust_baseline(values).clip(lower=1e-12))
     centre = float(np.nanmedian(ratio))
     spread = MAD_SCALE * float(np.nanmedian(np.abs(ratio - centre)))
+    if not spread > 0:
+        spread = MEAN_AD_SCALE * float(np.nanmean(np.abs(ratio - centre)))
     return (ratio - centre) / spread if spread > 0 else ratio * 0.0
 
 
@@ -119,23 +132,37 @@ def daily_transactions(series: dict[str, pd.Series]) -> pd.Series | None:
     return None
 
 
-def fee_episodes(series: dict[str, pd.Series]) -> pd.DataFrame:
-    """The fee-spike episodes of a set of series (transaction-fees required), one row each (EPISODE_COLUMNS)."""
+def blocks_per_day(times: pd.Series) -> pd.Series:
+    """Blocks found each day (UTC), from the header times of a block table."""
+    counts = times.dt.floor("D").value_counts().sort_index()
+    return counts.asfreq("D", fill_value=0).astype(float).rename_axis("day")
+
+
+def fee_episodes(
+    series: dict[str, pd.Series],
+    blocks: pd.Series | None = None,
+    *,
+    hampel_k: float = HAMPEL_K,
+    merge_gap_days: int = MERGE_GAP_DAYS,
+) -> pd.DataFrame:
+    """The fee-spike episodes of a set of series (transaction-fees required), one row each (EPISODE_COLUMNS);
+    `blocks` (blocks found per day) joins the co-moving series where it covers the fee days."""
     fees = series[FEES]
-    if len(fees) < 3:
-        raise ChainInputError("Fee episodes need at least 3 days of fees.")
+    if len(fees) < MIN_DAYS:
+        raise ChainInputError(f"Fee episodes need at least {MIN_DAYS} days of fees.")
     baseline = robust_baseline(fees)
     z = robust_z(fees)
-    spikes = np.flatnonzero((z > HAMPEL_K).to_numpy())
+    spikes = np.flatnonzero((z > hampel_k).to_numpy())
     groups: list[list[int]] = []
     for day in spikes:
-        if groups and (fees.index[day] - fees.index[groups[-1][-1]]).days <= MERGE_GAP_DAYS + 1:
+        if groups and (fees.index[day] - fees.index[groups[-1][-1]]).days <= merge_gap_days + 1:
             groups[-1].append(day)
         else:
             groups.append([day])
     co_moving = {
         "transactions": robust_z(t) if (t := daily_transactions(series)) is not None else None,
         "hash rate": robust_z(series["hash-rate"]) if "hash-rate" in series else None,
+        "blocks": robust_z(blocks) if blocks is not None and len(blocks) >= MIN_DAYS else None,
     }
     rows = []
     for group in groups:
@@ -150,7 +177,7 @@ def fee_episodes(series: dict[str, pd.Series]) -> pd.DataFrame:
                 "peak_day": peak_day,
                 "peak_fees": float(fees.iloc[peak]),
                 "baseline": float(baseline.iloc[peak]),
-                "magnitude": float(fees.iloc[peak] / baseline.iloc[peak]),
+                "magnitude": float(fees.iloc[peak] / baseline.iloc[peak]) if baseline.iloc[peak] > 0 else np.nan,
                 "cause": cause,
                 "why": why,
             }
@@ -158,19 +185,20 @@ def fee_episodes(series: dict[str, pd.Series]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=EPISODE_COLUMNS)
 
 
-def _cause(start: pd.Timestamp, end: pd.Timestamp, peak: pd.Timestamp, co_moving: dict) -> tuple[str, str]:
+def _cause(
+    start: pd.Timestamp, end: pd.Timestamp, peak: pd.Timestamp, co_moving: dict[str, pd.Series | None]
+) -> tuple[str, str]:
     """The cause class of an episode and the evidence for it."""
     margin = pd.Timedelta(days=HALVING_DAYS)
     near = [h for h in HALVINGS if start - margin <= h <= end + margin]
     if near:
         return "halving", f"the halving of {near[0].date()} falls within {HALVING_DAYS} days"
-    transactions, hash_rate = co_moving["transactions"], co_moving["hash rate"]
-    tx_z = float(transactions.get(peak, np.nan)) if transactions is not None else np.nan
-    hr_z = float(hash_rate.get(peak, np.nan)) if hash_rate is not None else np.nan
-    if tx_z >= CO_MOVING_Z:
-        return "transaction demand", f"transactions {tx_z:+.1f} robust z on the peak day"
-    if hr_z <= -CO_MOVING_Z:
-        return "fewer blocks", f"hash rate {hr_z:+.1f} robust z on the peak day"
-    moved = (("transactions", tx_z), ("hash rate", hr_z))
+    z = {name: float(s.get(peak, np.nan)) if s is not None else np.nan for name, s in co_moving.items()}
+    if z["transactions"] >= CO_MOVING_Z:
+        return "transaction demand", f"transactions {z['transactions']:+.1f} robust z on the peak day"
+    for name in ("blocks", "hash rate"):
+        if z[name] <= -CO_MOVING_Z:
+            return "fewer blocks", f"{name} {z[name]:+.1f} robust z on the peak day"
+    moved = z.items()
     evidence = ", ".join(f"{label} {value:+.1f} z" for label, value in moved if np.isfinite(value))
     return "fee bidding", f"higher fees at usual volume ({evidence or 'no co-moving series'})"

@@ -68,6 +68,9 @@ def read_elliptic(features: bytes, classes: bytes, edges: bytes | None = None) -
     """The labelled transactions of Elliptic-format files, every part checked before use."""
     if len(features) > MAX_FEATURE_BYTES:
         raise ChainInputError(f"The features file is larger than {MAX_FEATURE_BYTES // 2**20} MiB.")
+    first_line = features[: features.find(b"\n") if b"\n" in features[: 2**20] else 2**20]
+    if first_line.count(b",") + 1 > MAX_FEATURES + 2:
+        raise ChainInputError(f"The features file has more than {MAX_FEATURES + 2} columns.")
     table = _csv(features, "The features file", header=None, dtype=np.float64)
     if table.shape[1] < 3 or table.shape[1] > MAX_FEATURES + 2:
         raise ChainInputError(
@@ -79,8 +82,8 @@ def read_elliptic(features: bytes, classes: bytes, edges: bytes | None = None) -
         row = int(np.flatnonzero(~np.isfinite(values).all(axis=1))[0])
         raise ChainInputError(f"The features file has a missing or non-numeric value in row {row + 1:,}.")
     ids, steps = values[:, 0], values[:, 1]
-    if (ids != np.floor(ids)).any() or pd.Series(ids).duplicated().any():
-        raise ChainInputError("Every txId in the features file must be a whole number and appear once.")
+    if not _whole_ids(ids) or pd.Series(ids).duplicated().any():
+        raise ChainInputError("Every txId in the features file must be a whole number below 2^53 and appear once.")
     if (steps != np.floor(steps)).any() or steps.min() < 1 or steps.max() > MAX_STEP:
         raise ChainInputError(f"Time steps must be whole numbers from 1 to {MAX_STEP:,}.")
     count = table.shape[1] - 2
@@ -104,6 +107,11 @@ def read_elliptic(features: bytes, classes: bytes, edges: bytes | None = None) -
     return EllipticData(labelled, names, int((frame["label"] == UNLABELLED).sum()), edge_count)
 
 
+def _whole_ids(ids: np.ndarray) -> bool:
+    """Whether every id is a whole number from 0 to 2^53 (exact in a float, so never silently rounded)."""
+    return bool(np.isfinite(ids).all() and (ids == np.floor(ids)).all() and (ids >= 0).all() and (ids < 2**53).all())
+
+
 def _labels(classes: bytes, known: pd.Series) -> pd.Series:
     table = _csv(classes, "The classes file", dtype=str, keep_default_na=False)
     if list(table.columns) != ["txId", "class"]:
@@ -112,8 +120,8 @@ def _labels(classes: bytes, known: pd.Series) -> pd.Series:
     if bad.any():
         raise ChainInputError(f"Class {table['class'][bad].iloc[0][:20]!r} is not 1 (illicit), 2 (licit) or unknown.")
     ids = pd.to_numeric(table["txId"], errors="coerce")
-    if ids.isna().any() or ids.duplicated().any():
-        raise ChainInputError("Every txId in the classes file must be a number and appear once.")
+    if not _whole_ids(ids.to_numpy(dtype=float)) or ids.duplicated().any():
+        raise ChainInputError("Every txId in the classes file must be a whole number below 2^53 and appear once.")
     labels = pd.Series(table["class"].to_numpy(), index=ids.astype(np.int64).to_numpy())
     missing = ~labels.index.isin(known)
     if missing.any():
@@ -126,7 +134,7 @@ def _with_degrees(frame: pd.DataFrame, edges: bytes) -> tuple[pd.DataFrame, int]
     if list(table.columns) != ["txId1", "txId2"]:
         raise ChainInputError("The edges file needs the header txId1,txId2.")
     pairs = table.apply(pd.to_numeric, errors="coerce")
-    if pairs.isna().any().any() or not pairs.isin(set(frame["txId"])).all().all():
+    if not _whole_ids(pairs.to_numpy(dtype=float).ravel()) or not pairs.isin(set(frame["txId"])).all().all():
         raise ChainInputError("Every edge must join two txIds of the features file.")
     out_degree = pairs["txId1"].value_counts()
     in_degree = pairs["txId2"].value_counts()

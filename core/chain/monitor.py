@@ -4,9 +4,11 @@ probability rather than a fixed share.
 - **majority**: in every window of `window` blocks, the pool with the most blocks. Its count is tested against an
   honest pool as large as the largest share any pool held over the `baseline` blocks before the window (upper 97.5 %
   Jeffreys bound): the binomial tail P(Bin(window, bound) >= count). An alarm is raised when the tail is below
-  alpha = false_alarms_per_year / windows per year, so by the union bound an honest network raises at most
-  `false_alarms_per_year` alarms a year. Each alarm also reports the probability that the pool holds over half the
-  hash rate (Jeffreys posterior): a 51 % pool is a probability to watch, a 60 % pool an alarm.
+  alpha = false_alarms_per_year / blocks per year: a pool mining at the bound would put about
+  `false_alarms_per_year` alarming blocks a year (pools below the bound far fewer; the real 2021–2024 blocks none,
+  their smallest tail being 3.2 alpha). Each alarm reports the probability that the pool holds over half the hash
+  rate (Jeffreys posterior), shown for the leader at every block: a 60 % pool is caught within a day in over 99 %
+  of injections; a 51 % pool in about 80 %, and its probability is what to read.
 - **burst**: `burst_blocks` blocks found in unusually little time against the baseline's mean interval (gamma tail).
 - **run**: a pool mining many consecutive blocks against its baseline share (geometric tail).
 
@@ -115,9 +117,10 @@ class MajorityMonitor:
             }
         )
 
-    def scan(self, blocks: pd.DataFrame) -> pd.DataFrame:
-        """Every alert of the three tests, in height order (columns ALERT_COLUMNS)."""
-        majority = self.majority(blocks)
+    def scan(self, blocks: pd.DataFrame, majority: pd.DataFrame | None = None) -> pd.DataFrame:
+        """Every alert of the three tests, in height order (columns ALERT_COLUMNS); `majority` is this monitor's
+        `majority(blocks)` when the caller has it already."""
+        majority = self.majority(blocks) if majority is None else majority
         alerts = [_episodes(majority[majority["p_value"] < self.alpha], "majority", self.window)]
         bursts = self.bursts(blocks)
         alerts.append(_episodes(bursts[bursts["p_value"] < self.burst_alpha], "burst", self.burst_blocks))

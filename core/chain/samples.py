@@ -23,5 +23,6 @@ def built_in_blocks() -> dict[str, Path]:
 def built_in_series() -> dict[str, Path]:
     """Name to folder of each built-in set of daily series."""
     shared = SHARED / "blockchain_com_daily_2023_2024"
-    folder = shared if (shared / "transaction-fees.csv").is_file() else SHIPPED
-    return {"blockchain.com daily, 2023-04-30 to 2024-04-27": folder}
+    if (shared / "transaction-fees.csv").is_file():
+        return {"shared: blockchain.com daily, 2023-04-30 to 2024-04-27": shared}
+    return {"sample: blockchain.com daily, 2023-04-30 to 2024-04-27": SHIPPED}

@@ -46,14 +46,15 @@ def alert_signal(key: str, source: str, alert: dict) -> Signal:
 def episode_signal(key: str, source: str, episode: dict) -> Signal:
     """The signal of one fee-spike episode of the series of `source`."""
     magnitude, days = float(episode["magnitude"]), int(episode["days"])
+    ratio = f"{magnitude:.1f}x their 14-day median" if math.isfinite(magnitude) else "above a 14-day median of zero"
     return Signal(
         source="bitcoin",
         kind="fee spike",
         rule="bitcoin fee spike",
         key=key,
         ts=pd.Timestamp(episode["peak_day"]).to_pydatetime(),
-        severity="medium" if magnitude >= 5 else "low",
-        summary=f"Fees {magnitude:.1f}x their 14-day median on {episode['peak_day']:%Y-%m-%d} "
+        severity="low" if magnitude < 5 else "medium",
+        summary=f"Fees {ratio} on {episode['peak_day']:%Y-%m-%d} "
         f"({days} day{'s' if days != 1 else ''} from {episode['start']:%Y-%m-%d}; {episode['cause']}) ({source})",
         entities=_entities(""),
         evidence={k: (str(v) if isinstance(v, pd.Timestamp) else v) for k, v in episode.items()} | {"source": source},

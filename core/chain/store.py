@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 import pandas as pd
 
-from core.cases import built, publish
+from core.cases import Signal, built, publish
 from core.chain.signals import alert_signal, episode_signal
 from core.warehouse import Migrations, Store, WarehouseError
 
@@ -37,6 +37,7 @@ MIGRATIONS: Migrations = (
 )
 KINDS = ("blocks", "series")
 MAX_NAME = 80
+RESERVED_PREFIXES = ("shared:", "sample:")  # the built-in sets' names
 
 
 class ChainStore(Store):
@@ -50,6 +51,8 @@ class ChainStore(Store):
         name = " ".join(str(name).split())
         if not name or len(name) > MAX_NAME or not name.isprintable():
             raise WarehouseError(f"A {kind} upload needs a name of 1 to {MAX_NAME} printable characters.")
+        if name.lower().startswith(RESERVED_PREFIXES):
+            raise WarehouseError(f"Names starting with {', '.join(RESERVED_PREFIXES)} are the built-in sets'.")
         if cur.execute("SELECT 1 FROM chain_sources WHERE name = ?", [name]).fetchone():
             raise WarehouseError(f"There is already an upload named {name!r}: choose another name or delete it.")
         created = datetime.now(UTC).replace(tzinfo=None, microsecond=0)
@@ -111,7 +114,7 @@ class ChainStore(Store):
     def delete(self, name: str) -> None:
         """Remove an upload and its rows."""
         with self.warehouse.transaction() as cur:
-            for table in ("chain_blocks", "chain_series"):
+            for table in ("chain_blocks", "chain_series", "chain_alerts"):
                 cur.execute(f"DELETE FROM {table} WHERE source = ?", [name])
             cur.execute("DELETE FROM chain_sources WHERE name = ?", [name])
 
@@ -119,23 +122,27 @@ class ChainStore(Store):
         """Record the monitor's alerts and the fee episodes of a source, publishing those not raised before to the
         investigations stream; returns how many were new."""
         items = [(f"bitcoin:{source}:{a['level']}:{a['height']}:{a['pool']}", a, "alert") for a in _rows(alerts)]
-        items += [(f"bitcoin:{source}:fees:{e['start']:%Y-%m-%d}", e, "episode") for e in _rows(episodes)]
+        items += [(f"bitcoin:{source}:fees:{e['peak_day']:%Y-%m-%d}", e, "episode") for e in _rows(episodes)]
         with self.warehouse.transaction() as cur:
             known = {
                 row[0] for row in cur.execute("SELECT key FROM chain_alerts WHERE source = ?", [source]).fetchall()
             }
             new = [(key, row, kind) for key, row, kind in items if key not in known]
+            levels = {key: row["level"] if kind == "alert" else "fees" for key, row, kind in new}
+            signals = built(new, lambda item: _signal(item, source))
             now = datetime.now(UTC).replace(tzinfo=None, microsecond=0)
-            for key, row, kind in new:
-                level = row["level"] if kind == "alert" else "fees"
-                cur.execute("INSERT INTO chain_alerts VALUES (?, ?, ?, ?)", [key, source, level, now])
-        signals = built(
-            new,
-            lambda item: (alert_signal if item[2] == "alert" else episode_signal)(item[0], source, item[1]),
-        )
-        if signals:
-            publish(self.warehouse, signals)
-        return len(new)
+            for signal in signals:  # a finding that cannot be published is not recorded, so it is tried again
+                cur.execute(
+                    "INSERT INTO chain_alerts VALUES (?, ?, ?, ?)", [signal.key, source, levels[signal.key], now]
+                )
+            if signals:
+                publish(self.warehouse, signals)  # joins this transaction: recorded and published together
+        return len(signals)
+
+
+def _signal(item: tuple[str, dict, str], source: str) -> Signal:
+    key, row, kind = item
+    return (alert_signal if kind == "alert" else episode_signal)(key, source, row)
 
 
 def _rows(frame: pd.DataFrame | None) -> list[dict]:

@@ -105,8 +105,8 @@ def concentration_figure(table: pd.DataFrame, by: str) -> go.Figure:
 
 def majority_figure(scan: pd.DataFrame, alpha: float, window: int) -> go.Figure:
     """The leading pool's blocks in each window against the count that would raise a majority alarm."""
-    step = max(1, len(scan) // MAX_POINTS)
-    shown = scan.iloc[::step]
+    bucket = np.arange(len(scan)) // max(1, -(-len(scan) // MAX_POINTS))
+    shown = scan.loc[scan.groupby(bucket)["count"].idxmax()]  # the peak of each bucket stays visible
     threshold = stats.binom.isf(alpha, window, shown["honest_bound"]) + 1
     fig = go.Figure()
     fig.add_trace(

@@ -3,6 +3,7 @@ anything is stored; alerts in the investigations stream with links that reopen t
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from urllib.parse import parse_qsl
 
@@ -95,3 +96,15 @@ def test_fraud_scoring_trains_on_the_early_steps_and_reports_f1_by_later_step(ap
     assert len(overall) == 2 and overall["model"].iloc[1].startswith("random forest")
     assert _table(at, "random forest F1")["step"].tolist() == list(range(35, 50))
     assert any("0.788" in c.value for c in at.main.caption)
+
+
+def test_a_half_chosen_date_range_is_explained_and_the_other_tabs_stay(app) -> None:
+    at = app("pages/bitcoin.py")
+    at.selectbox(key="chain_advisor_window").select("a date range").run()
+    at.date_input(key="chain_advisor_dates").set_value((date(2024, 3, 1),)).run()
+    assert not at.exception and not at.error
+    assert any("Pick both ends of the range" in i.value for i in at.info)
+    assert _metrics(at)["Episodes"] == "7" and len(_table(at, "hhi")) == 48
+    at.date_input(key="chain_advisor_dates").set_value((date(2024, 3, 1), date(2024, 3, 31))).run()
+    advice = _table(at, "coalition")
+    assert advice["blocks"].iloc[0] > 1000

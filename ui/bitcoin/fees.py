@@ -6,14 +6,15 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from core.chain.fees import BASELINE_DAYS, HAMPEL_K, fee_episodes
+from core.chain.fees import BASELINE_DAYS, HAMPEL_K, blocks_per_day, fee_episodes
 from core.chain.views import fee_figure
 from ui import common
 
 
-def show(series: dict[str, pd.Series]) -> tuple[pd.DataFrame, go.Figure]:
-    """The episodes and the fee chart; returns both (for the report)."""
-    episodes = fee_episodes(series)
+def show(series: dict[str, pd.Series], blocks: pd.DataFrame) -> tuple[pd.DataFrame, go.Figure]:
+    """The episodes and the fee chart (the chosen blocks' daily counts join the causes where they cover the fee
+    days); returns both (for the report)."""
+    episodes = fee_episodes(series, blocks_per_day(blocks["ts"]))
     fees = series["transaction-fees"]
     years = max((fees.index[-1] - fees.index[0]).days + 1, 1) / 365.25
     cells = st.columns(3)
@@ -25,7 +26,7 @@ def show(series: dict[str, pd.Series]) -> tuple[pd.DataFrame, go.Figure]:
     st.caption(
         f"A day spikes when its fees over the median of the {BASELINE_DAYS} days before it (the days after it, "
         f"while fewer than {BASELINE_DAYS} are behind it) is an outlier by Hampel's rule ({HAMPEL_K:g} scaled MADs). "
-        "Cause: the halving calendar, then transactions up, then hash rate down, else fee bidding."
+        "Cause: the halving calendar, then transactions up, then blocks or hash rate down, else fee bidding."
     )
     st.dataframe(
         episodes,

@@ -34,8 +34,8 @@ def _synthetic(seed: int) -> tuple[bytes, bytes, bytes]:
 
 
 @st.cache_data(max_entries=2, show_spinner="Reading and checking the files…")
-def _read(features: bytes, classes: bytes, edges: bytes | None) -> EllipticData:
-    return read_elliptic(features, classes, edges)
+def _read(signature: str, _files: tuple[bytes, bytes, bytes | None]) -> EllipticData:
+    return read_elliptic(*_files)
 
 
 def _files() -> tuple[str, tuple[bytes, bytes, bytes | None]] | None:
@@ -75,7 +75,7 @@ def show() -> tuple[FraudEvaluation | None, go.Figure | None]:
     if chosen is None:
         return None, None
     signature, files = chosen
-    data = _read(*files)
+    data = _read(signature, files)
     cells = st.columns(4)
     cells[0].metric("Labelled transactions", f"{len(data.frame):,}")
     cells[1].metric("Illicit", f"{int((data.frame['label'] == '1').sum()):,}")

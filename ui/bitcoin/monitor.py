@@ -17,7 +17,8 @@ MONITOR = MajorityMonitor()
 
 @st.cache_data(max_entries=4, show_spinner="Running the monitor over every block…")
 def _scan(key: str, _blocks: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    return MONITOR.majority(_blocks), MONITOR.scan(_blocks)
+    majority = MONITOR.majority(_blocks)
+    return majority, MONITOR.scan(_blocks, majority)
 
 
 def run(key: str, blocks: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -51,7 +52,8 @@ def show(majority: pd.DataFrame, alerts: pd.DataFrame, height: int | None) -> go
     st.caption(
         f"Majority alarm: the leading pool's count in {MONITOR.window} blocks has a binomial tail below "
         f"{MONITOR.alpha:.1e} against an honest pool as large as the largest share of the {MONITOR.baseline:,} "
-        f"blocks before (at most {MONITOR.false_alarms_per_year} false alarms a year by the union bound). Bursts "
+        f"blocks before (an honest pool at that share would raise about {MONITOR.false_alarms_per_year:g} alarm "
+        "a year). Bursts "
         f"({MONITOR.burst_blocks} blocks in too little time) and runs (one pool's consecutive blocks) are tested "
         "against tail probabilities calibrated on 2021–2022 (bench/chain_calibrate.py)."
     )

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 import streamlit as st
+from streamlit.runtime.uploaded_file_manager import UploadedFile
 
 from core.chain.blocks import ChainInputError, read_block_file, read_blocks
 from core.chain.fees import FEES, SERIES, read_series, read_series_folder
@@ -100,13 +101,13 @@ def upload_panel(store: ChainStore) -> None:
             st.rerun()
 
 
-def _bytes(upload) -> bytes:
+def _bytes(upload: UploadedFile) -> bytes:
     if upload.size > MAX_UPLOAD_BYTES:
         raise ChainInputError(f"{upload.name} is larger than {MAX_UPLOAD_BYTES // 2**20} MiB.")
     return upload.getvalue()
 
 
-def _series(files) -> dict[str, pd.Series]:
+def _series(files: list[UploadedFile]) -> dict[str, pd.Series]:
     series = {}
     for upload in files:
         stem = Path(upload.name).stem

@@ -11,8 +11,8 @@ LAST = {"last 144 blocks (a day)": 144, "last 1,008 blocks (a week)": 1008, "las
 RANGE = "a date range"
 
 
-def choose(blocks: pd.DataFrame) -> tuple[pd.DataFrame, str]:
-    """The chosen window's blocks and a label for it."""
+def choose(blocks: pd.DataFrame) -> tuple[pd.DataFrame | None, str]:
+    """The chosen window's blocks and a label for it; None and the reason when the choice holds no block."""
     choice = st.selectbox("Advisor window", [*LAST, RANGE], index=1, key="chain_advisor_window")
     if choice != RANGE:
         chosen = window_blocks(blocks, last=LAST[choice])
@@ -21,9 +21,10 @@ def choose(blocks: pd.DataFrame) -> tuple[pd.DataFrame, str]:
         picked = st.date_input("From and to (inclusive)", (max(first, last - pd.Timedelta(days=30)), last),
                                min_value=first, max_value=last, key="chain_advisor_dates")  # fmt: skip
         if not isinstance(picked, tuple) or len(picked) != 2:
-            st.info("Pick both ends of the range.", icon=":material/info:")
-            st.stop()
+            return None, "Pick both ends of the range."
         chosen = window_blocks(blocks, start=picked[0], end=pd.Timestamp(picked[1]) + pd.Timedelta(days=1))
         choice = f"{picked[0]} to {picked[1]}"
+        if chosen.empty:
+            return None, f"No block is dated from {picked[0]} to {picked[1]}."
     first_height, last_height = int(chosen["height"].iloc[0]), int(chosen["height"].iloc[-1])
     return chosen, f"{choice}: {len(chosen):,} blocks, heights {first_height:,} to {last_height:,}"

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -91,6 +93,40 @@ def test_parquet_and_csv_read_the_same(good_csv: str) -> None:
 def test_empty_binary_and_broken_files_are_refused(data: bytes) -> None:
     with pytest.raises(ChainInputError):
         read_blocks(data, "upload")
+
+
+def test_a_wide_header_is_refused_before_the_rows_are_parsed() -> None:
+    header = ",".join(f"c{i}" for i in range(1_000))
+    with pytest.raises(ChainInputError, match="at most 64 are read"):
+        read_blocks((header + "\n" + "1," * 1_000).encode(), "wide.csv")
+    with pytest.raises(ChainInputError, match="first line is longer"):
+        read_blocks((",".join(f"c{i}" for i in range(100_000)) + "\n").encode(), "long.csv")
+
+
+def _parquet(table: pa.Table) -> bytes:
+    buffer = io.BytesIO()
+    pq.write_table(table, buffer)
+    return buffer.getvalue()
+
+
+def test_a_parquet_file_is_bounded_by_its_metadata_and_typed_on_read() -> None:
+    many = pa.table({"height": pa.array(np.zeros(2_000_001, np.int64)), "pool_slug": ["antpool"] * 2_000_001,
+                     "date": ["2024-01-01"] * 2_000_001})  # fmt: skip
+    with pytest.raises(ChainInputError, match="at most 2,000,000"):
+        read_blocks(_parquet(many), "many.parquet")
+    binary = pa.table({"height": [1, 2], "pool_slug": pa.array([b"\xff\xfe", b"antpool"], pa.binary()),
+                       "date": ["2024-01-01T00:00:00Z", "2024-01-01T00:10:00Z"]})  # fmt: skip
+    with pytest.raises(ChainInputError):
+        read_blocks(_parquet(binary), "binary.parquet")
+    with pytest.raises(ChainInputError, match="lacks the column"):
+        read_blocks(_parquet(pa.table({"height": [1]})), "narrow.parquet")
+
+
+def test_blocks_no_pool_was_attributed_to_are_refused(good_csv: str) -> None:
+    lines = good_csv.splitlines()
+    unknown = [lines[0]] + [",".join([r.split(",")[0], "unknown", r.split(",")[2]]) for r in lines[1:]]
+    with pytest.raises(ChainInputError, match="no block is attributed"):
+        read_blocks("\n".join(unknown).encode(), "unknown.csv")
 
 
 def test_an_oversized_file_is_refused_before_it_is_parsed() -> None:

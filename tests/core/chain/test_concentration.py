@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from core.chain.blocks import ChainInputError
+from core.chain.blocks import ChainInputError, pool_names
 from core.chain.concentration import concentration, pool_shares
 
 
@@ -68,7 +68,15 @@ def test_hhi_nakamoto_and_entropy_follow_their_definitions(pools: list[str]) -> 
     shares = counted / counted.sum()
     assert row["hhi"] == pytest.approx(10_000 * (shares**2).sum())
     assert row["entropy_bits"] == pytest.approx(-(shares * np.log2(shares)).sum())
-    assert row["nakamoto"] == int((shares.cumsum() <= 0.5).sum()) + 1
+    fewest = next(n for n in range(1, len(counted) + 1) if 2 * counted.iloc[:n].sum() > counted.sum())
+    assert row["nakamoto"] == fewest
+
+
+def test_pools_holding_exactly_half_are_not_a_majority() -> None:
+    others = [p for p in pool_names() if p not in {"foundryusa", "antpool", "f2pool"}][:28]
+    pools = ["foundryusa"] * 18 + ["antpool"] * 9 + ["f2pool"] + others  # the top three hold 28 of 56 blocks
+    frame = pd.DataFrame({"height": np.arange(56), "pool": pools, "ts": pd.Timestamp("2024-01-01")})
+    assert concentration(frame, "year").iloc[0]["nakamoto"] == 4
 
 
 def test_pool_shares_add_up_per_window(blocks: pd.DataFrame) -> None:

@@ -60,11 +60,14 @@ DAY = 86_400_000
 @pytest.mark.parametrize(
     ("data", "message"),
     [
-        (_csv([(1682812800000, 1), (1682812800000, 2)]), "repeats or goes back"),
-        (_csv([(1682812800000 + DAY, 1), (1682812800000, 2)]), "repeats or goes back"),
-        (_csv([(1682812800000, "nan")]), "value"),
-        (_csv([(1682812800000, -5)]), "value"),
-        (_csv([("yesterday", 1)]), "day"),
+        (_csv([(1682812800000, 1), (1682812800000, 2), (1682812800000 + DAY, 2)]), "repeats or goes back"),
+        (_csv([(1682812800000 + DAY, 1), (1682812800000, 2), (1682812800000 + 2 * DAY, 2)]), "repeats or goes back"),
+        (_csv([(1682812800000 + i * DAY, v) for i, v in enumerate([1, "nan", 2])]), "value"),
+        (_csv([(1682812800000 + i * DAY, v) for i, v in enumerate([1, -5, 2])]), "value"),
+        (_csv([("yesterday", 1), (1682812800000, 1), (1682812800000 + DAY, 1)]), "day"),
+        (_csv([(1682812800000, 1), (1682812800000 + DAY, 1)]), "3 to 100,000 days"),
+        (("x,y," + ",".join(f"c{i}" for i in range(100)) + "\n1,2\n").encode(), "at most 16"),
+        (b'x,y\n"1,2\n3,4\n5,6\n', "readable CSV"),
         (b"day,value\n1,2\n", "columns x"),
         (b"\xff\xfe", "UTF-8"),
         (b"x" * (64 * 2**20 + 1), "larger than"),
@@ -73,6 +76,22 @@ DAY = 86_400_000
 def test_bad_series_get_one_clear_message(data: bytes, message: str) -> None:
     with pytest.raises(ChainInputError, match=message):
         read_series(data, "transaction-fees.csv")
+
+
+def test_a_zero_baseline_gives_no_infinite_magnitude() -> None:
+    values = [0.0] * 20 + [5.0] + [0.0] * 10
+    episodes = fee_episodes({FEES: _series(values)})
+    assert len(episodes) == 1 and np.isnan(episodes["magnitude"].iloc[0]) and episodes["peak_fees"].iloc[0] == 5
+
+
+def test_a_block_count_drop_is_a_cause() -> None:
+    rng = np.random.default_rng(4)
+    fees = list(40 + rng.normal(0, 2, 60))
+    fees[30] = 300
+    blocks = list(144 + rng.normal(0, 4, 60))
+    blocks[30] = 60
+    episodes = fee_episodes({FEES: _series(fees)}, _series(blocks))
+    assert episodes["cause"].tolist() == ["fewer blocks"] and "blocks" in episodes["why"].iloc[0]
 
 
 def test_a_series_file_round_trips(shared_data) -> None:

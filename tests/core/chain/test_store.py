@@ -43,11 +43,32 @@ def test_a_bad_or_taken_name_writes_nothing(warehouse: Warehouse, blocks: pd.Dat
     assert _counts(warehouse) == before
 
 
-def test_delete_removes_an_upload_and_its_rows(warehouse: Warehouse, blocks: pd.DataFrame) -> None:
+def test_delete_removes_an_upload_its_rows_and_its_raised_alerts(warehouse: Warehouse, blocks: pd.DataFrame) -> None:
     store = ChainStore(warehouse)
-    store.save_blocks("gone", blocks.iloc[:100])
+    store.save_blocks("gone", blocks.iloc[:5000])
+    pools = blocks["pool"].iloc[:5000].to_numpy(dtype=object).copy()
+    pools[3000:3012] = "cn/tt"  # a run no honest pool of its size makes
+    alerts = MajorityMonitor().scan(blocks.iloc[:5000].assign(pool=pools))
+    assert store.raise_alerts("gone", alerts) == len(alerts) > 0
     store.delete("gone")
     assert _counts(warehouse) == (0, 0, 0)
+    assert warehouse.query("SELECT count(*) AS n FROM chain_alerts")["n"][0] == 0
+    assert store.raise_alerts("gone", alerts) == len(alerts)  # the same name uploaded again raises them again
+
+
+@pytest.mark.parametrize("name", ["shared: all blocks 2021–2024", "Sample: blocks of 2024"])
+def test_the_built_in_sets_names_are_refused(warehouse: Warehouse, blocks: pd.DataFrame, name: str) -> None:
+    with pytest.raises(WarehouseError, match="built-in"):
+        ChainStore(warehouse).save_blocks(name, blocks.iloc[:100])
+
+
+def test_a_pool_slug_with_punctuation_is_published(warehouse: Warehouse, blocks: pd.DataFrame) -> None:
+    run = pd.DataFrame([{"height": 700_000, "end_height": 700_000, "ts": pd.Timestamp("2021-09-11"), "pool": "cn/tt",
+                         "level": "run", "probability": float("nan"), "count": 9, "window": 9, "p_value": 1e-7,
+                         "detail": "9 consecutive blocks"}])  # fmt: skip
+    assert ChainStore(warehouse).raise_alerts("mine", run) == 1
+    values = warehouse.query("SELECT value FROM case_signal_entities WHERE kind = 'pool'")["value"]
+    assert values.tolist() == ["cn/tt"]
 
 
 def test_alerts_and_episodes_reach_investigations_once(
