@@ -43,26 +43,6 @@ def run_lengths(codes):
 
 
 @njit(cache=True)
-def window_largest(codes, n_codes, length, skip):
-    """For each block i with a full window (i >= length - 1): the largest count of any code but `skip` among the
-    `length` blocks ending at i; 0 before."""
-    n = codes.shape[0]
-    largest = np.zeros(n, np.int64)
-    counts = np.zeros(n_codes, np.int64)
-    for i in range(n):
-        counts[codes[i]] += 1
-        if i >= length:
-            counts[codes[i - length]] -= 1
-        if i >= length - 1:
-            most = 0
-            for c in range(n_codes):
-                if c != skip and counts[c] > most:
-                    most = counts[c]
-            largest[i] = most
-    return largest
-
-
-@njit(cache=True)
 def own_count_before(codes, n_codes, length):
     """For each block i: how many of the `length` blocks before it (fewer at the start) have its code."""
     n = codes.shape[0]

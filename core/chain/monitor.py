@@ -151,7 +151,7 @@ def _upper_bound(counts: np.ndarray, trials: int) -> np.ndarray:
 def _largest_share_before(codes: np.ndarray, n_codes: int, skip: int, window: int, baseline: int) -> np.ndarray:
     """For each block i: the largest count any attributed pool had in the `baseline` blocks before the window that
     ends at i (0 where there is not enough history)."""
-    largest = _kernels.window_largest(codes, n_codes, baseline, skip)
+    _, largest = _kernels.window_leader(codes, n_codes, baseline, skip)
     before = np.zeros(len(codes), np.int64)
     before[window:] = largest[:-window]
     return before

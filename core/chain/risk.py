@@ -35,14 +35,20 @@ def _checked(q: float, z: int) -> tuple[float, int]:
     return float(q), z
 
 
+def _certain(q: float, z: int) -> float | None:
+    """1 where every model gives certainty (a majority attacker, or no confirmation), 0 for an attacker without hash
+    rate, None otherwise."""
+    if q >= 0.5 or z == 0:
+        return 1.0
+    return 0.0 if q == 0 else None
+
+
 def nakamoto(q: float, z: int) -> float:
     """Nakamoto's attacker success probability, 1 - sum_k Poisson(k; zq/p) (1 - (q/p)^(z-k)), computed without the
     cancellation of "1 - sum" as P(Poisson > z) + sum_k Poisson(k) (q/p)^(z-k), so tiny risks stay exact."""
     q, z = _checked(q, z)
-    if q >= 0.5 or z == 0:
-        return 1.0
-    if q == 0:
-        return 0.0
+    if (certain := _certain(q, z)) is not None:
+        return certain
     p = 1.0 - q
     lam = z * q / p
     total = float(special.gammainc(z + 1, lam))  # P(Poisson(lam) > z)
@@ -55,10 +61,8 @@ def rosenfeld(q: float, z: int) -> float:
     """Rosenfeld's exact probability, 1 - sum_{m=0..z} C(m+z-1, m) (p^z q^m - p^m q^z), computed without the
     cancellation of "1 - sum" as P(NegBin > z) + sum_m C(m+z-1, m) q^z p^m."""
     q, z = _checked(q, z)
-    if q >= 0.5 or z == 0:
-        return 1.0
-    if q == 0:
-        return 0.0
+    if (certain := _certain(q, z)) is not None:
+        return certain
     p = 1.0 - q
     total = float(special.betainc(z + 1, z, q))  # P(attacker finds more than z blocks while honest miners find z)
     for m in range(z + 1):
@@ -70,8 +74,8 @@ def rosenfeld(q: float, z: int) -> float:
 def closed_form(q: float, z: int) -> float:
     """Grunspan and Pérez-Marco's closed form: the regularised incomplete beta function I_{4pq}(z, 1/2)."""
     q, z = _checked(q, z)
-    if q >= 0.5 or z == 0:
-        return 1.0
+    if (certain := _certain(q, z)) is not None:
+        return certain
     return float(special.betainc(z, 0.5, 4.0 * q * (1.0 - q)))
 
 

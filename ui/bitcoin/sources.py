@@ -37,20 +37,24 @@ def _folder_series(path: str) -> dict[str, pd.Series]:
     return read_series_folder(Path(path))
 
 
+def _choice(kind: str, label: str, options: list[str], link: dict[str, str]) -> str:
+    """The chosen set of one kind: a new upload first, then a link from Investigations, then the analyst's pick."""
+    key = f"chain_{kind}"
+    if PENDING[kind] in st.session_state:
+        st.session_state[key] = st.session_state.pop(PENDING[kind])
+    if link.get(kind) in options:
+        st.session_state[key] = link[kind]
+        common.from_investigation(f"the {kind} {common.md_escape(link[kind])}")
+    common.keep_valid(key, options)
+    return st.selectbox(label, options, key=key, help="Built-in sets, then your uploads (newest first).")
+
+
 def choose_blocks(wh: Warehouse, store: ChainStore, link: dict[str, str]) -> tuple[str, str, pd.DataFrame]:
     """The block set the analyst chose (a link from Investigations may choose it): its name, a key that changes
     with its content (for caches) and its blocks."""
     built_in = built_in_blocks()
     uploads = store.sources("blocks")
-    options = list(built_in) + list(uploads["name"])
-    wanted = link.get("blocks")
-    if PENDING["blocks"] in st.session_state:
-        st.session_state["chain_blocks"] = st.session_state.pop(PENDING["blocks"])
-    if wanted in options:
-        st.session_state["chain_blocks"] = wanted
-        common.from_investigation(f"the blocks {common.md_escape(wanted)}")
-    common.keep_valid("chain_blocks", options)
-    name = st.selectbox("Blocks", options, key="chain_blocks", help="Built-in sets, then your uploads (newest first).")
+    name = _choice("blocks", "Blocks", list(built_in) + list(uploads["name"]), link)
     if name in built_in:
         return name, str(built_in[name]), _file_blocks(str(built_in[name]))
     created = str(uploads.loc[uploads["name"] == name, "created_at"].iloc[0])
@@ -60,15 +64,7 @@ def choose_blocks(wh: Warehouse, store: ChainStore, link: dict[str, str]) -> tup
 def choose_series(store: ChainStore, link: dict[str, str]) -> tuple[str, dict[str, pd.Series]]:
     """The set of daily series the analyst chose and its series."""
     built_in = built_in_series()
-    options = list(built_in) + list(store.sources("series")["name"])
-    wanted = link.get("series")
-    if PENDING["series"] in st.session_state:
-        st.session_state["chain_series"] = st.session_state.pop(PENDING["series"])
-    if wanted in options:
-        st.session_state["chain_series"] = wanted
-        common.from_investigation(f"the series {common.md_escape(wanted)}")
-    common.keep_valid("chain_series", options)
-    name = st.selectbox("Daily series", options, key="chain_series")
+    name = _choice("series", "Daily series", list(built_in) + list(store.sources("series")["name"]), link)
     if name in built_in:
         return name, _folder_series(str(built_in[name]))
     return name, store.series(name)

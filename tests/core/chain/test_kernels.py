@@ -36,13 +36,6 @@ def test_window_leader_matches_counting_each_window(codes: np.ndarray, window: i
 
 
 @settings(deadline=None)  # the first example compiles the kernel
-@given(sequences, st.integers(1, 40), st.integers(-1, 4))
-def test_window_largest_is_the_leaders_count(codes: np.ndarray, length: int, skip: int) -> None:
-    _, expected = leader_reference(codes.tolist(), length, skip)
-    assert _kernels.window_largest(codes, 5, length, skip).tolist() == expected
-
-
-@settings(deadline=None)  # the first example compiles the kernel
 @given(sequences)
 def test_run_lengths_count_back_to_the_last_change(codes: np.ndarray) -> None:
     values = codes.tolist()
