@@ -61,7 +61,10 @@ def header_fields(text: str, name: str, max_fields: int) -> list[str]:
     end = text.find("\n", 0, MAX_HEADER_CHARS + 1)
     if end < 0 and len(text) > MAX_HEADER_CHARS:
         raise ChainInputError(f"{name}'s first line is longer than {MAX_HEADER_CHARS:,} characters.")
-    fields = next(csv.reader([text[: end if end >= 0 else len(text)].rstrip("\r")]), [])
+    try:
+        fields = next(csv.reader([text[: end if end >= 0 else len(text)].rstrip("\r")]), [])
+    except csv.Error:
+        raise ChainInputError(f"{name}'s first line is not a CSV header (a stray line break or quote).") from None
     if len(fields) > max_fields:
         raise ChainInputError(f"{name} has {len(fields):,} columns; at most {max_fields} are read.")
     return fields

@@ -146,3 +146,8 @@ def test_any_edit_of_a_good_file_is_read_or_refused_cleanly(good_csv: str, data:
     except ChainInputError:
         return
     assert (np.diff(blocks["height"].to_numpy()) == 1).all()
+
+
+def test_a_header_broken_by_a_carriage_return_is_refused() -> None:
+    with pytest.raises(ChainInputError, match="not a CSV header"):
+        read_blocks(b"height,pool\rslug,date\n1,antpool,2024-01-01\n", "cr.csv")

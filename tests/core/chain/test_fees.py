@@ -6,6 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from core.chain.blocks import ChainInputError
 from core.chain.fees import FEES, fee_episodes, read_series, robust_baseline
@@ -99,3 +101,18 @@ def test_a_series_file_round_trips(shared_data) -> None:
     fees = read_series(path.read_bytes(), path.name)
     assert len(fees) == 364 and fees.index[0] == pd.Timestamp("2023-04-30")
     assert round(fees.loc["2024-04-20"], 1) == 1257.7
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.data())
+def test_any_edit_of_a_series_file_is_read_or_refused_cleanly(shared_data, data: st.DataObject) -> None:
+    text = (shared_data / "bitcoin" / "blockchain_com_daily_2023_2024" / "hash-rate.csv").read_text()[:2000]
+    chars = list(text)
+    for _ in range(data.draw(st.integers(1, 6))):
+        chars[data.draw(st.integers(0, len(chars) - 1))] = data.draw(st.sampled_from(list('0123456789,.-e"x\n ')))
+    try:
+        values = read_series("".join(chars).encode(), "edited.csv")
+    except ChainInputError:
+        return
+    assert values.index.is_monotonic_increasing and values.index.is_unique
+    assert np.isfinite(values.to_numpy()).all() and (values >= 0).all()

@@ -6,6 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sklearn.metrics import f1_score
 
 from core.automl.runner import fit_table
@@ -91,3 +93,19 @@ def test_a_split_without_later_steps_is_refused(files) -> None:
     early = type(data)(data.frame[data.frame["step"] <= 30], data.feature_names, 0, 0)
     with pytest.raises(ChainInputError, match="temporal split"):
         evaluate(early, lambda x, y: ("never", lambda t: np.full(len(t), "2")))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.data())
+def test_any_edit_of_elliptic_files_is_read_or_refused_cleanly(data: st.DataObject) -> None:
+    features = list(GOOD_FEATURES.decode() * 1)
+    classes = list(GOOD_CLASSES.decode())
+    for target in (features, classes):
+        for _ in range(data.draw(st.integers(0, 4))):
+            target[data.draw(st.integers(0, len(target) - 1))] = data.draw(st.sampled_from(list("0129.,-e\nxinf ")))
+    try:
+        result = read_elliptic("".join(features).encode(), "".join(classes).encode())
+    except ChainInputError:
+        return
+    assert set(result.frame["label"]) == {ILLICIT, "2"}
+    assert result.frame["txId"].is_unique
