@@ -11,6 +11,7 @@ what moved with it: the halving calendar, the transaction count, the hash rate a
 from __future__ import annotations
 
 import io
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -101,13 +102,12 @@ def robust_baseline(values: pd.Series, days: int = BASELINE_DAYS) -> pd.Series:
     daily = values.asfreq("D")
     v = daily.to_numpy(dtype=float)
     base = np.full(len(v), np.nan)
-    for i in range(len(v)):
-        window = v[max(0, i - days) : i]
-        if len(window) < days:
-            window = np.concatenate([window, v[i + 1 : i + 1 + days - len(window)]])
-        window = window[np.isfinite(window)]
-        if len(window):
-            base[i] = np.median(window)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # a window of missing days only: its baseline stays missing
+        if len(v) > days:
+            base[days:] = np.nanmedian(np.lib.stride_tricks.sliding_window_view(v[:-1], days), axis=1)
+        for i in range(min(days, len(v))):  # the first days: every other day of the first days + 1
+            base[i] = np.nanmedian(np.delete(v[: days + 1], i))
     return pd.Series(base, index=daily.index).reindex(values.index)
 
 

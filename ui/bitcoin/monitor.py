@@ -16,14 +16,10 @@ MONITOR = MajorityMonitor()
 
 
 @st.cache_data(max_entries=4, show_spinner="Running the monitor over every block…")
-def _scan(key: str, _blocks: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+def run(key: str, _blocks: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The per-block majority test and the alerts of all three tests (cached per block set, named by `key`)."""
     majority = MONITOR.majority(_blocks)
     return majority, MONITOR.scan(_blocks, majority)
-
-
-def run(key: str, blocks: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The per-block majority test and the alerts of all three tests (cached per block set)."""
-    return _scan(key, blocks)
 
 
 def show(majority: pd.DataFrame, alerts: pd.DataFrame, height: int | None) -> go.Figure | None:
