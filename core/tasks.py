@@ -72,6 +72,11 @@ def cancellable(token: CancelToken) -> Iterator[CancelToken]:
         _current.reset(reset)
 
 
+def current_token() -> CancelToken | None:
+    """The token `check()` obeys here, if any."""
+    return _current.get()
+
+
 def stop_flag() -> np.ndarray:
     """The flag array kernels poll: the current token's, or one that is never raised."""
     token = _current.get()

@@ -10,7 +10,7 @@ from core.fbas.scan import is_grouping
 from core.fbas.whatif import apply_edits, to_stellarbeat_json
 from ui import common
 from ui.background import run_cancellable
-from ui.fbas import results
+from ui.fbas import batch, results
 from ui.fbas.analysis import MERGES, scan_for_page
 from ui.fbas.source import data_warnings, load_source
 from ui.fbas.whatif import what_if_panel
@@ -81,6 +81,7 @@ results.findings(result, view)
 figure = results.trust_graph(view, scans)
 what_if_panel(base, current, wh, scans)
 results.set_tables(result, view)
+batch.panels(current)
 reading = READINGS[missing_qset] + (
     " Nodes that are a quorum on their own were dropped first (stellarbeat parity)." if parity else ""
 )

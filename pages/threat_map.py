@@ -9,7 +9,7 @@ from core.geo.events import detect_mapping
 from core.warehouse import WarehouseError
 from ui import common
 from ui.common import md_escape
-from ui.threat_map import analysis, choose_settings, draw, mapping_form
+from ui.threat_map import analysis, batch_panel, choose_settings, draw, mapping_form
 
 wh = common.warehouse()
 st.title("Threat map")
@@ -49,3 +49,4 @@ except (ThreatMapError, WarehouseError) as exc:
     st.error(md_escape(exc), icon=":material/error:")
     st.stop()
 draw(result, dataset.name, settings)
+batch_panel(dataset, mapping, settings)

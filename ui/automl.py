@@ -7,6 +7,7 @@ import json
 import pandas as pd
 import streamlit as st
 
+from core import compute
 from core.automl import registry, tracking
 from core.automl.data import AutoMLInputError, Prepared, detect_task, prepare, read_csv_bytes
 from core.automl.jobs import SearchProgress, training_queue
@@ -111,7 +112,8 @@ def train_panel(wh: Warehouse) -> None:
         f"{len(checked.target):,} rows · {len(checked.schema.columns)} input columns "
         f"({len(checked.schema.numeric)} numeric, {len(checked.schema.categorical)} categorical, "
         f"{len(checked.schema.datetime)} dates) · metric: {metric_label(primary_metric(checked.schema.task))} · "
-        f"{1 - test_size:.0%} for the search (cross-validated), {test_size:.0%} kept for the final test"
+        f"{1 - test_size:.0%} for the search (cross-validated), {test_size:.0%} kept for the final test · "
+        f"trials run on {common.compute_line()}"
     )
     if not families:
         st.error("Choose at least one model family.", icon=":material/error:")
@@ -210,6 +212,7 @@ def _start(
             exclude=exclude,
             on_trial=progress.on_trial,
             stop=job.token,
+            handle=compute.client(),  # None without a cluster: the search runs here, as always
         )
         name = f"{label} ({settings.budget_s:.0f} s)"
         experiment_id = tracking.record(wh, experiment, name, dataset)

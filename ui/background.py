@@ -14,15 +14,25 @@ from typing import TypeVar
 
 import streamlit as st
 
+from core.compute import BatchProgress
 from core.tasks import Job
 
 T = TypeVar("T")
 POLL_SECONDS = 0.1
 
 
-def run_cancellable(key: str, signature: str, work: Callable[[], T], *, label: str, limit_s: float) -> T | None:
+def run_cancellable(
+    key: str,
+    signature: str,
+    work: Callable[[], T],
+    *,
+    label: str,
+    limit_s: float,
+    progress: BatchProgress | None = None,
+) -> T | None:
     """`work()` on a worker thread; its result, or None when it was cancelled or hit the time limit (both said on
-    the page). Exceptions raised by `work` are raised here."""
+    the page). Exceptions raised by `work` are raised here. A batch passes the `progress` its work advances: the
+    status then shows done, total and time left."""
     stopped = st.session_state.get(f"{key}_stopped")
     if stopped is not None and stopped[0] == signature:
         st.info(f"Analysis {stopped[1]}.", icon=":material/cancel:")
@@ -40,11 +50,14 @@ def run_cancellable(key: str, signature: str, work: Callable[[], T], *, label: s
         job.join(POLL_SECONDS * 3)  # quick work finishes without a flash of controls
         if not job.done:
             status.update(expanded=True)
-            ticker, button = st.empty(), st.empty()
+            ticker, bar, button = st.empty(), st.empty(), st.empty()
             button.button("Cancel", key=f"{key}_cancel", icon=":material/cancel:", on_click=_cancel, args=(key,))
             while not job.join(POLL_SECONDS):
                 ticker.caption(f"Running for {job.elapsed_s:.1f} s (limit {limit_s:g} s)")
+                if progress is not None and progress.total:
+                    bar.progress(progress.done / progress.total, text=progress.describe())
             ticker.empty()
+            bar.empty()
             button.empty()
         st.session_state.pop(f"{key}_job", None)
         if job.timed_out:
@@ -66,3 +79,23 @@ def _cancel(key: str) -> None:
     if job is not None:
         job.cancel()
         st.session_state[f"{key}_stopped"] = (job.label, "cancelled")
+
+
+def ask_for_batch(key: str, signature: str) -> None:
+    """A batch's start button: run the batch `key` for the input `signature`."""
+    st.session_state[f"{key}_for"] = signature
+
+
+def run_batch(key: str, signature: str, work: Callable[[BatchProgress], T], *, label: str, limit_s: float) -> T | None:
+    """A batch's result for `signature`: kept in the session from an earlier run, run now (with progress and
+    Cancel) if `ask_for_batch` asked for it, or None."""
+    kept = st.session_state.get(f"{key}_result")
+    if kept is not None and kept[0] == signature:
+        return kept[1]
+    if st.session_state.get(f"{key}_for") != signature:
+        return None
+    progress = BatchProgress()
+    result = run_cancellable(key, signature, lambda: work(progress), label=label, limit_s=limit_s, progress=progress)
+    if result is not None:
+        st.session_state[f"{key}_result"] = (signature, result)
+    return result

@@ -12,6 +12,7 @@ import plotly.graph_objects as go
 import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
 
+from core import compute
 from core.report import Report, ReportError, figure_png, report_file_name, safe_csv
 from core.samples import load_samples
 from core.warehouse import Warehouse, WarehouseError, open_warehouse, resolve_path
@@ -64,6 +65,12 @@ def warehouse_at(path: str) -> Warehouse:
     return _open(path)
 
 
+COMPUTE_HELP = (
+    "Where AutoML trials and batch analyses run, set by the CTAS_COMPUTE environment variable: none (this process), "
+    "local:N (a local Dask cluster of N worker processes) or a scheduler address such as tcp://scheduler:8786."
+)
+
+
 def sidebar(wh: Warehouse) -> None:
     """The shared sidebar: which warehouse file is open, its size and how many datasets it holds."""
     with st.sidebar:
@@ -78,6 +85,19 @@ def sidebar(wh: Warehouse) -> None:
         left.metric("Datasets", len(datasets))
         right.metric("Size", _human_bytes(wh.size_bytes()))
         st.caption(f"{sum(d.rows for d in datasets):,} rows · schema v{wh.schema_version}")
+        st.caption("Compute")
+        try:
+            st.markdown(md_escape(compute.setting().describe()), help=COMPUTE_HELP)
+        except compute.ComputeError as exc:
+            st.error(md_escape(exc), icon=":material/error:")
+
+
+def compute_line() -> str:
+    """Where parallel work runs, for a caption ("this process (no cluster)" when the setting cannot be read)."""
+    try:
+        return compute.setting().describe()
+    except compute.ComputeError:
+        return compute.ComputeSetting().describe()
 
 
 def _human_bytes(size: int) -> str:

@@ -1,17 +1,22 @@
 """The Threat map page's panels: column mapping, settings, time window and player, the map and its tables."""
 
+import hashlib
+import json
 import time
 from datetime import datetime, timedelta
 
 import pandas as pd
 import streamlit as st
 
+from core import compute
 from core.geo.analysis import ThreatMapSettings, analyse
+from core.geo.batch import batch_figure, batch_hotspots, persistent_cells
 from core.geo.events import ColumnMapping
 from core.geo.maps import COLOUR_BY, legend_rows, threat_deck, threat_report, timeline_figure, top_cells
 from core.geo.store import EventStore
 from core.warehouse.layers import map_layer, map_layers
 from ui import common
+from ui.background import ask_for_batch, run_batch
 from ui.common import md_escape
 from ui.errors import guarded
 
@@ -29,6 +34,7 @@ WINDOW = "geo_window"  # the time window slider's key: (first day, last day)
 WEEK = timedelta(days=7)
 PLAY_WIDTH = timedelta(days=28)
 PLAY_SECONDS = 3
+BATCH_SECONDS = 600
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
@@ -210,6 +216,49 @@ def draw(result, dataset_name: str, settings: ThreatMapSettings) -> None:
             st.dataframe(shown.drop(columns=["cell"]), hide_index=True, width="stretch")
     common.report_button(lambda: threat_report(result, dataset_name, settings), f"Threat map {dataset_name}",
                          key="geo_report")  # fmt: skip
+
+
+@guarded
+def batch_panel(dataset, mapping: ColumnMapping, settings: ThreatMapSettings) -> None:
+    """Gi* over every window of a playback, at one or several resolutions at once, with progress and Cancel."""
+    with st.expander("Batch: Gi* over every playback window", icon=":material/view_timeline:"):
+        if mapping.time is None:
+            st.info("Map a time column: the playback's windows are periods of time.", icon=":material/schedule:")
+            return
+        st.caption(
+            f"Every window of the playback (moving a week at a time) at each resolution chosen, run on "
+            f"{common.compute_line()}; the events are exported once as Parquet for the workers.",
+            help=common.COMPUTE_HELP,
+        )
+        left, right = st.columns(2)
+        weeks = left.number_input("Window (weeks)", 1, 52, 4, key="geo_batch_weeks")
+        resolutions = right.multiselect("Resolutions", list(range(0, 9)), default=[settings.res], key="geo_batch_res")
+        if not resolutions:
+            st.info("Choose at least one resolution.", icon=":material/info:")
+            return
+        inputs = [dataset.name, str(dataset.created_at), mapping.roles(), int(weeks), sorted(resolutions),
+                  settings.k, settings.fdr, list(settings.categories)]  # fmt: skip
+        signature = hashlib.sha256(json.dumps(inputs).encode()).hexdigest()
+        st.button("Run over every window", key="geo_batch_run", icon=":material/play_arrow:", on_click=ask_for_batch,
+                  args=("geo_batch", signature))  # fmt: skip
+
+        def work(progress: compute.BatchProgress) -> pd.DataFrame:
+            return batch_hotspots(
+                common.warehouse(), dataset.name, mapping, version=str(dataset.created_at),
+                width=pd.Timedelta(weeks=int(weeks)), resolutions=tuple(resolutions), k=settings.k, fdr=settings.fdr,
+                categories=settings.categories, handle=compute.client(), progress=progress,
+            )  # fmt: skip
+
+        table = run_batch("geo_batch", signature, work, label="Testing every window for hot spots…",
+                          limit_s=BATCH_SECONDS)  # fmt: skip
+        if table is None:
+            return
+        st.plotly_chart(batch_figure(table), key="geo_batch_chart")
+        shown = table.drop(columns=["hot cells"])
+        st.dataframe(shown, hide_index=True, width="stretch", key="geo_batch_table")
+        common.csv_button(lambda: shown, f"{dataset.name}_windows.csv", key="geo_batch_csv")
+        st.markdown("**Cells hot in the most windows**")
+        st.dataframe(persistent_cells(table).head(50), hide_index=True, width="stretch")
 
 
 def _overlays(dataset_name: str) -> pd.DataFrame | None:

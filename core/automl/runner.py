@@ -6,7 +6,7 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 import pandas as pd
@@ -16,6 +16,9 @@ from core.automl.data import AutoMLInputError, Prepared, Task, prepare
 from core.automl.metrics import all_metrics
 from core.automl.search import Search, SearchResult, SearchSettings, TrialRecord
 from core.tasks import CancelToken
+
+if TYPE_CHECKING:
+    from distributed import Client
 
 MIN_TEST_ROWS = 5
 
@@ -94,8 +97,10 @@ def run_experiment(
     exclude: tuple[str, ...] = (),
     on_trial: Callable[[TrialRecord, float], None] | None = None,
     stop: CancelToken | None = None,
+    handle: Client | None = None,
 ) -> Experiment:
-    """Check, split, search and score; the budget covers all of it."""
+    """Check, split, search and score; the budget covers all of it. With a cluster `handle`, trials run on its
+    workers (`core.automl.distributed`)."""
     began = time.monotonic()
     settings = settings or SearchSettings()
     prepared = prepare(frame, target, task, exclude)
@@ -104,7 +109,12 @@ def run_experiment(
     inner = SearchSettings(
         max(remaining, 0.1), settings.seed, settings.families, settings.ensemble, settings.max_trials
     )
-    result = Search(subset(prepared, train), inner, on_trial, stop).run()
+    if handle is None:
+        result = Search(subset(prepared, train), inner, on_trial, stop).run()
+    else:
+        from core.automl.distributed import DistributedSearch  # noqa: PLC0415 - imports dask, only with a cluster
+
+        result = DistributedSearch(subset(prepared, train), inner, on_trial, stop, handle=handle).run()
     held_out = subset(prepared, test)
     metrics = test_metrics(result, held_out)
     return Experiment(

@@ -81,6 +81,7 @@ class TrialRecord:
     predict_s: float = 0.0
     at_s: float = 0.0
     message: str = ""
+    worker: str = ""
 
 
 @dataclass
@@ -92,6 +93,46 @@ class SearchResult:
     metric: str
     elapsed_s: float
     cancelled: bool = False
+
+
+@dataclass(frozen=True)
+class FoldData:
+    """What fitting a fold needs, and nothing that cannot travel to another process: the search rows, their
+    target codes, the categorical columns, the task, the number of classes and the seed."""
+
+    table: pd.DataFrame
+    y: np.ndarray
+    categorical: tuple[str, ...]
+    task: str
+    classes: int
+    seed: int
+
+
+def build_pipeline(data: FoldData, family: Family, params: dict) -> Pipeline:
+    """Preprocessing, the optional feature selection (`feature_percent`) and the model, unfitted."""
+    cats = native_categories(data.table, data.categorical) if family.style == "native" else []
+    steps: list[tuple[str, object]] = [("columns", preprocessor(data.table, data.categorical, family.style))]
+    percent = params.get(FEATURE_PERCENT, 100)
+    if percent < 100:
+        test = f_regression if data.task == "regression" else f_classif
+        steps.append(("select", SelectPercentile(test, percentile=percent)))
+    model_params = {k: v for k, v in params.items() if k != FEATURE_PERCENT}
+    steps.append(("model", family.build(model_params, data.task, data.seed, cats)))
+    return Pipeline(steps)
+
+
+def fit_fold(data: FoldData, family: Family, params: dict, train: np.ndarray, test: np.ndarray) -> tuple:
+    """Fit on the `train` rows, predict the `test` rows: (prediction, pipeline, fit seconds, predict seconds)."""
+    x_train = data.table.iloc[train]
+    pipeline = build_pipeline(data, family, params)
+    began = time.monotonic()
+    with single_threaded_native_code():
+        pipeline.fit(x_train, data.y[train])
+    fitted_at = time.monotonic()
+    x_test = data.table.iloc[test]
+    with single_threaded_native_code():
+        prediction = predict_raw(pipeline, x_test, data.task, data.classes)
+    return prediction, pipeline, fitted_at - began, time.monotonic() - fitted_at
 
 
 @dataclass
@@ -139,6 +180,7 @@ class Search:
         self.check_table, self.check_y = table[check].reset_index(drop=True), y[check]
         self.table, self.y = table[~check].reset_index(drop=True), y[~check]
         self.categorical = tuple(c for c in schema.categorical if c in self.table.columns)
+        self.data = FoldData(self.table, self.y, self.categorical, self.task, len(self.prior), settings.seed)
         n_folds = FOLDS_LARGE if self.large else FOLDS_SMALL
         splitter = (KFold if self.task == "regression" else StratifiedKFold)(
             n_folds, shuffle=True, random_state=settings.seed
@@ -321,29 +363,10 @@ class Search:
         return float(np.clip(fixed + slope * len(train) ** g, times[1], 4.0 * times[1]))
 
     def _fit_fold(self, family: Family, params: dict, train: np.ndarray, test: np.ndarray) -> tuple:
-        table = self.table
-        x_train = table.iloc[train]
-        pipeline = self._pipeline(family, params)
-        began = time.monotonic()
-        with single_threaded_native_code():
-            pipeline.fit(x_train, self.y[train])
-        fitted_at = time.monotonic()
-        x_test = table.iloc[test]
-        with single_threaded_native_code():
-            prediction = predict_raw(pipeline, x_test, self.task, len(self.prior))
-        return prediction, pipeline, fitted_at - began, time.monotonic() - fitted_at
+        return fit_fold(self.data, family, params, train, test)
 
     def _pipeline(self, family: Family, params: dict) -> Pipeline:
-        """Preprocessing, the optional feature selection (`feature_percent`) and the model, unfitted."""
-        cats = native_categories(self.table, self.categorical) if family.style == "native" else []
-        steps: list[tuple[str, object]] = [("columns", preprocessor(self.table, self.categorical, family.style))]
-        percent = params.get(FEATURE_PERCENT, 100)
-        if percent < 100:
-            test = f_regression if self.task == "regression" else f_classif
-            steps.append(("select", SelectPercentile(test, percentile=percent)))
-        model_params = {k: v for k, v in params.items() if k != FEATURE_PERCENT}
-        steps.append(("model", family.build(model_params, self.task, self.settings.seed, cats)))
-        return Pipeline(steps)
+        return build_pipeline(self.data, family, params)
 
     def _promising_families(self) -> list[str]:
         """Families worth tuning: those whose default came within FAMILY_MARGIN of the best default's score."""
@@ -464,8 +487,8 @@ class Search:
 
 
 def trials_frame(trials: list[TrialRecord]) -> pd.DataFrame:
-    """The trials as a table, one row per configuration."""
-    return pd.DataFrame(
+    """The trials as a table, one row per configuration; on a cluster, with the worker that ran each."""
+    frame = pd.DataFrame(
         {
             "trial": [t.number for t in trials],
             "model": [t.family for t in trials],
@@ -479,6 +502,9 @@ def trials_frame(trials: list[TrialRecord]) -> pd.DataFrame:
             "note": [t.message for t in trials],
         }
     )
+    if any(t.worker for t in trials):
+        frame["worker"] = [t.worker for t in trials]
+    return frame
 
 
 def _short(value: object) -> str:

@@ -62,6 +62,7 @@ MIGRATIONS: Migrations = (
             PRIMARY KEY (name, version)
         )""",
     ),
+    ("ALTER TABLE automl_trials ADD COLUMN worker VARCHAR NOT NULL DEFAULT ''",),  # which cluster worker ran it
 )
 EXPERIMENT_COLUMNS = (
     "name",
@@ -93,6 +94,7 @@ TRIAL_COLUMNS = (
     "predict_s",
     "at_s",
     "message",
+    "worker",
 )
 MODEL_COLUMNS = (
     "name",

@@ -28,6 +28,7 @@ def trial_rows(trials: list[TrialRecord]) -> pd.DataFrame:
             "predict_s": [t.predict_s for t in trials],
             "at_s": [t.at_s for t in trials],
             "message": [t.message for t in trials],
+            "worker": [t.worker for t in trials],
         }
     )
 

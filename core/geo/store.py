@@ -4,11 +4,13 @@ per-cell aggregates computed in DuckDB."""
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 
 import duckdb
 import pandas as pd
 
 from core.warehouse import DatasetNotFoundError, Store, WarehouseError, dataset_table, quote_identifier
+from core.warehouse.export import export_parquet
 from core.warehouse.sql import duckdb_message, frame
 
 # How each event role is read from a dataset column (`{0}`: the quoted column); what does not convert is NULL.
@@ -66,6 +68,22 @@ class EventStore(Store):
             .fetchall()
         )
         return [r[0] for r in rows]
+
+    def export_events(self, name: str, roles: dict[str, str], origin: datetime, version: str = "") -> Path:
+        """The dataset's timed, located events (the roles as in `event_columns`) as Parquet partitioned by `week`
+        (whole weeks since `origin`), in the shared folder the cluster's workers read; returns its folder."""
+        if "time" not in roles:
+            raise ValueError("a time column is needed to export events by week")
+        selected = []
+        for role, column in roles.items():
+            if role not in EVENT_CASTS:
+                raise ValueError(f"unknown event role {role!r}")
+            self._check_column(name, column)
+            selected.append(f"{EVENT_CASTS[role].format(quote_identifier(column))} AS {quote_identifier(role)}")
+        events = f"SELECT {', '.join(selected)} FROM {dataset_table(name)}"
+        select = f"""SELECT *, CAST(floor(epoch(time - CAST(? AS TIMESTAMP)) / 604800) AS BIGINT) AS week
+                     FROM ({events}) WHERE time IS NOT NULL AND lat IS NOT NULL AND lon IS NOT NULL"""
+        return export_parquet(self.warehouse, select, [origin], partition_by="week", version=f"{name}@{version}")
 
     def _check_column(self, name: str, column: str) -> None:
         if column not in {c.name for c in self.warehouse.dataset(name).columns}:

@@ -51,10 +51,11 @@ def _wait_healthy(url: str, process: subprocess.Popen, timeout: float = 90) -> N
 
 
 @contextmanager
-def serve_app(folder: Path) -> Iterator[str]:
-    """`streamlit run app.py` on a free port with a warehouse in `folder`; stopped on exit."""
+def serve_app(folder: Path, **settings: str) -> Iterator[str]:
+    """`streamlit run app.py` on a free port with a warehouse in `folder` and any further environment `settings`
+    (CTAS_COMPUTE, say); stopped on exit."""
     port = _free_port()
-    env = dict(os.environ, CTAS_WAREHOUSE=str(folder / "e2e.duckdb"))
+    env = dict(os.environ, CTAS_WAREHOUSE=str(folder / "e2e.duckdb"), **settings)
     log = (folder / "streamlit.log").open("w")
     process = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port), "--server.headless", "true"],

@@ -74,6 +74,32 @@ def _screenshot(page: Page, path: Path) -> None:
     assert path.stat().st_size > 10_000
 
 
+def test_the_fbas_criticality_sweep_on_a_local_cluster_shows_progress_cancels_and_ranks(
+    page: Page, tmp_path: Path, artifacts: Path
+) -> None:
+    """The app with CTAS_COMPUTE=local:2 (two real worker processes): the sweep shows done, total and time left,
+    stops on Cancel, and run again ranks every organization."""
+    with serve_app(tmp_path, CTAS_COMPUTE="local:2") as url:
+        _open(page, url, "pages/fbas.py")
+        expect(page.locator('[data-testid="stSidebar"]')).to_contain_text("a local Dask cluster of 2 worker processes")
+        page.get_by_text("Organization", exact=True).last.click()  # the sweep's grouping (the first is the scan's)
+        _settle(page)
+        page.get_by_role("button", name="Run the sweep").click()
+        progress = page.get_by_text(re.compile(r"\d+ of 26 done in [\d.]+ s"))
+        expect(progress).to_be_visible(timeout=TIMEOUT_MS)
+        _screenshot(page, artifacts / "fbas-sweep-running.png")
+        page.get_by_role("button", name=re.compile("Cancel")).click()
+        expect(page.get_by_text("Analysis cancelled.")).to_be_visible(timeout=10_000)
+        _settle(page)
+        _assert_clean(page)
+        page.get_by_role("button", name="Run the analysis again").click()
+        expect(page.get_by_text(re.compile("Most critical organization: "))).to_be_visible(timeout=TIMEOUT_MS)
+        _settle(page)
+        _assert_clean(page)
+        expect(page.locator('[data-testid="stPlotlyChart"]').last).to_be_visible()
+        _screenshot(page, artifacts / "fbas-sweep.png")
+
+
 @pytest.fixture
 def page(browser: Browser) -> Page:
     context = browser.new_context(viewport={"width": 1440, "height": 900}, accept_downloads=True)
