@@ -1,11 +1,14 @@
 # CTAS in a container: docker build -t ctas . && docker run -p 8501:8501 -v ctas-data:/var/lib/ctas ctas
+# (docker compose up: the app with a Dask scheduler and two workers from this same image; PYTHONPATH lets the
+# scheduler and workers import CTAS's task functions)
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
-    CTAS_WAREHOUSE=/var/lib/ctas/ctas.duckdb
+    CTAS_WAREHOUSE=/var/lib/ctas/ctas.duckdb \
+    PYTHONPATH=/app
 
 # Chromium renders PNG exports of figures (kaleido drives the system browser).
 RUN apt-get update \

@@ -20,6 +20,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Literal, TypeVar
 
 from core.errors import CtasError
@@ -31,11 +32,15 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 R = TypeVar("R")
 ENV = "CTAS_COMPUTE"
+ROOT = str(Path(__file__).resolve().parent.parent)
 MAX_WORKERS = 64
 MAX_SETTING_CHARS = 300
 CONNECT_TIMEOUT_S = 10
 START_TIMEOUT_S = 120  # a local cluster's workers are up (they import numpy, pandas and scikit-learn first)
 POLL_S = 0.2
+# A worker process is one core: its numba kernels and Rust (rayon) pools use one thread, as its numpy already does
+# (Dask sets OMP_NUM_THREADS=1 in workers); the cluster's parallelism is its workers.
+ONE_CORE_PER_WORKER = {"NUMBA_NUM_THREADS": "1", "RAYON_NUM_THREADS": "1"}
 ADDRESS = re.compile(r"(tcp|tls)://(\[[0-9A-Fa-f:.]{2,45}\]|[A-Za-z0-9][A-Za-z0-9.-]{0,252}):(\d{1,5})")
 
 
@@ -108,12 +113,14 @@ def open_client(chosen: ComputeSetting, *, processes: bool = True) -> Client:
         if chosen.kind == "scheduler":
             return Client(chosen.address, timeout=CONNECT_TIMEOUT_S, set_as_default=False)
         if processes:
+            _children_import_ctas()
             cluster = SubprocessCluster(
                 n_workers=chosen.workers,
                 threads_per_worker=1,
                 dashboard_address=None,
                 silence_logs=quiet,
                 scheduler_kwargs={"allowed_failures": 0},
+                worker_kwargs={"env": dict(ONE_CORE_PER_WORKER)},
             )
         else:
             cluster = LocalCluster(
@@ -129,6 +136,14 @@ def open_client(chosen: ComputeSetting, *, processes: bool = True) -> Client:
         return handle
     except (OSError, TimeoutError) as exc:
         raise ComputeError(f"Cannot reach the Dask cluster ({chosen.describe()}): {exc}") from None
+
+
+def _children_import_ctas() -> None:
+    """Put CTAS on PYTHONPATH for the scheduler and worker processes a local cluster starts: the scheduler unpickles
+    task graphs that name CTAS functions, and the workers run them, whatever folder the app was started from."""
+    paths = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
+    if ROOT not in paths:
+        os.environ["PYTHONPATH"] = os.pathsep.join([ROOT, *paths])
 
 
 _lock = threading.Lock()
@@ -228,14 +243,15 @@ def _map_on_cluster(
                 raise TaskCancelledError("The batch was cancelled.")
             try:
                 with handle.as_current():
-                    finished, pending = wait(pending, timeout=POLL_S, return_when="FIRST_COMPLETED")
+                    wait(pending, timeout=POLL_S)
             except TimeoutError:
-                continue
-            for future in finished:
+                pass
+            for future in [f for f in pending if f.done()]:
                 if future.status == "error":
                     future.result()  # raises the task's error
+                pending.discard(future)
             progress.done = len(items) - len(pending)
-        return [future.result() for future in futures]
+        return handle.gather(futures)
     finally:
         if pending:
             handle.cancel(list(pending))

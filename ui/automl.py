@@ -254,11 +254,9 @@ def _progress(queue: JobQueue, job_id: int) -> None:
             left, right = st.columns([3, 2])
             curve = progress_figure(progress.best, progress.trials, "score", progress.budget_s)
             left.plotly_chart(curve, key="automl_live_curve")
-            right.dataframe(
-                leaderboard(progress.trials).head(12)[["model", "state", "cv score", "fit s"]],
-                hide_index=True,
-                width="stretch",
-            )
+            board = leaderboard(progress.trials).head(12)
+            shown = ["model", "state", "cv score", "fit s", *(["worker"] if "worker" in board else [])]
+            right.dataframe(board[shown], hide_index=True, width="stretch")
     st.button(
         "Cancel the run",
         icon=":material/cancel:",

@@ -34,7 +34,7 @@ from core.automl.search import (
     _Kept,
     fit_fold,
 )
-from core.automl.zoo import BY_NAME, HGB_STRONG, Family
+from core.automl.zoo import BY_NAME, Family
 
 if TYPE_CHECKING:
     from distributed import Client, Future
@@ -106,6 +106,7 @@ class _InFlight:
     record: TrialRecord
     trial: optuna.Trial | None
     attempt: int
+    worker: str = ""  # the worker it was sent to
 
 
 class DistributedSearch(Search):
@@ -118,12 +119,9 @@ class DistributedSearch(Search):
     def run(self) -> SearchResult:
         """Keep every worker busy with a trial until the budget (less a small reserve) is spent; then ensemble."""
         self.started = started = time.monotonic()
-        budget = self.settings.budget_s
-        self.deadline = started + budget - max(0.5, 0.04 * budget)
+        self.deadline = self._deadline()
         optuna.logging.set_verbosity(optuna.logging.WARNING)
-        self.defaults = [(f, f.default(self.task)) for f in self.families]
-        if BY_NAME["hgb"] in self.families:
-            self.defaults.insert(self.families.index(BY_NAME["hgb"]) + 1, (BY_NAME["hgb"], dict(HGB_STRONG)))
+        self.defaults = self._defaults()
         self.study = optuna.create_study(
             direction="maximize",
             sampler=optuna.samplers.TPESampler(
@@ -142,8 +140,10 @@ class DistributedSearch(Search):
                 while True:
                     while len(flying) < slots and not self._done() and self.blocked < MAX_BLOCKED:
                         proposal = self._propose()
+                        if proposal is None and flying:
+                            break  # too slow for the time left: propose again when a running trial is done
                         if proposal is not None:
-                            flying[self._submit(proposal.record, proposal.attempt)] = proposal
+                            flying[self._submit(proposal, flying)] = proposal
                     if not flying:
                         break
                     if self.stop.is_set() or time.monotonic() >= self.deadline:
@@ -184,7 +184,13 @@ class DistributedSearch(Search):
         self.trials.append(record)
         return _InFlight(record, trial, 1)
 
-    def _submit(self, record: TrialRecord, attempt: int) -> Future:
+    def _submit(self, flight: _InFlight, flying: dict[Future, _InFlight]) -> Future:
+        """Send a trial to a worker that runs none of this search's trials (the scheduler may still move it, as it
+        would queue two trials on one worker while another idles)."""
+        record, attempt = flight.record, flight.attempt
+        busy = {f.worker for f in flying.values()}
+        free = [w for w in self.handle.scheduler_info(n_workers=-1)["workers"] if w not in busy]
+        flight.worker = free[0] if free else ""
         family: Family = BY_NAME[record.family]
         remote_deadline = time.time() + (self.deadline - time.monotonic())
         if self.shared is None or self.shared.status != "finished":  # first use, or forgotten with a lost worker
@@ -198,6 +204,8 @@ class DistributedSearch(Search):
             deadline=remote_deadline,
             estimate=self._estimate(family, record.params),
             key=f"ctas-trial-{record.number}-{attempt}-{id(self)}",
+            workers=[flight.worker] if flight.worker else None,
+            allow_other_workers=bool(flight.worker),
             pure=False,
         )
 
@@ -229,7 +237,8 @@ class DistributedSearch(Search):
                 )  # fmt: skip
                 record.message += f"; retried as trial {retry.number}"
                 self.trials.append(retry)
-                flying[self._submit(retry, flight.attempt + 1)] = _InFlight(retry, None, flight.attempt + 1)
+                again = _InFlight(retry, None, flight.attempt + 1)
+                flying[self._submit(again, flying)] = again
             self._failed(flight)
             return
         except Exception as exc:  # the model's own error: the trial failed, the search goes on

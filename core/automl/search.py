@@ -193,14 +193,10 @@ class Search:
 
     def run(self) -> SearchResult:
         """Search until the budget (less a small reserve) is spent, then build the ensemble."""
-        started = time.monotonic()
-        budget = self.settings.budget_s
-        self.deadline = started + budget - max(RESERVE_MIN_S, RESERVE_SHARE * budget)
-        self.started = started
+        self.started = started = time.monotonic()
+        self.deadline = self._deadline()
         optuna.logging.set_verbosity(optuna.logging.WARNING)
-        defaults = [(f, f.default(self.task)) for f in self.families]
-        if BY_NAME["hgb"] in self.families:  # the deeper boosting right after the default: it pays on large tables
-            defaults.insert(self.families.index(BY_NAME["hgb"]) + 1, (BY_NAME["hgb"], dict(HGB_STRONG)))
+        defaults = self._defaults()
         with warnings.catch_warnings(), ThreadPoolExecutor(PARALLEL_FOLDS, thread_name_prefix="ctas-fold") as pool:
             warnings.simplefilter("ignore")  # convergence and experimental-feature notices: trials report results
             study = optuna.create_study(
@@ -244,6 +240,19 @@ class Search:
                     study.tell(trial, state=optuna.trial.TrialState.PRUNED)
             model = self._final_model()
         return SearchResult(model, self.trials, self.metric, time.monotonic() - started, self.stop.is_set())
+
+    def _defaults(self) -> list[tuple[Family, dict]]:
+        """Each family's default configuration, the deeper boosting right after the default (it pays on large
+        tables): what every run tries first."""
+        defaults = [(f, f.default(self.task)) for f in self.families]
+        if BY_NAME["hgb"] in self.families:
+            defaults.insert(self.families.index(BY_NAME["hgb"]) + 1, (BY_NAME["hgb"], dict(HGB_STRONG)))
+        return defaults
+
+    def _deadline(self) -> float:
+        """When the search stops proposing: the budget less a reserve for the ensemble and the final checks."""
+        budget = self.settings.budget_s
+        return self.started + budget - max(RESERVE_MIN_S, RESERVE_SHARE * budget)
 
     def _done(self) -> bool:
         if self.stop.is_set() or time.monotonic() >= self.deadline:

@@ -1,4 +1,6 @@
-"""Command line: `python -m core.fbas analyze NODES.json [...] --json` prints one JSON object (see scan.py).
+"""Command line: `python -m core.fbas analyze NODES.json [...] --json` prints one JSON object (see scan.py);
+`compare FOLDER` and `sweep NODES.json --by organization` print the batch analyses' tables as JSON records, run on
+the compute cluster CTAS_COMPUTE names (none: in this process).
 
 Bad input exits 2 with one line on stderr; a scan that exceeds --timeout is stopped and exits 3.
 """
@@ -12,8 +14,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from core import compute
 from core.cli import EXIT_TIMEOUT, Parser, bounded, fail, terminal_safe
+from core.errors import CtasError
 from core.fbas.analysis import SearchLimitError
+from core.fbas.batch import GROUPINGS, compare_snapshots, criticality_sweep, snapshots_in_folder
 from core.fbas.model import FbasFormatError, loads
 from core.fbas.scan import MERGES, faulty_nodes, scan, warm_up
 
@@ -49,7 +54,28 @@ def _parser() -> argparse.ArgumentParser:
         "2025 Stellar network needs under 1,000,000)",
     )
     analyze.add_argument("--json", action="store_true", help="print JSON (the only output format)")
+    compare = commands.add_parser("compare", help="scan every *nodes*.json in a folder into one table over time")
+    compare.add_argument("folder", type=Path, help="a folder of stellarbeat nodes files (organizations files beside)")
+    sweep = commands.add_parser("sweep", help="take each group offline in turn and rank the groups by what breaks")
+    sweep.add_argument("nodes", type=Path, help="stellarbeat nodes JSON or python-fbas JSON")
+    sweep.add_argument("--organizations", type=Path, help="stellarbeat organizations JSON")
+    sweep.add_argument("--by", choices=GROUPINGS, default="organization", help="the groups taken offline")
     return parser
+
+
+def _batch(args: argparse.Namespace) -> int:
+    """A batch analysis's table as JSON records."""
+    try:
+        handle = compute.client()
+        if args.command == "compare":
+            table = compare_snapshots(snapshots_in_folder(args.folder), handle=handle)
+        else:
+            organizations = _read(args.organizations) if args.organizations else None
+            table = criticality_sweep(loads(_read(args.nodes), organizations), args.by, handle=handle)
+    except CtasError as exc:
+        return fail(str(exc))
+    print(table.to_json(orient="records", date_format="iso"))
+    return 0
 
 
 def steps_for(timeout: float) -> int:
@@ -89,6 +115,8 @@ def _run(args: argparse.Namespace, answer: Any) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command != "analyze":
+        return _batch(args)
     warm_up()  # start-up, in this process: the forked scan inherits the loaded kernels
     context = multiprocessing.get_context("fork")
     receive, send = context.Pipe(duplex=False)

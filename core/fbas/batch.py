@@ -144,6 +144,10 @@ def compare_snapshots(
         raise BatchInputError("There are no snapshots to compare.")
     if len(snapshots) > MAX_SNAPSHOTS:
         raise BatchInputError(f"{len(snapshots):,} snapshots were given; compare at most {MAX_SNAPSHOTS}.")
+    for snapshot in snapshots:
+        size = len(snapshot.nodes) + len(snapshot.organizations or b"")
+        if size > MAX_SNAPSHOT_BYTES:
+            raise BatchInputError(f"{snapshot.label} has {size:,} bytes; a snapshot may have {MAX_SNAPSHOT_BYTES:,}.")
     rows = parallel_map(snapshot_row, snapshots, handle=handle, progress=progress, name="ctas-fbas-snapshot")
     frame = pd.DataFrame(rows)
     frame["as of"] = pd.to_datetime(frame["as of"])

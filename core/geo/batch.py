@@ -30,36 +30,48 @@ if TYPE_CHECKING:
 WEEK = pd.Timedelta(days=7)
 MAX_WINDOWS = 2_000
 HOT, VERY_HOT = 2, 3  # Gi* bins: 95 % and 99 % confidence
+# Consecutive windows per task: their weeks are read once, and a task is long enough (about 0.1 s on 250,000
+# events) that scheduling it costs little beside it.
+WINDOWS_PER_TASK = 6
 
 
 @dataclass(frozen=True)
 class WindowTask:
-    """Gi* of the events in [start, end) at one resolution, read from an export whose weeks count from `origin`."""
+    """Gi* at one resolution in each window [start, end) of `windows` (consecutive windows of a playback), read from
+    an export whose weeks count from `origin`."""
 
     folder: str
     origin: pd.Timestamp
-    start: pd.Timestamp
-    end: pd.Timestamp
+    windows: tuple[tuple[pd.Timestamp, pd.Timestamp], ...]
     res: int
     k: int = 1
     fdr: bool = False
     categories: tuple[str, ...] = ()
 
 
-def window_hotspots(task: WindowTask) -> dict:
-    """One window's figures: events, cells, hot and cold spots (95 % confidence and more), the hottest cell, and
-    the hot cells themselves (for the cells hot in many windows)."""
-    first, last = (int((t - task.origin) // WEEK) for t in (task.start, task.end))
+def window_hotspots(task: WindowTask) -> list[dict]:
+    """Each window's figures: events, cells, hot and cold spots (95 % confidence and more), the hottest cell, and
+    the hot cells themselves (for the cells hot in many windows). The weeks the windows span are read once."""
+    start, end = task.windows[0][0], task.windows[-1][1]
+    first, last = (int((t - task.origin) // WEEK) for t in (start, end))
     where = (ds.field("week") >= first) & (ds.field("week") <= last)
-    where &= (ds.field("time") >= task.start.to_datetime64()) & (ds.field("time") < task.end.to_datetime64())
+    where &= (ds.field("time") >= start.to_datetime64()) & (ds.field("time") < end.to_datetime64())
     if task.categories:
         where &= ds.field("category").isin(list(task.categories))
     table = ds.dataset(Path(task.folder) / "data", format="parquet", partitioning="hive").to_table(
-        columns=["lat", "lon"], filter=where
+        columns=["lat", "lon", "time"], filter=where
     )
     cells = index_points(table["lat"].to_numpy(), table["lon"].to_numpy(), task.res).cells
+    times = table["time"].to_numpy()
+    return [
+        _window_row(cells[(times >= a.to_datetime64()) & (times < b.to_datetime64())], a, b, task)
+        for a, b in task.windows
+    ]
+
+
+def _window_row(cells: np.ndarray, start: pd.Timestamp, end: pd.Timestamp, task: WindowTask) -> dict:
     cells, counts = np.unique(cells[cells != 0], return_counts=True)
-    row = {"window start": task.start, "window end": task.end, "resolution": task.res, "events": int(counts.sum()),
+    row = {"window start": start, "window end": end, "resolution": task.res, "events": int(counts.sum()),
            "cells": len(cells)}  # fmt: skip
     if not len(cells):
         return {**row, "hot spots": 0, "hot spots (99 %)": 0, "cold spots": 0, "hottest cell": "", "hot cells": ()}
@@ -120,12 +132,14 @@ def batch_hotspots(
     roles = {role: column for role, column in mapping.roles().items() if role in ("lat", "lon", "time", "category")}
     folder = str(store.export_events(dataset, roles, origin.to_pydatetime(), version))
     windows = playback_windows(pd.Timestamp(span[0]), pd.Timestamp(span[1]), width)
+    runs = [tuple(windows[i : i + WINDOWS_PER_TASK]) for i in range(0, len(windows), WINDOWS_PER_TASK)]
     tasks = [
-        WindowTask(folder, origin, start, end, res, k, fdr, categories if mapping.category else ())
+        WindowTask(folder, origin, run, res, k, fdr, categories if mapping.category else ())
         for res in sorted(set(resolutions))
-        for start, end in windows
+        for run in runs
     ]
-    return pd.DataFrame(parallel_map(window_hotspots, tasks, handle=handle, progress=progress, name="ctas-gi"))
+    rows = parallel_map(window_hotspots, tasks, handle=handle, progress=progress, name="ctas-gi")
+    return pd.DataFrame([row for task_rows in rows for row in task_rows])
 
 
 def persistent_cells(table: pd.DataFrame) -> pd.DataFrame:

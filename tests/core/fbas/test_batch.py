@@ -125,6 +125,8 @@ def test_hostile_folders_are_refused_before_anything_is_read(tmp_path: Path) -> 
         snapshots_in_folder(tmp_path)
     with pytest.raises(BatchInputError, match="no snapshots"):
         compare_snapshots([])
+    with pytest.raises(BatchInputError, match="bytes; a snapshot may have"):
+        compare_snapshots([SnapshotFile("upload_nodes.json", b" " * (MAX_SNAPSHOT_BYTES + 1))])
     with pytest.raises(BatchInputError, match="Sweep by one of"):
         criticality_sweep(loads(*SNAPSHOTS[0].read()), "homeDomain")
     with pytest.raises(BatchInputError, match="nothing to sweep"):

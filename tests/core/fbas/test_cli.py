@@ -143,3 +143,31 @@ def test_grouping_by_any_node_field(shared_data: Path) -> None:
     by_domain = json.loads(result.stdout)["results"]["homeDomain"]
     assert "www.stellar.org" in by_domain["top_tier"]
     assert len(by_domain["top_tier"]) == 7  # the seven top-tier organizations publish seven home domains
+
+
+def test_compare_and_sweep_print_the_batch_tables(shared_data: Path) -> None:
+    compared = _cli("compare", str(REPO / "data" / "fbas"))
+    assert compared.returncode == 0, compared.stderr
+    rows = json.loads(compared.stdout)
+    assert [r["quorum intersection"] for r in rows] == [False, True, True, True]  # oldest first: 2018's fork
+    folder = shared_data / "fbas" / "python-fbas"
+    swept = _cli("sweep", str(folder / "network-2025-01-03.json"), "--organizations",
+                 str(folder / "organizations-2025-01-03.json"), "--by", "organization")  # fmt: skip
+    assert swept.returncode == 0, swept.stderr
+    ranked = json.loads(swept.stdout)
+    assert ranked[0]["group"] == "(nothing offline)" and [r["rank"] for r in ranked] == list(range(len(ranked)))
+    assert ranked[1]["halt with"] < ranked[0]["halt with"]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("compare", "no/such/folder"), "is not a folder"),
+        (("sweep", "data/fbas/mobilecoin_2021-10-22_nodes.json"), "nothing to sweep"),
+        (("sweep", "data/fbas/mobilecoin_2021-10-22_nodes.json", "--by", "planet"), "invalid choice"),
+    ],
+)
+def test_bad_batch_input_is_one_line_and_exit_2(args: tuple[str, ...], message: str) -> None:
+    result = _cli(*args)
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr.count("\n") == 1 and message in result.stderr
