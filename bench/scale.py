@@ -33,6 +33,8 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from timing import median_seconds
+
 from core import compute
 from core.automl.runner import run_experiment
 from core.automl.search import SearchSettings
@@ -92,17 +94,8 @@ def automl_figures(handles: dict[str, object], budget: float) -> None:
          against_no_cluster=round(rates["2 workers"] / rates["no cluster"], 2))  # fmt: skip
 
 
-def timed(work, repeats: int) -> float:
-    times = []
-    for _ in range(repeats):
-        began = time.perf_counter()
-        work()
-        times.append(time.perf_counter() - began)
-    return statistics.median(times)
-
-
 def batch_figure(name: str, handles: dict[str, object], work, repeats: int, tasks: int) -> None:
-    seconds = {label: timed(lambda h=handle: work(h), repeats) for label, handle in handles.items()}
+    seconds = {label: median_seconds(lambda h=handle: work(h), repeats) for label, handle in handles.items()}
     emit(
         figure=name, tasks=tasks, repeats=repeats,
         seconds={label: round(s, 3) for label, s in seconds.items()},

@@ -35,13 +35,7 @@ class EventStore(Store):
         Roles: lat, lon, severity and port are read as DOUBLE, time as TIMESTAMP, category and source as text; a value
         that does not convert (or a time outside years 1–9999) becomes missing (NULL / NaN) rather than failing.
         """
-        selected = []
-        for role, column in roles.items():
-            if role not in EVENT_CASTS:
-                raise ValueError(f"unknown event role {role!r}")
-            self._check_column(name, column)
-            selected.append(f"{EVENT_CASTS[role].format(quote_identifier(column))} AS {quote_identifier(role)}")
-        return self.warehouse.query(f"SELECT {', '.join(selected)} FROM {dataset_table(name)}")
+        return self.warehouse.query(self._events_sql(name, roles))
 
     def time_span(self, name: str, column: str) -> tuple[datetime, datetime] | None:
         """First and last readable time of a column (clipped to years 1–9999), None when none is readable."""
@@ -74,16 +68,20 @@ class EventStore(Store):
         (whole weeks since `origin`), in the shared folder the cluster's workers read; returns its folder."""
         if "time" not in roles:
             raise ValueError("a time column is needed to export events by week")
+        events = self._events_sql(name, roles)
+        select = f"""SELECT *, CAST(floor(epoch(time - CAST(? AS TIMESTAMP)) / 604800) AS BIGINT) AS week
+                     FROM ({events}) WHERE time IS NOT NULL AND lat IS NOT NULL AND lon IS NOT NULL"""
+        return export_parquet(self.warehouse, select, [origin], partition_by="week", version=f"{name}@{version}")
+
+    def _events_sql(self, name: str, roles: dict[str, str]) -> str:
+        """The query reading a dataset's columns as event fields (roles checked, identifiers quoted)."""
         selected = []
         for role, column in roles.items():
             if role not in EVENT_CASTS:
                 raise ValueError(f"unknown event role {role!r}")
             self._check_column(name, column)
             selected.append(f"{EVENT_CASTS[role].format(quote_identifier(column))} AS {quote_identifier(role)}")
-        events = f"SELECT {', '.join(selected)} FROM {dataset_table(name)}"
-        select = f"""SELECT *, CAST(floor(epoch(time - CAST(? AS TIMESTAMP)) / 604800) AS BIGINT) AS week
-                     FROM ({events}) WHERE time IS NOT NULL AND lat IS NOT NULL AND lon IS NOT NULL"""
-        return export_parquet(self.warehouse, select, [origin], partition_by="week", version=f"{name}@{version}")
+        return f"SELECT {', '.join(selected)} FROM {dataset_table(name)}"
 
     def _check_column(self, name: str, column: str) -> None:
         if column not in {c.name for c in self.warehouse.dataset(name).columns}:
