@@ -16,8 +16,8 @@ RUN apt-get update \
     && rm -rf /var/lib/apt/lists/*
 
 RUN useradd --create-home --uid 10001 ctas \
-    && mkdir -p /var/lib/ctas \
-    && chown ctas:ctas /var/lib/ctas
+    && mkdir -p /var/lib/ctas /var/lib/ctas-shared \
+    && chown ctas:ctas /var/lib/ctas /var/lib/ctas-shared
 
 WORKDIR /app
 COPY requirements.txt .

@@ -41,7 +41,7 @@ POLL_S = 0.2
 # A worker process is one core: its numba kernels and Rust (rayon) pools use one thread, as its numpy already does
 # (Dask sets OMP_NUM_THREADS=1 in workers); the cluster's parallelism is its workers.
 ONE_CORE_PER_WORKER = {"NUMBA_NUM_THREADS": "1", "RAYON_NUM_THREADS": "1"}
-ADDRESS = re.compile(r"(tcp|tls)://(\[[0-9A-Fa-f:.]{2,45}\]|[A-Za-z0-9][A-Za-z0-9.-]{0,252}):(\d{1,5})")
+ADDRESS = re.compile(r"tcp://(\[[0-9A-Fa-f:.]{2,45}\]|[A-Za-z0-9][A-Za-z0-9.-]{0,252}):([0-9]{1,5})")
 
 
 class ComputeError(CtasError):
@@ -73,15 +73,15 @@ def parse_setting(text: str | None) -> ComputeSetting:
     if text.lower() in ("", "none"):
         return ComputeSetting()
     if text.lower() == "local":
-        return ComputeSetting("local", max(1, os.cpu_count() or 1))
-    local = re.fullmatch(r"local:(\d{1,3})", text, re.IGNORECASE)
+        return ComputeSetting("local", min(MAX_WORKERS, max(1, os.cpu_count() or 1)))
+    local = re.fullmatch(r"local:([0-9]{1,3})", text, re.IGNORECASE)
     if local:
         workers = int(local.group(1))
         if not 1 <= workers <= MAX_WORKERS:
             raise ComputeError(f"A local cluster has 1 to {MAX_WORKERS} workers, not {workers}.")
         return ComputeSetting("local", workers)
     address = ADDRESS.fullmatch(text)
-    if address and 1 <= int(address.group(3)) <= 65535:
+    if address and 1 <= int(address.group(2)) <= 65535:
         return ComputeSetting("scheduler", address=text)
     raise ComputeError(
         f"{ENV} must be none, local, local:N (N from 1 to {MAX_WORKERS}) or a scheduler address such as "
@@ -109,6 +109,7 @@ def open_client(chosen: ComputeSetting, *, processes: bool = True) -> Client:
     from distributed.deploy.subprocess import SubprocessCluster
 
     quiet = logging.CRITICAL  # a lost worker is reported to the caller, not logged
+    cluster = None
     try:
         if chosen.kind == "scheduler":
             return Client(chosen.address, timeout=CONNECT_TIMEOUT_S, set_as_default=False)
@@ -132,10 +133,16 @@ def open_client(chosen: ComputeSetting, *, processes: bool = True) -> Client:
                 scheduler_kwargs={"allowed_failures": 0},
             )
         handle = Client(cluster, set_as_default=False)
-        handle.wait_for_workers(chosen.workers, timeout=START_TIMEOUT_S)
-        return handle
     except (OSError, TimeoutError) as exc:
+        if cluster is not None:
+            cluster.close()
         raise ComputeError(f"Cannot reach the Dask cluster ({chosen.describe()}): {exc}") from None
+    try:
+        handle.wait_for_workers(chosen.workers, timeout=START_TIMEOUT_S)
+    except (OSError, TimeoutError):
+        close(handle)
+        raise ComputeError(f"The workers of {chosen.describe()} did not start within {START_TIMEOUT_S} s.") from None
+    return handle
 
 
 def _children_import_ctas() -> None:
@@ -168,11 +175,6 @@ def close(handle: Client) -> None:
     handle.close()
     if cluster is not None:
         cluster.close()
-
-
-def worker_names(handle: Client) -> list[str]:
-    """The addresses of the cluster's workers."""
-    return sorted(handle.scheduler_info(n_workers=-1)["workers"])
 
 
 @dataclass
@@ -247,11 +249,26 @@ def _map_on_cluster(
             except TimeoutError:
                 pass
             for future in [f for f in pending if f.done()]:
-                if future.status == "error":
-                    future.result()  # raises the task's error
+                if future.status in ("error", "cancelled"):
+                    _raise_task_error(future)
                 pending.discard(future)
             progress.done = len(items) - len(pending)
         return handle.gather(futures)
     finally:
         if pending:
             handle.cancel(list(pending))
+
+
+def _raise_task_error(future: object) -> None:
+    """A failed task's own error; a task lost with its worker, or with the connection to the scheduler, as one
+    ComputeError."""
+    from concurrent.futures import CancelledError
+
+    from distributed.scheduler import KilledWorker
+
+    try:
+        future.result()
+    except (KilledWorker, CancelledError):
+        raise ComputeError(
+            "A worker of the compute cluster died, or the cluster was lost, while it ran this batch; run it again."
+        ) from None

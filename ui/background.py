@@ -44,7 +44,7 @@ def run_cancellable(
         job.cancel()  # the input changed: that analysis is no longer wanted
         job = None
     if job is None:
-        job = Job(lambda _job: work(), label=signature, limit_s=limit_s).start(name=f"ctas-{key}")
+        job = Job(lambda _job: work(), label=signature, limit_s=limit_s, progress=progress).start(name=f"ctas-{key}")
         st.session_state[f"{key}_job"] = job
     with st.status(label, expanded=False) as status:
         job.join(POLL_SECONDS * 3)  # quick work finishes without a flash of controls
@@ -54,8 +54,9 @@ def run_cancellable(
             button.button("Cancel", key=f"{key}_cancel", icon=":material/cancel:", on_click=_cancel, args=(key,))
             while not job.join(POLL_SECONDS):
                 ticker.caption(f"Running for {job.elapsed_s:.1f} s (limit {limit_s:g} s)")
-                if progress is not None and progress.total:
-                    bar.progress(progress.done / progress.total, text=progress.describe())
+                shown = job.progress  # the running job's own, also after a rerun that found it running
+                if isinstance(shown, BatchProgress) and shown.total:
+                    bar.progress(shown.done / shown.total, text=shown.describe())
             ticker.empty()
             bar.empty()
             button.empty()
@@ -94,8 +95,14 @@ def run_batch(key: str, signature: str, work: Callable[[BatchProgress], T], *, l
         return kept[1]
     if st.session_state.get(f"{key}_for") != signature:
         return None
-    progress = BatchProgress()
-    result = run_cancellable(key, signature, lambda: work(progress), label=label, limit_s=limit_s, progress=progress)
+    running: Job | None = st.session_state.get(f"{key}_job")
+    progress = running.progress if running is not None and running.label == signature else BatchProgress()
+    try:
+        result = run_cancellable(key, signature, lambda: work(progress), label=label, limit_s=limit_s,
+                                 progress=progress)  # fmt: skip
+    except Exception:
+        st.session_state.pop(f"{key}_for", None)  # a failed batch runs again only when asked again
+        raise
     if result is not None:
         st.session_state[f"{key}_result"] = (signature, result)
     return result

@@ -93,11 +93,11 @@ def sidebar(wh: Warehouse) -> None:
 
 
 def compute_line() -> str:
-    """Where parallel work runs, for a caption ("this process (no cluster)" when the setting cannot be read)."""
+    """Where parallel work runs, for a caption."""
     try:
         return compute.setting().describe()
     except compute.ComputeError:
-        return compute.ComputeSetting().describe()
+        return "nowhere yet: the CTAS_COMPUTE setting is not valid (see the sidebar)"
 
 
 def _human_bytes(size: int) -> str:

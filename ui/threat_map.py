@@ -242,9 +242,11 @@ def batch_panel(dataset, mapping: ColumnMapping, settings: ThreatMapSettings) ->
         st.button("Run over every window", key="geo_batch_run", icon=":material/play_arrow:", on_click=ask_for_batch,
                   args=("geo_batch", signature))  # fmt: skip
 
+        wh = common.warehouse()  # here: the work runs on a thread of its own
+
         def work(progress: compute.BatchProgress) -> pd.DataFrame:
             return batch_hotspots(
-                common.warehouse(), dataset.name, mapping, version=str(dataset.created_at),
+                wh, dataset.name, mapping, version=str(dataset.created_at),
                 width=pd.Timedelta(weeks=int(weeks)), resolutions=tuple(resolutions), k=settings.k, fdr=settings.fdr,
                 categories=settings.categories, handle=compute.client(), progress=progress,
             )  # fmt: skip

@@ -3,15 +3,18 @@
 The search rows go to every worker once; each trial is a task that returns its fold predictions and models and the
 worker that ran it. Proposals come from the same TPE sampler (with the constant-liar rule, so trials in flight are
 not proposed twice); Hyperband pruning needs the folds' scores as they come and is left to the serial search. The
-budget holds for the whole run: a trial checks before each fold that the fold fits in the time left, and at the
-deadline the trials still running are given up. A trial whose worker dies is marked failed and run once more on
-another worker; a second loss leaves it failed. Without a cluster, `core.automl.search.Search` runs as before.
+budget holds for the whole run: a trial checks before each fold that the fold fits in the time left (a family's
+first trial has no estimate yet), and at the deadline the trials still running are given up; their results are
+dropped, though a fold already running finishes on its worker. A trial whose worker dies is marked failed and run
+once more on another worker; a second loss leaves it failed. Without a cluster, `core.automl.search.Search` runs as
+before.
 """
 
 from __future__ import annotations
 
 import itertools
 import time
+import uuid
 import warnings
 from concurrent.futures import CancelledError
 from dataclasses import dataclass
@@ -25,6 +28,7 @@ from distributed.scheduler import KilledWorker
 from core.automl.metrics import score
 from core.automl.search import (
     ESSENTIAL_DEFAULTS,
+    MAX_BLOCKED,
     MAX_TRIAL_SHARE,
     SAFETY,
     FoldData,
@@ -41,7 +45,6 @@ if TYPE_CHECKING:
 
 POLL_S = 0.1
 MAX_ATTEMPTS = 2  # a trial whose worker died runs once more
-MAX_BLOCKED = 5  # proposals in a row that could not start a fold in the time left end the search
 
 
 @dataclass
@@ -130,6 +133,7 @@ class DistributedSearch(Search):
         )
         self.searched: list[str] = []
         self.numbers = itertools.count()
+        self.run_id = uuid.uuid4().hex  # task keys unique to this run: a cancelled trial may still run on a worker
         self.blocked = 0
         slots = max(1, len(self.handle.scheduler_info(n_workers=-1)["workers"]))
         self.shared: Future | None = None
@@ -192,7 +196,7 @@ class DistributedSearch(Search):
         free = [w for w in self.handle.scheduler_info(n_workers=-1)["workers"] if w not in busy]
         flight.worker = free[0] if free else ""
         family: Family = BY_NAME[record.family]
-        remote_deadline = time.time() + (self.deadline - time.monotonic())
+        remote_deadline = time.time() + (self.deadline - self._refit_reserve() - time.monotonic())
         if self.shared is None or self.shared.status != "finished":  # first use, or forgotten with a lost worker
             self.shared = self.handle.scatter(self.data, broadcast=True, hash=False)
         return self.handle.submit(
@@ -203,7 +207,7 @@ class DistributedSearch(Search):
             params=record.params,
             deadline=remote_deadline,
             estimate=self._estimate(family, record.params),
-            key=f"ctas-trial-{record.number}-{attempt}-{id(self)}",
+            key=f"ctas-trial-{record.number}-{attempt}-{self.run_id}",
             workers=[flight.worker] if flight.worker else None,
             allow_other_workers=bool(flight.worker),
             pure=False,

@@ -33,7 +33,8 @@ if TYPE_CHECKING:
 
 GROUPINGS = ("organization", "country", "isp")
 MAX_SNAPSHOTS = 500
-MAX_SNAPSHOT_BYTES = 32 * 2**20
+MAX_SNAPSHOT_BYTES = 32 * 2**20  # a nodes file with its organizations file
+MAX_BATCH_BYTES = 512 * 2**20
 SNAPSHOT_STEPS = 10_000_000  # each snapshot's enumeration budget, as on the page
 SMALLEST_SECONDS = 20.0
 DATE_IN_NAME = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
@@ -56,26 +57,34 @@ def snapshots_in_folder(folder: str | Path) -> list[SnapshotFile]:
     """The `*nodes*.json` files of a folder (not its subfolders), each with the `organizations` file of the same
     name if there is one; the folder is listed, never globbed."""
     folder = Path(folder)
-    if not folder.is_dir():
-        raise BatchInputError(f"{folder.name or folder} is not a folder.")
-    with os.scandir(folder) as entries:
-        names = sorted(e.name for e in entries if e.is_file() and e.name.endswith(".json") and "nodes" in e.name)
-    if len(names) > MAX_SNAPSHOTS:
-        raise BatchInputError(f"The folder holds {len(names):,} nodes files; compare at most {MAX_SNAPSHOTS}.")
-    snapshots = []
-    for name in names:
-        partner = folder / name.replace("nodes", "organizations")
-        snapshots.append(
-            SnapshotFile(name, _read_bounded(folder / name), _read_bounded(partner) if partner.is_file() else None)
-        )
+    try:
+        if not folder.is_dir():
+            raise BatchInputError(f"{folder.name or folder} is not a folder.")
+        with os.scandir(folder) as entries:
+            names = sorted(e.name for e in entries if e.is_file() and e.name.endswith(".json") and "nodes" in e.name)
+        if len(names) > MAX_SNAPSHOTS:
+            raise BatchInputError(f"The folder holds {len(names):,} nodes files; compare at most {MAX_SNAPSHOTS}.")
+        snapshots, total = [], 0
+        for name in names:
+            partner = folder / name.replace("nodes", "organizations")
+            nodes = _read_bounded(folder / name, MAX_SNAPSHOT_BYTES)
+            organizations = _read_bounded(partner, MAX_SNAPSHOT_BYTES - len(nodes)) if partner.is_file() else None
+            total += len(nodes) + len(organizations or b"")
+            if total > MAX_BATCH_BYTES:
+                raise BatchInputError(f"The snapshots hold over {MAX_BATCH_BYTES // 2**20} MiB; compare fewer.")
+            snapshots.append(SnapshotFile(name, nodes, organizations))
+    except OSError as exc:
+        raise BatchInputError(f"The folder {folder.name or folder} cannot be read: {exc.strerror}.") from None
     return snapshots
 
 
-def _read_bounded(path: Path) -> bytes:
-    size = path.stat().st_size
-    if size > MAX_SNAPSHOT_BYTES:
-        raise BatchInputError(f"{path.name} has {size:,} bytes; a snapshot may have {MAX_SNAPSHOT_BYTES:,}.")
-    return path.read_bytes()
+def _read_bounded(path: Path, limit: int) -> bytes:
+    """A file's bytes, refused once it holds more than `limit` (read, not trusted from its size)."""
+    with path.open("rb") as file:
+        data = file.read(limit + 1)
+    if len(data) > limit:
+        raise BatchInputError(f"{path.name} is too large: a snapshot may have {MAX_SNAPSHOT_BYTES:,} bytes.")
+    return data
 
 
 def snapshot_row(snapshot: SnapshotFile) -> dict:
@@ -144,10 +153,12 @@ def compare_snapshots(
         raise BatchInputError("There are no snapshots to compare.")
     if len(snapshots) > MAX_SNAPSHOTS:
         raise BatchInputError(f"{len(snapshots):,} snapshots were given; compare at most {MAX_SNAPSHOTS}.")
-    for snapshot in snapshots:
-        size = len(snapshot.nodes) + len(snapshot.organizations or b"")
+    sizes = [len(s.nodes) + len(s.organizations or b"") for s in snapshots]
+    for snapshot, size in zip(snapshots, sizes, strict=True):
         if size > MAX_SNAPSHOT_BYTES:
             raise BatchInputError(f"{snapshot.label} has {size:,} bytes; a snapshot may have {MAX_SNAPSHOT_BYTES:,}.")
+    if sum(sizes) > MAX_BATCH_BYTES:
+        raise BatchInputError(f"The snapshots hold over {MAX_BATCH_BYTES // 2**20} MiB; compare fewer.")
     rows = parallel_map(snapshot_row, snapshots, handle=handle, progress=progress, name="ctas-fbas-snapshot")
     frame = pd.DataFrame(rows)
     frame["as of"] = pd.to_datetime(frame["as of"])
@@ -206,7 +217,8 @@ def criticality_sweep(
 ) -> pd.DataFrame:
     """Every group of `grouping` offline in turn, most critical first; the first row is the network as it is.
 
-    Ranked by: the network halts, then it can fork, then fewest further nodes to halt it, then to split it.
+    Ranked against the network as it is: its quorum lost, then its quorum intersection lost, then fewest further
+    nodes to halt it, then to split it; a group whose loss restores a lost intersection comes last.
     """
     members = group_members(fbas, grouping)
     if not members:
@@ -217,30 +229,39 @@ def criticality_sweep(
     tasks += [SweepTask(network, organizations, group, nodes) for group, nodes in members.items()]
     rows = parallel_map(damage, tasks, handle=handle, progress=progress, name="ctas-fbas-sweep")
     frame = pd.DataFrame(rows)
-    baseline, groups = frame.iloc[:1], frame.iloc[1:]
+    base, groups = frame.iloc[0], frame.iloc[1:]
+    lost_quorum = bool(base["quorum left"]) & ~groups["quorum left"]
+    lost_intersection = bool(base["quorum intersection"]) & groups["quorum left"] & ~groups["quorum intersection"]
+    restores = (not base["quorum intersection"]) & groups["quorum intersection"]
     groups = groups.assign(
-        breaks=[_breaks(row, baseline.iloc[0]) for row in groups.itertuples(index=False)],
-        _halts=~groups["quorum left"],
-        _forks=~groups["quorum intersection"],
+        breaks=[_breaks(row, base) for row in groups.to_dict("records")],
+        _halts=lost_quorum,
+        _forks=lost_intersection,
+        _restores=restores,
     ).sort_values(
-        ["_halts", "_forks", "halt with", "split with", "nodes offline"],
-        ascending=[False, False, True, True, False],
+        ["_halts", "_forks", "_restores", "halt with", "split with", "nodes offline"],
+        ascending=[False, False, True, True, True, False],
         na_position="last",
     )
-    ranked = pd.concat([baseline.assign(breaks="the network as it is"), groups.drop(columns=["_halts", "_forks"])])
+    ranked = pd.concat([frame.iloc[:1].assign(breaks="the network as it is"),
+                        groups.drop(columns=["_halts", "_forks", "_restores"])])  # fmt: skip
     ranked.insert(0, "rank", [0, *range(1, len(groups) + 1)])
     return ranked.reset_index(drop=True)
 
 
-def _breaks(row: tuple, baseline: pd.Series) -> str:
-    """What taking the group offline does, in words."""
-    if not row[2]:
-        return "halts the network: no quorum is left"
-    if not row[3]:
-        return "the network can fork: two quorums without a common node"
+def _breaks(row: dict, base: pd.Series) -> str:
+    """What taking the group offline does, in words, against the network as it is."""
+    if not row["quorum left"]:
+        return "halts the network: no quorum is left" if base["quorum left"] else "no quorum, as before"
+    if not row["quorum intersection"]:
+        if base["quorum intersection"]:
+            return "the network can fork: two quorums without a common node"
+        return "the network can still fork, as before"
+    if not base["quorum intersection"]:
+        return "restores quorum intersection"
     changes = []
-    for column, index, verb in (("halt with", 4, "halt"), ("split with", 5, "split")):
-        before, after = baseline[column], row[index]
+    for column, verb in (("halt with", "halt"), ("split with", "split")):
+        before, after = base[column], row[column]
         if after < before:  # False where either is NaN (not found in time)
             changes.append(f"{after:.0f} more node{'s' if after != 1 else ''} can {verb} it (was {before:.0f})")
     return "; ".join(changes) or "no change"
@@ -251,11 +272,7 @@ SNAPSHOT_SERIES = ("minimal quorums", "top tier", "smallest blocking set", "smal
 
 def snapshots_figure(table: pd.DataFrame) -> go.Figure:
     """The headline figures of each snapshot over time (by name where a snapshot has no date)."""
-    x = (
-        table["as of"].where(table["as of"].notna(), table["snapshot"])
-        if table["as of"].notna().all()
-        else (table["snapshot"])
-    )
+    x = table["as of"] if table["as of"].notna().all() else table["snapshot"]
     figure = go.Figure()
     for column in SNAPSHOT_SERIES:
         figure.add_scatter(x=x, y=table[column], mode="lines+markers", name=column)

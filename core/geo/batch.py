@@ -7,6 +7,7 @@ runs Gi*. Without a cluster the same tasks run in this process (`core.compute.pa
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -23,6 +24,7 @@ from core.geo.h3index import MAX_RESOLUTION, cell_to_string, index_points
 from core.geo.hotspots import MAX_K, gi_star
 from core.geo.store import EventStore
 from core.warehouse import Warehouse
+from core.warehouse.export import SHARED_ENV
 
 if TYPE_CHECKING:
     from distributed import Client
@@ -122,6 +124,11 @@ def batch_hotspots(
     """Gi* over every playback window at every resolution in `resolutions`: one row per window and resolution."""
     if mapping.time is None:
         raise ThreatMapError("Map a time column first: the playback's windows are periods of time.")
+    if handle is not None and handle.cluster is None and not os.environ.get(SHARED_ENV, "").strip():
+        raise ThreatMapError(
+            f"On a cluster of other machines, set {SHARED_ENV} to a folder every worker sees at the same path: the "
+            "events are exported there for the workers."
+        )
     if not resolutions or any(not 0 <= r <= MAX_RESOLUTION for r in resolutions) or not 0 <= k <= MAX_K:
         raise ThreatMapError(f"Resolutions are from 0 to {MAX_RESOLUTION} and the neighbourhood from 0 to {MAX_K}.")
     store = EventStore(warehouse)

@@ -30,11 +30,18 @@ def shared_folder(warehouse: Warehouse) -> Path:
     configured = os.environ.get(SHARED_ENV, "").strip()
     if configured:
         folder = Path(configured)
+        if not folder.is_absolute():
+            raise WarehouseError(f"{SHARED_ENV} must be an absolute path: each worker would resolve it elsewhere.")
     elif warehouse.path == ":memory:":
         folder = Path(tempfile.gettempdir()) / "ctas-shared"
     else:
         folder = Path(warehouse.path).with_suffix(".shared")
-    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise WarehouseError(f"The shared folder for the compute cluster cannot be made: {exc.strerror}.") from None
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise WarehouseError(f"The shared folder for the compute cluster ({SHARED_ENV}) is not writable.")
     return folder
 
 
@@ -48,7 +55,11 @@ def export_parquet(warehouse: Warehouse, select: str, params: list, *, partition
     target = shared_folder(warehouse) / f"export-{digest[:24]}"
     if target.is_dir():
         return target
-    staging = Path(tempfile.mkdtemp(prefix=".export-", dir=target.parent))
+    try:
+        staging = Path(tempfile.mkdtemp(prefix=".export-", dir=target.parent))
+        staging.chmod(0o755)  # workers may run as another user
+    except OSError as exc:
+        raise WarehouseError(f"The export for the compute cluster cannot be written: {exc.strerror}.") from None
     options = f"FORMAT parquet, PARTITION_BY ({quote_identifier(partition_by)})"
     literal = "'" + str(staging / "data").replace("'", "''") + "'"  # COPY takes no parameter for its target
     cur = warehouse.private_cursor()

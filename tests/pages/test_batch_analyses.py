@@ -79,3 +79,5 @@ def test_a_compute_setting_the_app_cannot_use_is_one_message_and_the_batch_refus
     assert not at.exception
     assert any(e.value.replace("\\", "").startswith(refused) for e in at.main.error)
     assert not any("breaks" in f.columns for f in _frames(at))
+    at.radio(key="fbas_merge").set_value("Organization").run()  # any rerun: the failed batch is not tried again
+    assert not any(e.value.replace("\\", "").startswith(refused) for e in at.main.error)

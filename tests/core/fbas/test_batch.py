@@ -79,6 +79,27 @@ def test_an_organization_whose_loss_halts_the_network_says_so() -> None:
     assert not table.iloc[1:]["quorum left"].any() and table.iloc[0]["quorum left"]
 
 
+def test_on_a_network_that_can_already_fork_the_sweep_ranks_by_change() -> None:
+    """Organizations A and B are quorums on their own (the network can fork); C's nodes need A and C. Taking A or B
+    offline restores quorum intersection, taking C offline changes nothing: no group "makes it fork", and the
+    sweep says so and ranks C first."""
+    members = {o: tuple(f"{o}{i}" for i in range(3)) for o in "ABC"}
+    own = {o: QuorumSet(2, members[o]) for o in "AB"}
+    needs_a_and_c = QuorumSet(2, (), (QuorumSet(2, members["A"]), QuorumSet(2, members["C"])))
+    qsets = {**dict.fromkeys(members["A"], own["A"]), **dict.fromkeys(members["B"], own["B"]),
+             **dict.fromkeys(members["C"], needs_a_and_c)}  # fmt: skip
+    fbas = Fbas(nodes={k: Node(k, q) for k, q in qsets.items()},
+                organizations={k: o for o, keys in members.items() for k in keys})  # fmt: skip
+    table = criticality_sweep(fbas, "organization")
+    assert table.iloc[0]["quorum left"] and not table.iloc[0]["quorum intersection"]
+    assert dict(zip(table["group"][1:], table["breaks"][1:], strict=True)) == {
+        "C": "the network can still fork, as before",
+        "A": "restores quorum intersection",
+        "B": "restores quorum intersection",
+    }
+    assert table["group"].tolist()[1] == "C"
+
+
 def test_the_sweep_on_a_cluster_equals_the_serial_sweep(stellar_2025: Fbas, country_sweep: pd.DataFrame) -> None:
     handle = compute.open_client(ComputeSetting("local", 2), processes=False)
     try:
@@ -117,12 +138,18 @@ def test_an_unreadable_snapshot_is_a_row_with_its_problem_not_a_failed_batch() -
     assert table.iloc[0]["validators"] == 10
 
 
-def test_hostile_folders_are_refused_before_anything_is_read(tmp_path: Path) -> None:
+def test_hostile_folders_are_refused(tmp_path: Path) -> None:
     with pytest.raises(BatchInputError, match="not a folder"):
         snapshots_in_folder(tmp_path / "missing")
     (tmp_path / "[big]_nodes.json").write_bytes(b" " * (MAX_SNAPSHOT_BYTES + 1))
-    with pytest.raises(BatchInputError, match="bytes; a snapshot may have"):
+    with pytest.raises(BatchInputError, match="too large: a snapshot may have"):
         snapshots_in_folder(tmp_path)
+    (tmp_path / "[big]_nodes.json").unlink()
+    (tmp_path / "a_nodes.json").write_bytes(b" " * (MAX_SNAPSHOT_BYTES // 2))
+    (tmp_path / "a_organizations.json").write_bytes(b" " * (MAX_SNAPSHOT_BYTES // 2 + 1))
+    with pytest.raises(BatchInputError, match="too large"):  # the pair counts as one snapshot
+        snapshots_in_folder(tmp_path)
+    (tmp_path / "a_organizations.json").unlink()
     with pytest.raises(BatchInputError, match="no snapshots"):
         compare_snapshots([])
     with pytest.raises(BatchInputError, match="bytes; a snapshot may have"):
@@ -131,6 +158,17 @@ def test_hostile_folders_are_refused_before_anything_is_read(tmp_path: Path) -> 
         criticality_sweep(loads(*SNAPSHOTS[0].read()), "homeDomain")
     with pytest.raises(BatchInputError, match="nothing to sweep"):
         criticality_sweep(loads(SNAPSHOTS[2].read()[0]), "organization")  # MobileCoin names no organizations
+
+
+def test_an_unreadable_file_is_one_refusal(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "a_nodes.json").write_bytes(b"[]")
+
+    def denied(*_args: object, **_kwargs: object) -> None:
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(Path, "open", denied)  # as a file the server may list but not read
+    with pytest.raises(BatchInputError, match="cannot be read: Permission denied"):
+        snapshots_in_folder(tmp_path)
 
 
 def test_a_folder_is_listed_not_globbed(tmp_path: Path) -> None:

@@ -92,6 +92,18 @@ def test_a_cluster_gives_the_same_table(honeypot) -> None:
     assert progress.done == progress.total == 2 * -(-windows_per_resolution // WINDOWS_PER_TASK)
 
 
+def test_a_cluster_of_other_machines_needs_a_shared_folder(honeypot, monkeypatch) -> None:
+    monkeypatch.delenv("CTAS_SHARED_DIR", raising=False)
+    local = compute.open_client(ComputeSetting("local", 1), processes=False)
+    remote = compute.open_client(ComputeSetting("scheduler", address=local.scheduler.address))  # no cluster object
+    try:
+        with pytest.raises(ThreatMapError, match="set CTAS_SHARED_DIR"):
+            _run(honeypot, resolutions=(3,), handle=remote)
+    finally:
+        compute.close(remote)
+        compute.close(local)
+
+
 def test_persistent_cells_count_the_windows_each_cell_was_hot_in(honeypot) -> None:
     table = _run(honeypot, resolutions=(3,))
     persistent = persistent_cells(table)

@@ -39,3 +39,21 @@ def test_a_failed_export_leaves_nothing_behind(warehouse: Warehouse, shared: Pat
 def test_the_default_folder_is_beside_the_warehouse_file(warehouse: Warehouse, monkeypatch) -> None:
     monkeypatch.delenv(SHARED_ENV, raising=False)
     assert shared_folder(warehouse) == Path(warehouse.path).with_suffix(".shared")
+
+
+@pytest.mark.parametrize("setting", ["relative/shared", "{file}", "{file}/below"])
+def test_a_shared_folder_that_cannot_serve_is_one_refusal(
+    warehouse: Warehouse, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, setting: str
+) -> None:
+    """A relative path (each worker would resolve it elsewhere), a file, or a folder under a file."""
+    a_file = tmp_path / "a_file"
+    a_file.write_text("not a folder")
+    monkeypatch.setenv(SHARED_ENV, setting.format(file=a_file))
+    with pytest.raises(WarehouseError, match=r"absolute path|cannot be made"):
+        export_parquet(warehouse, "SELECT 1 AS x", [], partition_by="x")
+    assert a_file.read_text() == "not a folder"
+
+
+def test_an_export_is_readable_by_other_users(warehouse: Warehouse, shared: Path) -> None:
+    folder = export_parquet(warehouse, "SELECT 1 AS x, 2 AS y", [], partition_by="x")
+    assert folder.stat().st_mode & 0o755 == 0o755
