@@ -19,6 +19,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable
+from concurrent.futures import CancelledError
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, TypeVar
@@ -246,7 +247,7 @@ def _map_on_cluster(
             try:
                 with handle.as_current():
                     wait(pending, timeout=POLL_S)
-            except TimeoutError:
+            except (TimeoutError, CancelledError):  # not all done yet, or one lost: the loop below says which
                 pass
             for future in [f for f in pending if f.done()]:
                 if future.status in ("error", "cancelled"):
@@ -262,8 +263,6 @@ def _map_on_cluster(
 def _raise_task_error(future: object) -> None:
     """A failed task's own error; a task lost with its worker, or with the connection to the scheduler, as one
     ComputeError."""
-    from concurrent.futures import CancelledError
-
     from distributed.scheduler import KilledWorker
 
     try:

@@ -81,7 +81,7 @@ results.findings(result, view)
 figure = results.trust_graph(view, scans)
 what_if_panel(base, current, wh, scans)
 results.set_tables(result, view)
-batch.panels(current)
+batch.panels(current, hashlib.sha256(json.dumps(edited[:2]).encode()).hexdigest())
 reading = READINGS[missing_qset] + (
     " Nodes that are a quorum on their own were dropped first (stellarbeat parity)." if parity else ""
 )

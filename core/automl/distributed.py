@@ -1,13 +1,13 @@
 """The search on a Dask cluster: one trial per worker at a time, its folds fitted one after another on that worker.
 
-The search rows go to every worker once; each trial is a task that returns its fold predictions and models and the
-worker that ran it. Proposals come from the same TPE sampler (with the constant-liar rule, so trials in flight are
-not proposed twice); Hyperband pruning needs the folds' scores as they come and is left to the serial search. The
-budget holds for the whole run: a trial checks before each fold that the fold fits in the time left (a family's
-first trial has no estimate yet), and at the deadline the trials still running are given up; their results are
-dropped, though a fold already running finishes on its worker. A trial whose worker dies is marked failed and run
-once more on another worker; a second loss leaves it failed. Without a cluster, `core.automl.search.Search` runs as
-before.
+Each worker gets its own copy of the search rows once; a trial is a task beside that copy that returns its fold
+predictions and models and the worker that ran it. Proposals come from the same TPE sampler (with the constant-liar
+rule, so trials in flight are not proposed twice); Hyperband pruning needs the folds' scores as they come and is left
+to the serial search. The budget holds for the whole run: a trial checks before each fold that the fold fits in the
+time left (a family's first trial has no estimate yet), and at the deadline the trials still running are given up;
+their results are dropped, though a fold already running finishes on its worker. A trial whose worker dies is marked
+failed and run once more on a live worker; a second loss leaves it failed. Without a cluster,
+`core.automl.search.Search` runs as before.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import itertools
 import time
 import uuid
 import warnings
+from collections import Counter
 from concurrent.futures import CancelledError
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -25,7 +26,6 @@ import optuna
 from distributed import get_worker, wait
 from distributed.scheduler import KilledWorker
 
-from core.automl.metrics import score
 from core.automl.search import (
     ESSENTIAL_DEFAULTS,
     MAX_BLOCKED,
@@ -35,7 +35,6 @@ from core.automl.search import (
     Search,
     SearchResult,
     TrialRecord,
-    _Kept,
     fit_fold,
 )
 from core.automl.zoo import BY_NAME, Family
@@ -136,7 +135,7 @@ class DistributedSearch(Search):
         self.run_id = uuid.uuid4().hex  # task keys unique to this run: a cancelled trial may still run on a worker
         self.blocked = 0
         slots = max(1, len(self.handle.scheduler_info(n_workers=-1)["workers"]))
-        self.shared: Future | None = None
+        self.shared: dict[str, Future] = {}  # the search rows on each worker
         flying: dict[Future, _InFlight] = {}
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -189,19 +188,22 @@ class DistributedSearch(Search):
         return _InFlight(record, trial, 1)
 
     def _submit(self, flight: _InFlight, flying: dict[Future, _InFlight]) -> Future:
-        """Send a trial to a worker that runs none of this search's trials (the scheduler may still move it, as it
-        would queue two trials on one worker while another idles)."""
+        """Send a trial to the worker running the fewest of this search's trials, beside that worker's own copy of
+        the rows: a worker that dies takes only its own trials with it, never a trial running elsewhere."""
         record, attempt = flight.record, flight.attempt
-        busy = {f.worker for f in flying.values()}
-        free = [w for w in self.handle.scheduler_info(n_workers=-1)["workers"] if w not in busy]
-        flight.worker = free[0] if free else ""
+        workers = list(self.handle.scheduler_info(n_workers=-1)["workers"])
+        load = Counter(f.worker for f in flying.values())
+        flight.worker = min(workers, key=lambda w: load[w]) if workers else ""
         family: Family = BY_NAME[record.family]
         remote_deadline = time.time() + (self.deadline - self._refit_reserve() - time.monotonic())
-        if self.shared is None or self.shared.status != "finished":  # first use, or forgotten with a lost worker
-            self.shared = self.handle.scatter(self.data, broadcast=True, hash=False)
+        rows = self.shared.get(flight.worker)
+        if rows is None or rows.status != "finished":  # first trial there, or lost with a worker of that address
+            rows = self.shared[flight.worker] = self.handle.scatter(
+                self.data, workers=[flight.worker] if flight.worker else None, hash=False
+            )
         return self.handle.submit(
             run_trial,
-            self.shared,
+            rows,
             folds=self.folds,
             family_name=family.name,
             params=record.params,
@@ -209,7 +211,6 @@ class DistributedSearch(Search):
             estimate=self._estimate(family, record.params),
             key=f"ctas-trial-{record.number}-{attempt}-{self.run_id}",
             workers=[flight.worker] if flight.worker else None,
-            allow_other_workers=bool(flight.worker),
             pure=False,
         )
 
@@ -229,9 +230,8 @@ class DistributedSearch(Search):
         record = flight.record
         try:
             outcome: TrialOutcome = future.result()
-        except (KilledWorker, CancelledError) as exc:
-            last = getattr(exc, "last_worker", None)
-            record.worker = getattr(last, "address", "") or record.worker
+        except (KilledWorker, CancelledError):
+            record.worker = flight.worker  # killed there, or cancelled as its copy of the rows died there
             record.state = "failed"
             record.message = "its worker died mid-trial"
             if flight.attempt < MAX_ATTEMPTS:
@@ -258,21 +258,13 @@ class DistributedSearch(Search):
                 self.study.tell(flight.trial, state=optuna.trial.TrialState.PRUNED)
 
     def _score(self, record: TrialRecord, outcome: TrialOutcome) -> None:
-        width = len(self.prior) if self.task != "regression" else 0
-        oof = np.zeros((len(self.y), width)) if width else np.zeros(len(self.y))
-        family = BY_NAME[record.family]
+        oof = self._empty_oof()
         for (_, test), prediction, fit_s, predict_s in zip(
             self.folds, outcome.predictions, outcome.fit_s, outcome.predict_s, strict=False
         ):
-            oof[test] = prediction
-            record.fit_s += fit_s
-            record.predict_s += predict_s
-            record.fold_scores.append(score(self.task, self.y[test], prediction, self.prior))
-            self.cost_per_unit.setdefault(family.name, []).append((fit_s + predict_s) / family.units(record.params))
+            self._add_fold(record, oof, test, prediction, fit_s=fit_s, predict_s=predict_s)
         if outcome.folds_done == len(self.folds):
-            record.state = "complete"
-            record.cv_score = score(self.task, self.y, oof, self.prior)
-            self._keep(_Kept(record, oof, list(outcome.pipelines)))
+            self._complete(record, oof, list(outcome.pipelines))
         elif outcome.folds_done == 0 and not record.message:
             self.trials.remove(record)  # never started: not worth a row in the leaderboard
             self.blocked += 1
@@ -296,7 +288,7 @@ class DistributedSearch(Search):
             future.cancel()
             flight.record.state = "cancelled" if self.stop.is_set() else "out of time"
             flight.record.message = (
-                "still running when the run was cancelled" if self.stop.is_set() else ("still running at the budget")
+                "still running when the run was cancelled" if self.stop.is_set() else "still running at the budget"
             )
             if flight.trial is not None:
                 self.study.tell(flight.trial, state=optuna.trial.TrialState.PRUNED)

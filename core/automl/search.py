@@ -274,8 +274,7 @@ class Search:
         """
         record = TrialRecord(len(self.trials), family.name, params, at_s=time.monotonic() - self.started)
         self.trials.append(record)
-        width = len(self.prior) if self.task != "regression" else 0
-        oof = np.zeros((len(self.y), width)) if width else np.zeros(len(self.y))
+        oof = self._empty_oof()
         fitted: list[Pipeline] = []
         estimate = self._estimate(family, params)
         if estimate is None and not self.stop.is_set():
@@ -305,12 +304,8 @@ class Search:
                 record.state, record.message = "failed", f"{type(exc).__name__}: {exc}"[:300]
                 break
             for (_, test), (fold_oof, pipeline, fit_s, predict_s) in zip(batch, results, strict=True):
-                oof[test] = fold_oof
+                self._add_fold(record, oof, test, fold_oof, fit_s=fit_s, predict_s=predict_s)
                 fitted.append(pipeline)
-                record.fit_s += fit_s
-                record.predict_s += predict_s
-                record.fold_scores.append(score(self.task, self.y[test], fold_oof, self.prior))
-                self.cost_per_unit.setdefault(family.name, []).append((fit_s + predict_s) / family.units(params))
                 estimate = max(fit_s + predict_s, estimate or 0.0)
             step = len(record.fold_scores) - 1
             trial.report(float(np.mean(record.fold_scores)), step)
@@ -318,12 +313,34 @@ class Search:
                 record.state, record.message = "pruned", f"trailing the other trials after {step + 1} folds"
                 break
         if record.state == "running":
-            record.state = "complete"
-            record.cv_score = score(self.task, self.y, oof, self.prior)
-            self._keep(_Kept(record, oof, fitted))
+            self._complete(record, oof, fitted)
         if self.on_trial is not None and (record.fold_scores or record.state != "out of time"):
             self.on_trial(record, self.best_score)
         return record
+
+    def _empty_oof(self) -> np.ndarray:
+        """Out-of-fold predictions to fill: one value per row (regression) or one per class."""
+        width = len(self.prior) if self.task != "regression" else 0
+        return np.zeros((len(self.y), width)) if width else np.zeros(len(self.y))
+
+    def _add_fold(
+        self, record: TrialRecord, oof: np.ndarray, test: np.ndarray, prediction: np.ndarray, *, fit_s: float,
+        predict_s: float,
+    ) -> None:  # fmt: skip
+        """A fitted fold: its predictions into `oof`, its score and times into the record, its cost per unit into
+        the family's estimate."""
+        family = BY_NAME[record.family]
+        oof[test] = prediction
+        record.fit_s += fit_s
+        record.predict_s += predict_s
+        record.fold_scores.append(score(self.task, self.y[test], prediction, self.prior))
+        self.cost_per_unit.setdefault(family.name, []).append((fit_s + predict_s) / family.units(record.params))
+
+    def _complete(self, record: TrialRecord, oof: np.ndarray, fitted: list[Pipeline]) -> None:
+        """Every fold done: the trial's cross-validated score, and the trial kept for the ensemble."""
+        record.state = "complete"
+        record.cv_score = score(self.task, self.y, oof, self.prior)
+        self._keep(_Kept(record, oof, fitted))
 
     def _refit_reserve(self) -> float:
         """Time kept for refitting the likely core of the ensemble (the best two trials) on every search row."""

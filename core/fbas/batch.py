@@ -5,12 +5,12 @@
   network halts (no quorum among the rest), can fork (no quorum intersection), or how few further nodes could then
   halt or split it.
 
-Each task is a plain function of plain values (bytes and strings), so a worker process can run it.
+Each task is a module-level function of picklable values (file bytes, or the parsed network), so a worker process
+can run it.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import re
 from dataclasses import dataclass
@@ -26,7 +26,7 @@ from core.fbas.analysis import SearchLimitError, compile_fbas, quorum_clusters
 from core.fbas.model import Fbas, FbasFormatError, loads
 from core.fbas.scan import faulty_nodes, scan
 from core.fbas.sizes import has_quorum_intersection, smallest_blocking_set, smallest_splitting_set
-from core.fbas.whatif import Offline, apply_edits, to_stellarbeat_json
+from core.fbas.whatif import Offline, apply_edits
 
 if TYPE_CHECKING:
     from distributed import Client
@@ -167,10 +167,9 @@ def compare_snapshots(
 
 @dataclass(frozen=True)
 class SweepTask:
-    """One group to take offline: its name and nodes, over the network as stellarbeat JSON."""
+    """One group of the network to take offline: its name and its nodes."""
 
-    network: str
-    organizations: str
+    network: Fbas
     group: str
     nodes: tuple[str, ...]
 
@@ -190,8 +189,7 @@ def group_members(fbas: Fbas, grouping: str) -> dict[str, tuple[str, ...]]:
 def damage(task: SweepTask) -> dict:
     """What breaks with the task's group offline: whether a quorum is left, whether quorums still intersect, and
     the smallest sets of further nodes that could then halt or split the network."""
-    fbas = loads(task.network)
-    fbas.organizations.update(json.loads(task.organizations))
+    fbas = task.network
     offline = apply_edits(fbas, [Offline(task.nodes)]) if task.nodes else fbas
     compiled = compile_fbas(offline, stellarbeat_parity=True)
     live = bool(quorum_clusters(compiled))
@@ -223,10 +221,8 @@ def criticality_sweep(
     members = group_members(fbas, grouping)
     if not members:
         raise BatchInputError(f"No validator names its {grouping}: there is nothing to sweep.")
-    network = to_stellarbeat_json(fbas)
-    organizations = json.dumps(fbas.organizations)
-    tasks = [SweepTask(network, organizations, "(nothing offline)", ())]
-    tasks += [SweepTask(network, organizations, group, nodes) for group, nodes in members.items()]
+    tasks = [SweepTask(fbas, "(nothing offline)", ())]
+    tasks += [SweepTask(fbas, group, nodes) for group, nodes in members.items()]
     rows = parallel_map(damage, tasks, handle=handle, progress=progress, name="ctas-fbas-sweep")
     frame = pd.DataFrame(rows)
     base, groups = frame.iloc[0], frame.iloc[1:]
