@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from core.monitor.alerts import SEVERITIES, AlertRuleError, rules_frame, rules_from_frame
-from core.monitor.detectors import DETECTORS
+from core.monitor.detectors import CROSS_VALIDATED_NAB, DETECTORS, SUMMARIES
 from core.monitor.sampler import HostSampler, utc_now
 from core.monitor.store import HostStore
 from core.monitor.views import (
@@ -48,7 +48,10 @@ def live(sampler: HostSampler, warehouse: Warehouse) -> None:
             list(DETECTORS),
             index=0,
             key="mon_detector",
-            help="robust: rolling median/MAD · seasonal: Holt–Winters · novelty: new levels and patterns (best on NAB)",
+            help=" · ".join(
+                f"{name}: {SUMMARIES[name]} (NAB {CROSS_VALIDATED_NAB[name]:.1f}, cross-validated)"
+                for name in DETECTORS
+            ),
         )
         st.session_state["mon_sampling"] = sampler.running  # the shared state, whoever changed it last
         st.toggle(

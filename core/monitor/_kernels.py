@@ -38,8 +38,21 @@ def _kth_deviation(b: np.ndarray, n: int, centre: float, k: int) -> float:
 
 
 @njit(cache=True)
+def _first_above(b: np.ndarray, lo: int, hi: int, v: float) -> int:
+    """The first index in lo..hi−1 of sorted b whose value exceeds v (hi when there is none)."""
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if b[mid] <= v:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
+
+
+@njit(cache=True)
 def _replace_sorted(b: np.ndarray, n: int, old: float, new: float) -> None:
-    """Replace one copy of `old` in sorted b[:n] by `new`, keeping b sorted (one shift between the two places)."""
+    """Replace one copy of `old` in sorted b[:n] by `new`, keeping b sorted: both places found by binary search,
+    the values between them moved by one in a plain copy loop."""
     lo, hi = 0, n - 1
     while lo < hi:  # first index with b[index] >= old
         mid = (lo + hi) // 2
@@ -49,23 +62,22 @@ def _replace_sorted(b: np.ndarray, n: int, old: float, new: float) -> None:
             hi = mid
     i = lo
     if new >= old:
-        while i + 1 < n and b[i + 1] < new:
-            b[i] = b[i + 1]
-            i += 1
+        k = _first_above(b, i + 1, n, new) - 1  # new goes last among the values not above it
+        for j in range(i, k):
+            b[j] = b[j + 1]
     else:
-        while i > 0 and b[i - 1] > new:
-            b[i] = b[i - 1]
-            i -= 1
-    b[i] = new
+        k = _first_above(b, 0, i, new)
+        for j in range(i, k, -1):
+            b[j] = b[j - 1]
+    b[k] = new
 
 
 @njit(cache=True)
 def _insert_sorted(b: np.ndarray, n: int, new: float) -> None:
-    i = n
-    while i > 0 and b[i - 1] > new:
-        b[i] = b[i - 1]
-        i -= 1
-    b[i] = new
+    k = _first_above(b, 0, n, new)
+    for j in range(n, k, -1):
+        b[j] = b[j - 1]
+    b[k] = new
 
 
 @njit(cache=True)
@@ -166,25 +178,78 @@ def _nearest_in_sorted(b: np.ndarray, n: int, v: float) -> float:
 
 
 @njit(cache=True)
-def _nearest_pair(pairs: np.ndarray, n_pairs: int, first: float, second: float) -> float:
-    """Euclidean distance from (first, second) to the nearest of pairs[:n_pairs] (inf when there is none)."""
+def _first_at_least(keys: np.ndarray, n: int, v: float) -> int:
+    """The first index of sorted keys[:n] whose key is at least v (n when there is none)."""
+    lo, hi = 0, n
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if keys[mid] < v:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
+
+
+@njit(cache=True)
+def _nearest_pair(seconds: np.ndarray, firsts: np.ndarray, n_pairs: int, first: float, second: float) -> float:
+    """Euclidean distance from (first, second) to the nearest of the pairs kept sorted by their second value in
+    seconds[:n_pairs] (firsts alongside); inf when there is none. Searches outwards from `second` and stops once the
+    second values alone are farther than the best pair."""
     best = np.inf
-    for s in range(n_pairs):
-        a = second - pairs[s, 1]
+    start = _first_at_least(seconds, n_pairs, second)
+    right = start
+    while right < n_pairs:
+        a = second - seconds[right]
         d = a * a
-        if d < best:
-            b = first - pairs[s, 0]
-            best = min(best, d + b * b)
+        if d >= best:
+            break
+        b = first - firsts[right]
+        best = min(best, d + b * b)
+        right += 1
+    left = start - 1
+    while left >= 0:
+        a = second - seconds[left]
+        d = a * a
+        if d >= best:
+            break
+        b = first - firsts[left]
+        best = min(best, d + b * b)
+        left -= 1
     return math.sqrt(best) if best < np.inf else np.inf
 
 
 @njit(cache=True)
-def _louder_than_recent(values: np.ndarray, t: int, rows: int) -> bool:
-    """Whether values[t] exceeds each of the `rows` values before it."""
-    for s in range(max(0, t - rows), t):
-        if values[s] >= values[t]:
-            return False
-    return True
+def _replace_pair(
+    seconds: np.ndarray, firsts: np.ndarray, n_pairs: int, old: tuple[float, float], new: tuple[float, float]
+) -> None:
+    """Replace one copy of the pair `old` (first, second) by `new` in the pairs sorted by second value, moving only
+    the pairs between the two places."""
+    i = _first_at_least(seconds, n_pairs, old[1])
+    while firsts[i] != old[0]:
+        i += 1
+    if new[1] >= old[1]:
+        k = _first_above(seconds, i + 1, n_pairs, new[1]) - 1
+        for j in range(i, k):
+            seconds[j] = seconds[j + 1]
+            firsts[j] = firsts[j + 1]
+    else:
+        k = _first_above(seconds, 0, i, new[1])
+        for j in range(i, k, -1):
+            seconds[j] = seconds[j - 1]
+            firsts[j] = firsts[j - 1]
+    seconds[k] = new[1]
+    firsts[k] = new[0]
+
+
+@njit(cache=True)
+def _insert_pair(seconds: np.ndarray, firsts: np.ndarray, n_pairs: int, first: float, second: float) -> None:
+    """Insert (first, second) into the pairs sorted by second value (room for one more is there)."""
+    k = _first_above(seconds, 0, n_pairs, second)
+    for j in range(n_pairs, k, -1):
+        seconds[j] = seconds[j - 1]
+        firsts[j] = firsts[j - 1]
+    seconds[k] = second
+    firsts[k] = first
 
 
 @njit(cache=True)
@@ -229,11 +294,12 @@ def novelty(
     pair.
     """
     n = x.shape[0]
-    out = np.zeros(n)
     combined = np.zeros(n)
     ordered = np.empty(history)
     ring = np.empty(history)
-    pairs = np.empty((history, 2))
+    pairs = np.empty((history, 2))  # in arrival order (the oldest leaves first)
+    seconds = np.empty(history)  # the same pairs sorted by their second value, their first values alongside
+    firsts = np.empty(history)
     count = 0
     head = 0
     n_pairs = 0
@@ -248,7 +314,7 @@ def novelty(
             previous = np.nan
             continue
         distances[0] = _nearest_in_sorted(ordered, count, v)
-        distances[1] = np.inf if math.isnan(previous) else _nearest_pair(pairs, n_pairs, previous, v)
+        distances[1] = np.inf if math.isnan(previous) else _nearest_pair(seconds, firsts, n_pairs, previous, v)
         distances[2] = _nearest_at_phase(x, t, period, days, slack) if days > 0 else np.inf
         c = 0.0
         for j in range(3):
@@ -257,14 +323,119 @@ def novelty(
                 peaks[j] = max(peaks[j] * decay, distances[j])
                 seen[j] += 1
         combined[t] = c
-        if c > 0.0 and _louder_than_recent(combined, t, quiet):
-            out[t] = c
         # the pair (x[t-2], x[t-1]) becomes comparable from the next row on
         if t >= 2 and not math.isnan(x[t - 1]) and not math.isnan(x[t - 2]):
+            if n_pairs == history:
+                oldest = (pairs[pair_head, 0], pairs[pair_head, 1])
+                _replace_pair(seconds, firsts, n_pairs, oldest, (x[t - 2], x[t - 1]))
+            else:
+                _insert_pair(seconds, firsts, n_pairs, x[t - 2], x[t - 1])
+                n_pairs += 1
             pairs[pair_head, 0] = x[t - 2]
             pairs[pair_head, 1] = x[t - 1]
             pair_head = (pair_head + 1) % history
-            n_pairs = min(n_pairs + 1, history)
         count, head = _push(ordered, ring, count, head, v)
         previous = v
+    return louder_than_recent(combined, quiet)
+
+
+@njit(cache=True)
+def change_surprise(x: np.ndarray, hazard: float, max_run: int, memory: float, warmup: int) -> np.ndarray:
+    """Bayesian online change-point detection (Adams & MacKay, 2007) over a Normal–Gamma model of each run, with
+    run lengths up to `max_run` (the mass of longer ones is dropped) and constant `hazard`; the score is how much
+    more surprising the row is (−log of its predictive density, mixed over run lengths) than rows usually are (an
+    EW mean with weight `memory` on the past). 0 where it is not more surprising and for the first `warmup` rows.
+
+    A new run's prior (κ = 1, α = 1) is centred on the latest value with the spread of recent steps (an EW mean of
+    |Δx|), so the model follows any level and scale. A run of length r has κ = 1 + r and α = 1 + r/2, so the
+    Student-t predictive's constants are computed once per r. NaN rows change nothing.
+    """
+    n = x.shape[0]
+    out = np.zeros(n)
+    size = max_run + 1
+    log_run = np.full(size, -np.inf)
+    mu = np.zeros(size)
+    beta = np.ones(size)
+    grown = np.empty(size)
+    const = np.empty(size)  # log Γ((ν+1)/2) − log Γ(ν/2) − ½ log(νπ), ν = 2α
+    spread = np.empty(size)  # (κ + 1)/(ακ): the predictive's squared scale is β times this
+    for r in range(size):
+        nu = 2.0 + r
+        const[r] = math.lgamma(0.5 * (nu + 1.0)) - math.lgamma(0.5 * nu) - 0.5 * math.log(nu * math.pi)
+        spread[r] = (2.0 + r) / ((1.0 + 0.5 * r) * (1.0 + r))
+    log_h, log_stay = math.log(hazard), math.log1p(-hazard)
+    step = 0.0
+    usual = 0.0
+    previous = np.nan
+    seen = 0
+    for t in range(n):
+        v = x[t]
+        if math.isnan(v):
+            continue
+        if seen == 0:
+            log_run[0] = 0.0
+            mu[0] = v
+        else:
+            floor = max(step, 1e-9 * (abs(v) + abs(previous)), 1e-150)
+            beta[0] = max(floor * floor, (v - previous) * (v - previous)) if seen == 1 else floor * floor
+            peak = -np.inf
+            for r in range(size):
+                if log_run[r] > -np.inf:
+                    nu = 2.0 + r
+                    scale2 = beta[r] * spread[r]
+                    d = v - mu[r]
+                    grown[r] = (
+                        log_run[r]
+                        + const[r]
+                        - 0.5 * math.log(scale2)
+                        - 0.5 * (nu + 1.0) * math.log1p(d * d / (nu * scale2))
+                    )
+                    peak = max(peak, grown[r])
+                else:
+                    grown[r] = -np.inf
+            total = 0.0
+            for r in range(size):
+                if grown[r] > -np.inf:
+                    total += math.exp(grown[r] - peak)
+            log_evidence = peak + math.log(total)
+            surprise = -log_evidence
+            if seen > warmup and surprise > usual:
+                out[t] = surprise - usual
+            usual = surprise if seen == 1 else memory * usual + (1.0 - memory) * surprise
+            kept = hazard
+            for r in range(size - 1, 0, -1):  # each run grows by this row; its statistics take it in
+                log_run[r] = grown[r - 1] + log_stay - log_evidence
+                kept += math.exp(log_run[r]) if log_run[r] > -np.inf else 0.0
+                kappa = float(r)  # κ of the run before this row
+                d = v - mu[r - 1]
+                mu[r] = (kappa * mu[r - 1] + v) / (kappa + 1.0)
+                beta[r] = beta[r - 1] + kappa * d * d / (2.0 * (kappa + 1.0))
+            log_run[0] = log_h  # the changes from every run length: their mass sums to the hazard
+            for r in range(size):  # renormalised over the runs kept (the longest one's mass was dropped)
+                log_run[r] -= math.log(kept)
+            mu[0] = v
+            step = abs(v - previous) if seen == 1 else memory * step + (1.0 - memory) * abs(v - previous)
+        previous = v
+        seen += 1
+    return out
+
+
+@njit(cache=True)
+def louder_than_recent(scores: np.ndarray, quiet: int) -> np.ndarray:
+    """Each score kept where it exceeds every score of the previous `quiet` rows, else 0: a lasting change is
+    reported once, when it starts. The previous rows' maximum comes from a monotone queue (O(1) a row)."""
+    n = scores.shape[0]
+    out = np.zeros(n)
+    queue = np.empty(n, dtype=np.int64)  # rows of falling scores; the front is the window's maximum
+    front, back = 0, 0
+    for t in range(n):
+        while front < back and queue[front] < t - quiet:
+            front += 1
+        c = scores[t]
+        if c > 0.0 and (front == back or c > scores[queue[front]]):
+            out[t] = c
+        while front < back and scores[queue[back - 1]] <= c:
+            back -= 1
+        queue[back] = t
+        back += 1
     return out

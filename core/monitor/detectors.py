@@ -27,6 +27,11 @@ def _bounded(raw: np.ndarray, scale: float) -> np.ndarray:
     return raw / (raw + scale)
 
 
+def _rows(seconds: float, step_seconds: float) -> int:
+    """A span of time as a row count for samples `step_seconds` apart (at most a billion rows)."""
+    return int(min(round(seconds / step_seconds), 1_000_000_000))
+
+
 def _positive(name: str, value: float) -> None:
     if not value > 0:
         raise ValueError(f"{name} must be positive, got {value}")
@@ -41,7 +46,7 @@ class RobustDetector:
 
     window: int = 289
     floor: float = 0.2
-    scale: float = 5.0
+    scale: float = 5.1442
     warmup: int = 30
     name: str = "robust"
 
@@ -68,9 +73,9 @@ class SeasonalDetector:
     """
 
     period_seconds: float = 86_400.0
-    alpha: float = 0.01
-    beta: float = 0.2
-    scale: float = 6.0
+    alpha: float = 0.005
+    beta: float = 0.4
+    scale: float = 6.7828
     name: str = "seasonal"
 
     def __post_init__(self) -> None:
@@ -99,28 +104,31 @@ class SeasonalDetector:
 class NoveltyDetector:
     """How far a value lies from everything in the last `history` rows, the pair (previous, current) from every
     earlier pair, and the value from the values at the same time of day in the last `phase_days` days, each
-    relative to the largest such distance seen before; reported when it rises above the previous `quiet` rows'.
+    relative to the largest such distance seen before; reported when it rises above every score of the previous
+    `quiet_seconds` (a span of time, not of rows: hosts sample at different rates).
 
     Our strongest NAB detector: a new level, a new pattern, or a daily pattern broken scores once, when it starts.
     """
 
     history: int = 4000
     pair_weight: float = 0.05
-    phase_weight: float = 0.01
+    phase_weight: float = 0.005
     period_seconds: float = 86_400.0
     phase_days: int = 7
     phase_slack: int = 3
     decay: float = 0.9999
     warmup: int = 50
-    quiet: int = 80
-    scale: float = 0.04
+    quiet_seconds: float = 48_000.0
+    scale: float = 0.04164
     name: str = "novelty"
 
     def __post_init__(self) -> None:
         if self.history < 2:
             raise ValueError(f"history must be at least 2 rows, got {self.history}")
-        if min(self.warmup, self.quiet, self.phase_days, self.phase_slack) < 0:
-            raise ValueError("warmup, quiet, phase_days and phase_slack are counts and cannot be negative")
+        if min(self.warmup, self.phase_days, self.phase_slack) < 0:
+            raise ValueError("warmup, phase_days and phase_slack are counts and cannot be negative")
+        if not self.quiet_seconds >= 0:
+            raise ValueError(f"quiet_seconds is a span of time and cannot be negative, got {self.quiet_seconds}")
         if not 0 < self.decay <= 1:
             raise ValueError(f"decay must lie in (0, 1], got {self.decay}")
         for name in ("pair_weight", "phase_weight", "period_seconds", "scale"):
@@ -140,13 +148,64 @@ class NoveltyDetector:
             self.phase_slack,
             self.decay,
             self.warmup,
-            self.quiet,
+            _rows(self.quiet_seconds, step_seconds),
         )
         return _bounded(raw, self.scale)
 
 
-Detector = RobustDetector | SeasonalDetector | NoveltyDetector
-DETECTORS: dict[str, Detector] = {d.name: d for d in (RobustDetector(), SeasonalDetector(), NoveltyDetector())}
+@dataclass(frozen=True)
+class ChangePointDetector:
+    """Bayesian online change-point detection (Adams & MacKay, 2007): each row's surprise under every possible
+    length of the current run (a Normal–Gamma model of its level and spread, `hazard` the chance a run ends at any
+    row, runs up to `max_run` rows), above the usual surprise (an EW mean with weight `memory` on the past);
+    reported when it rises above every score of the previous `quiet_seconds`.
+
+    Catches shifts of level or of variance that leave no single value out of range.
+    """
+
+    hazard: float = 1 / 300
+    max_run: int = 150
+    memory: float = 0.999
+    warmup: int = 50
+    quiet_seconds: float = 48_000.0
+    scale: float = 7.2282
+    name: str = "changepoint"
+
+    def __post_init__(self) -> None:
+        if not 0 < self.hazard < 1:
+            raise ValueError(f"hazard must lie in (0, 1), got {self.hazard}")
+        if not 1 <= self.max_run <= 10_000:
+            raise ValueError(f"max_run must lie in 1..10000 rows, got {self.max_run}")
+        if not 0 < self.memory < 1:
+            raise ValueError(f"memory must lie in (0, 1), got {self.memory}")
+        if self.warmup < 0:
+            raise ValueError(f"warmup is a row count and cannot be negative, got {self.warmup}")
+        if not self.quiet_seconds >= 0:
+            raise ValueError(f"quiet_seconds is a span of time and cannot be negative, got {self.quiet_seconds}")
+        _positive("scale", self.scale)
+
+    def score(self, values: np.ndarray, step_seconds: float = 1.0) -> np.ndarray:
+        """Scores of each row of samples `step_seconds` apart (the quiet span needs the spacing)."""
+        _positive("step_seconds", step_seconds)
+        raw = _kernels.change_surprise(_as_series(values), self.hazard, self.max_run, self.memory, self.warmup)
+        return _bounded(_kernels.louder_than_recent(raw, _rows(self.quiet_seconds, step_seconds)), self.scale)
+
+
+Detector = RobustDetector | SeasonalDetector | NoveltyDetector | ChangePointDetector
+
+# Each detector's NAB standard score under leave-one-category-out, as `bench/nab.py` prints it: its parameters and
+# alert level chosen on three of the four shared NAB categories, scored on the fourth. What to expect on a kind of
+# data it was not tuned on (in-sample figures are higher: novelty 74.9, robust 48.5, seasonal 50.7, changepoint 40.3).
+CROSS_VALIDATED_NAB = {"novelty": 71.0, "robust": 42.8, "seasonal": 42.5, "changepoint": 36.0}
+SUMMARIES = {
+    "novelty": "new levels and patterns",
+    "robust": "rolling median/MAD",
+    "seasonal": "Holt–Winters",
+    "changepoint": "Bayesian change points in level or spread",
+}
+DETECTORS: dict[str, Detector] = {  # the first is the default: the best leave-one-category-out NAB score
+    d.name: d for d in (NoveltyDetector(), RobustDetector(), SeasonalDetector(), ChangePointDetector())
+}
 
 
 def anomaly_rate(scores: np.ndarray, window: int, level: float = ALERT_LEVEL) -> np.ndarray:

@@ -269,3 +269,75 @@ def reproduce_published(corpus: Corpus, results_dir: Path) -> tuple[int, float]:
             worst = max(worst, abs(got.score - want.Score) if counts_match else math.inf)
             compared += 1
     return compared, worst
+
+
+def category(name: str) -> str:
+    """A NAB file's category: the folder it lies in (`realAWSCloudwatch/x.csv` → `realAWSCloudwatch`)."""
+    return name.split("/", 1)[0]
+
+
+@dataclass(frozen=True)
+class FoldChoice:
+    """What leave-one-category-out chose without `held_out`: the candidate, its threshold, and what it scored."""
+
+    held_out: str
+    candidate: str
+    threshold: float
+    train_score: float
+    held_out_total: float
+
+
+@dataclass(frozen=True)
+class CrossValidated:
+    """The leave-one-category-out score of a selection procedure under one profile, and each fold's choice."""
+
+    profile: str
+    score: float
+    folds: tuple[FoldChoice, ...]
+
+
+Run = tuple[str, ScoredRows, np.ndarray]  # a file's name, its scoreable rows and one detector's scores
+
+
+def select(candidates: Mapping[str, Sequence[Run]], profile: Profile) -> tuple[str, float, float]:
+    """The candidate (and its threshold) with the highest corpus-optimised total, and its normalised score (NaN for a
+    corpus without windows); a tie keeps the first candidate. Every candidate scores the same files, so the totals
+    rank them as the normalised scores would."""
+    best: tuple[str, float, float] | None = None
+    for key, runs in candidates.items():
+        threshold, total = best_threshold([(rows, scores) for _, rows, scores in runs], profile)
+        if best is None or total > best[2]:
+            best = (key, threshold, total)
+    if best is None:
+        raise ValueError("no candidate to choose from")
+    key, threshold, total = best
+    corpus = [rows for _, rows, _ in candidates[key]]
+    windows = sum(rows.n_windows for rows in corpus)
+    return key, threshold, normalised(total, corpus, profile) if windows else math.nan
+
+
+def leave_one_category_out(candidates: Mapping[str, Sequence[Run]], profile: Profile) -> CrossValidated:
+    """Choose a candidate and its threshold on every category but one, score the held-out category at that choice;
+    the held-out totals of all categories are summed and normalised as NAB normalises a corpus.
+
+    Every candidate must hold the same files in the same order. This estimates how the selection procedure does on a
+    kind of data it never saw; the figure to report beside the in-sample one.
+    """
+    names = [[name for name, _, _ in runs] for runs in candidates.values()]
+    if not names or any(n != names[0] for n in names):
+        raise ValueError("every candidate must score the same files in the same order")
+    categories = sorted({category(name) for name in names[0]})
+    if len(categories) < 2:
+        raise ValueError("leave-one-category-out needs files of at least two categories")
+    every_file = [rows for _, rows, _ in next(iter(candidates.values()))]
+    if not any(rows.n_windows for rows in every_file):
+        raise ValueError("leave-one-category-out needs at least one anomaly window")
+    folds, total = [], 0.0
+    for held_out in categories:
+        train = {k: [r for r in runs if category(r[0]) != held_out] for k, runs in candidates.items()}
+        key, threshold, train_score = select(train, profile)
+        held = [r for r in candidates[key] if category(r[0]) == held_out]
+        fold_total = sum(score_file(rows, scores, threshold, profile).score for _, rows, scores in held)
+        folds.append(FoldChoice(held_out, key, threshold, train_score, fold_total))
+        total += fold_total
+    return CrossValidated(profile.name, normalised(total, every_file, profile), tuple(folds))

@@ -84,9 +84,9 @@ def test_metric_file_mode_scores_a_nab_file_with_its_window(app, shared_data: Pa
     at.file_uploader(key="mon_labels").upload("windows.json", json.dumps(windows).encode(), "application/json").run()
     assert not at.exception
     table = at.main.dataframe[0].value.set_index("detector")
-    assert set(table.index) == {"robust", "seasonal", "novelty"}
+    assert set(table.index) == {"novelty", "robust", "seasonal", "changepoint"}
     assert table.loc["novelty", "standard"] > 1.0  # both windows found early, few false positives
-    assert len(at.get("plotly_chart")) == 3
+    assert len(at.get("plotly_chart")) == 4
 
 
 def test_metric_file_without_the_columns_gets_a_clear_error(app) -> None:
@@ -104,3 +104,14 @@ def test_sampling_toggle_stops_and_restarts_the_shared_sampler(app) -> None:
     assert not sampler.running and "sampling stopped" in at.caption[0].value
     at.toggle(key="mon_sampling").set_value(True).run()
     assert sampler.running and at.toggle(key="mon_sampling").value
+
+
+def test_the_default_detector_is_the_best_cross_validated_one_and_each_says_its_figure(app) -> None:
+    from core.monitor.detectors import CROSS_VALIDATED_NAB
+
+    at = app("pages/host_monitor.py")
+    picker = at.selectbox(key="mon_detector")
+    assert picker.value == max(CROSS_VALIDATED_NAB, key=CROSS_VALIDATED_NAB.get)
+    assert set(picker.options) == set(CROSS_VALIDATED_NAB)
+    for name, figure in CROSS_VALIDATED_NAB.items():
+        assert f"{name}: " in picker.help and f"NAB {figure:.1f}, cross-validated" in picker.help

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from core.monitor import _kernels
 from core.monitor.detectors import (
     DETECTORS,
+    ChangePointDetector,
     NoveltyDetector,
     RobustDetector,
     SeasonalDetector,
@@ -107,6 +108,72 @@ def novelty_reference(x: list[float], history: int, weights: tuple, period: int,
     return out
 
 
+def change_surprise_reference(x: list[float], hazard: float, max_run: int, memory: float, warmup: int) -> list:
+    """Adams & MacKay's recursion written out over a list of runs, each with its own Normal–Gamma statistics
+    (μ, κ, α, β) and log probability; a new run is centred on the latest value with the EW mean |step| as spread."""
+    out = [0.0] * len(x)
+    runs: list[list[float]] = []  # [log p, μ, κ, α, β] for run lengths 0, 1, 2, ...
+    step = usual = 0.0
+    previous = math.nan
+    seen = 0
+    for t, v in enumerate(x):
+        if math.isnan(v):
+            continue
+        if seen == 0:
+            runs = [[0.0, v, 1.0, 1.0, 1.0]]
+        else:
+            floor = max(step, 1e-9 * (abs(v) + abs(previous)), 1e-150)
+            runs[0][4] = max(floor**2, (v - previous) ** 2) if seen == 1 else floor**2
+            joint = []
+            for log_p, mu, kappa, alpha, beta in runs:
+                nu, scale2 = 2 * alpha, beta * (kappa + 1) / (alpha * kappa)
+                log_pdf = (
+                    math.lgamma((nu + 1) / 2) - math.lgamma(nu / 2) - 0.5 * math.log(nu * math.pi * scale2)
+                    - (nu + 1) / 2 * math.log1p((v - mu) ** 2 / (nu * scale2))
+                )  # fmt: skip
+                joint.append(log_p + log_pdf)
+            peak = max(joint)
+            evidence = peak + math.log(sum(math.exp(j - peak) for j in joint))
+            if seen > warmup and -evidence > usual:
+                out[t] = -evidence - usual
+            usual = -evidence if seen == 1 else memory * usual + (1 - memory) * -evidence
+            stay = math.log1p(-hazard) - evidence
+            grown = [
+                [j + stay, (k * mu + v) / (k + 1), k + 1, a + 0.5, b + k * (v - mu) ** 2 / (2 * (k + 1))]
+                for j, (_, mu, k, a, b) in zip(joint, runs, strict=True)
+            ][:max_run]
+            runs = [[math.log(hazard), v, 1.0, 1.0, 0.0], *grown]
+            kept = sum(math.exp(r[0]) for r in runs)
+            for r in runs:
+                r[0] -= math.log(kept)
+            step = abs(v - previous) if seen == 1 else memory * step + (1 - memory) * abs(v - previous)
+        previous = v
+        seen += 1
+    return out
+
+
+def louder_than_recent_reference(scores: list[float], quiet: int) -> list[float]:
+    return [
+        c if c > 0 and all(scores[s] < c for s in range(max(0, t - quiet), t)) else 0.0 for t, c in enumerate(scores)
+    ]
+
+
+@settings(max_examples=200, deadline=None)
+@given(values, st.sampled_from([0.5, 0.01]), st.integers(1, 6), st.sampled_from([0.9, 0.5]), st.integers(0, 3))
+def test_change_surprise_matches_reference(
+    x: list[float], hazard: float, max_run: int, memory: float, warmup: int
+) -> None:
+    got = _kernels.change_surprise(np.array(x, dtype=np.float64), hazard, max_run, memory, warmup)
+    np.testing.assert_allclose(got, change_surprise_reference(x, hazard, max_run, memory, warmup), rtol=1e-7, atol=1e-9)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from([0.0, 0.5, 1.0, 2.0]) | st.floats(0, 10), max_size=60), st.integers(0, 8))
+def test_louder_than_recent_matches_reference(scores: list[float], quiet: int) -> None:
+    got = _kernels.louder_than_recent(np.array(scores, dtype=np.float64), quiet)
+    np.testing.assert_array_equal(got, louder_than_recent_reference(scores, quiet))
+
+
 def _close(got: np.ndarray, want: list[float]) -> None:
     np.testing.assert_allclose(got, np.array(want, dtype=np.float64), rtol=1e-9, atol=1e-12)
 
@@ -156,7 +223,8 @@ def test_every_detector_is_online(x: list[float], data: st.DataObject) -> None:
     for detector in (
         RobustDetector(window=9),
         SeasonalDetector(period_seconds=5.0),
-        NoveltyDetector(history=20, period_seconds=7.0),
+        NoveltyDetector(history=20, period_seconds=7.0, quiet_seconds=5.0),
+        ChangePointDetector(max_run=12, warmup=3, quiet_seconds=4.0),
     ):
         before, after = detector.score(series, 1.0), detector.score(altered, 1.0)
         np.testing.assert_array_equal(before[:cut], after[:cut])
@@ -173,6 +241,16 @@ def test_level_shift_is_flagged_once_when_it_starts() -> None:
     assert robust[600] >= 0.5 and robust[:600].max() < robust[600]
 
 
+def test_a_variance_shift_is_a_change_point_when_it_starts() -> None:
+    """The level stays, the spread grows tenfold: no single early value is out of range for long, yet the change
+    detector reports it within a few rows and stays quiet before."""
+    rng = np.random.default_rng(2)
+    series = np.concatenate([50 + rng.normal(0, 1, 800), 50 + rng.normal(0, 10, 400)])
+    scores = ChangePointDetector().score(series, 300.0)
+    assert scores[:800].max() < 0.5
+    assert 800 <= int(np.argmax(scores >= 0.5)) < 810
+
+
 def test_anomaly_rate_is_the_share_of_recent_alerts() -> None:
     scores = np.array([0.9, 0.1, 0.6, 0.2, 0.2, 0.7])
     np.testing.assert_allclose(anomaly_rate(scores, 3), [1, 1 / 2, 2 / 3, 1 / 3, 1 / 3, 1 / 3])
@@ -187,8 +265,14 @@ def test_anomaly_rate_is_the_share_of_recent_alerts() -> None:
         lambda: SeasonalDetector(alpha=1.5),
         lambda: SeasonalDetector(period_seconds=0),
         lambda: NoveltyDetector(decay=0),
-        lambda: NoveltyDetector(quiet=-1),
+        lambda: NoveltyDetector(quiet_seconds=-1),
+        lambda: NoveltyDetector(quiet_seconds=math.nan),
         lambda: NoveltyDetector(phase_weight=0),
+        lambda: ChangePointDetector(hazard=0),
+        lambda: ChangePointDetector(hazard=1),
+        lambda: ChangePointDetector(max_run=0),
+        lambda: ChangePointDetector(memory=1),
+        lambda: ChangePointDetector(quiet_seconds=-5),
     ],
 )
 def test_bad_parameters_are_refused(make) -> None:

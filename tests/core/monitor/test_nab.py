@@ -6,6 +6,7 @@ import math
 from pathlib import Path
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -89,3 +90,49 @@ def test_sweep_finds_the_best_threshold(corpus: list) -> None:
         best = max(totals.values())
         assert math.isclose(total, best, abs_tol=1e-9)
         assert math.isclose(totals[threshold], best, abs_tol=1e-9)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from("abc"), files, files), min_size=2, max_size=6))
+def test_leave_one_category_out_scores_each_category_at_a_choice_made_without_it(corpus: list) -> None:
+    """Two candidates per file; each fold's candidate and threshold are the best on the other categories (by brute
+    force over every threshold), and the figure is the held-out totals summed and normalised."""
+    runs: dict[str, list] = {"first": [], "second": []}
+    for i, (kind, ((n, raw_windows, first),), ((_, _, second),)) in enumerate(corpus):
+        rows = nab.scored_rows(n, _windows(n, raw_windows))
+        runs["first"].append((f"{kind}/{i}.csv", rows, np.array(first)))
+        runs["second"].append((f"{kind}/{i}.csv", rows, np.resize(np.array(second), n)))
+    categories = sorted({nab.category(name) for name, _, _ in runs["first"]})
+    if len(categories) < 2 or not any(rows.n_windows for _, rows, _ in runs["first"]):
+        with pytest.raises(ValueError, match=r"two categories|one anomaly window"):
+            nab.leave_one_category_out(runs, nab.PROFILES[0])
+        return
+    profile = nab.PROFILES[0]
+    result = nab.leave_one_category_out(runs, profile)
+    want_total = 0.0
+    for fold, held_out in zip(result.folds, categories, strict=True):
+        best = None
+        for key, candidate in runs.items():
+            train = [(r, s) for name, r, s in candidate if nab.category(name) != held_out]
+            thresholds = sorted({float(x) for _, s in train for x in s} | {math.inf}, reverse=True)
+            totals = [(sum(nab.score_file(r, s, t, profile).score for r, s in train), t) for t in thresholds]
+            total = max(totals)[0]
+            if best is None or total > best[1] + 1e-9:
+                best = (key, total)
+        assert fold.held_out == held_out and fold.candidate == best[0]
+        train_rows = [r for name, r, _ in runs["first"] if nab.category(name) != held_out]
+        if any(r.n_windows for r in train_rows):
+            assert math.isclose(fold.train_score, nab.normalised(best[1], train_rows, profile), abs_tol=1e-7)
+        else:
+            assert math.isnan(fold.train_score)
+        held = [(r, s) for name, r, s in runs[fold.candidate] if nab.category(name) == held_out]
+        want_total += sum(nab.score_file(r, s, fold.threshold, profile).score for r, s in held)
+    every = [r for _, r, _ in runs["first"]]
+    assert math.isclose(result.score, nab.normalised(want_total, every, profile), abs_tol=1e-7)
+
+
+def test_candidates_must_score_the_same_files() -> None:
+    rows = nab.scored_rows(30, [(10, 12)])
+    runs = {"a": [("x/1.csv", rows, np.zeros(30))], "b": [("y/1.csv", rows, np.zeros(30))]}
+    with pytest.raises(ValueError, match="same files"):
+        nab.leave_one_category_out(runs, nab.PROFILES[0])
