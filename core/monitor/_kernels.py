@@ -162,13 +162,7 @@ def seasonal_z(x: np.ndarray, period: int, alpha: float, beta: float) -> np.ndar
 @njit(cache=True)
 def _nearest_in_sorted(b: np.ndarray, n: int, v: float) -> float:
     """Distance from v to the nearest of sorted b[:n] (inf when n is 0)."""
-    lo, hi = 0, n
-    while lo < hi:
-        mid = (lo + hi) // 2
-        if b[mid] < v:
-            lo = mid + 1
-        else:
-            hi = mid
+    lo = _first_at_least(b, n, v)
     best = np.inf
     if lo < n:
         best = b[lo] - v

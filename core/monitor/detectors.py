@@ -32,6 +32,11 @@ def _rows(seconds: float, step_seconds: float) -> int:
     return int(min(round(seconds / step_seconds), 1_000_000_000))
 
 
+def _span(name: str, seconds: float) -> None:
+    if not seconds >= 0:
+        raise ValueError(f"{name} is a span of time and cannot be negative, got {seconds}")
+
+
 def _positive(name: str, value: float) -> None:
     if not value > 0:
         raise ValueError(f"{name} must be positive, got {value}")
@@ -127,8 +132,7 @@ class NoveltyDetector:
             raise ValueError(f"history must be at least 2 rows, got {self.history}")
         if min(self.warmup, self.phase_days, self.phase_slack) < 0:
             raise ValueError("warmup, phase_days and phase_slack are counts and cannot be negative")
-        if not self.quiet_seconds >= 0:
-            raise ValueError(f"quiet_seconds is a span of time and cannot be negative, got {self.quiet_seconds}")
+        _span("quiet_seconds", self.quiet_seconds)
         if not 0 < self.decay <= 1:
             raise ValueError(f"decay must lie in (0, 1], got {self.decay}")
         for name in ("pair_weight", "phase_weight", "period_seconds", "scale"):
@@ -180,8 +184,7 @@ class ChangePointDetector:
             raise ValueError(f"memory must lie in (0, 1), got {self.memory}")
         if self.warmup < 0:
             raise ValueError(f"warmup is a row count and cannot be negative, got {self.warmup}")
-        if not self.quiet_seconds >= 0:
-            raise ValueError(f"quiet_seconds is a span of time and cannot be negative, got {self.quiet_seconds}")
+        _span("quiet_seconds", self.quiet_seconds)
         _positive("scale", self.scale)
 
     def score(self, values: np.ndarray, step_seconds: float = 1.0) -> np.ndarray:
