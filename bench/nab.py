@@ -122,10 +122,10 @@ def evaluate_detector(name: str, scorer: Scorer) -> dict:
     runs = {key: scorer.runs(detector) for key, detector in grid.items()}
     shipped = DETECTORS[name]
     line: dict = {"detector": name, "files": len(scorer.files), "candidates": len(grid)}
-    line["loco"] = {p.name: round(nab.leave_one_category_out(runs, p).score, 2) for p in nab.PROFILES}
+    loco = [nab.leave_one_category_out(runs, p) for p in nab.PROFILES]
+    line["loco"] = {result.profile: round(result.score, 2) for result in loco}
     standard = nab.PROFILES[0]
-    folds = nab.leave_one_category_out(runs, standard).folds
-    line["loco_folds"] = [{"held_out": f.held_out, "chose": json.loads(f.candidate)} for f in folds]
+    line["loco_folds"] = [{"held_out": f.held_out, "chose": json.loads(f.candidate)} for f in loco[0].folds]
     key, threshold, score = nab.select(runs, standard)
     chosen_scale = grid[key].scale * threshold / (1.0 - threshold) if threshold < 1.0 else float("inf")
     line["chosen"] = {"params": json.loads(key), "scale": chosen_scale, "standard": round(score, 2)}

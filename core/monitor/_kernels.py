@@ -338,7 +338,8 @@ def change_surprise(x: np.ndarray, hazard: float, max_run: int, memory: float, w
     """Bayesian online change-point detection (Adams & MacKay, 2007) over a Normal–Gamma model of each run, with
     run lengths up to `max_run` (the mass of longer ones is dropped) and constant `hazard`; the score is how much
     more surprising the row is (−log of its predictive density, mixed over run lengths) than rows usually are (an
-    EW mean with weight `memory` on the past). 0 where it is not more surprising and for the first `warmup` rows.
+    EW mean with weight `memory` on the past). 0 where it is not more surprising and for the first max(warmup, 1) + 1
+    rows.
 
     A new run's prior (κ = 1, α = 1) is centred on the latest value with the spread of recent steps (an EW mean of
     |Δx|), so the model follows any level and scale. A run of length r has κ = 1 + r and α = 1 + r/2, so the
@@ -393,7 +394,7 @@ def change_surprise(x: np.ndarray, hazard: float, max_run: int, memory: float, w
                     total += math.exp(grown[r] - peak)
             log_evidence = peak + math.log(total)
             surprise = -log_evidence
-            if seen > warmup and surprise > usual:
+            if seen > max(warmup, 1) and surprise > usual:  # the usual surprise needs one row first
                 out[t] = surprise - usual
             usual = surprise if seen == 1 else memory * usual + (1.0 - memory) * surprise
             kept = hazard

@@ -2,11 +2,12 @@
 
 Every detector maps its raw statistic r to r / (r + scale), so 0.5 is its alert level: `scale` is the raw level that
 maximised the NAB standard score on the dev files (see `bench/nab.py`). Scores are computed by numba kernels in
-`_kernels.py`; NaN rows score 0.
+`_kernels.py`; NaN and infinite values score 0 and change no state.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -14,12 +15,18 @@ import numpy as np
 from core.monitor import _kernels
 
 ALERT_LEVEL = 0.5
+MAX_ROWS = 1_000_000  # the longest window or history a detector keeps
+# The quiet spans were chosen on 5-minute and hourly samples, 160 and 13 rows; finer samples (the live monitor's 1 s)
+# are capped at the most rows the span was validated with, so one alert does not silence a metric for 13 hours.
+MAX_QUIET_ROWS = 160
 
 
 def _as_series(values: np.ndarray) -> np.ndarray:
     series = np.ascontiguousarray(values, dtype=np.float64)
     if series.ndim != 1:
         raise ValueError("a detector scores one metric: pass a 1-D array")
+    if not np.isfinite(series).all():
+        series = np.where(np.isfinite(series), series, np.nan)  # ±inf is no reading: scored as missing
     return series
 
 
@@ -27,19 +34,24 @@ def _bounded(raw: np.ndarray, scale: float) -> np.ndarray:
     return raw / (raw + scale)
 
 
-def _rows(seconds: float, step_seconds: float) -> int:
-    """A span of time as a row count for samples `step_seconds` apart (at most a billion rows)."""
-    return int(min(round(seconds / step_seconds), 1_000_000_000))
+def _quiet_rows(seconds: float, step_seconds: float) -> int:
+    """A quiet span as a row count for samples `step_seconds` apart, at most MAX_QUIET_ROWS."""
+    return round(min(seconds / step_seconds, MAX_QUIET_ROWS))
 
 
 def _span(name: str, seconds: float) -> None:
-    if not seconds >= 0:
-        raise ValueError(f"{name} is a span of time and cannot be negative, got {seconds}")
+    if not (math.isfinite(seconds) and seconds >= 0):
+        raise ValueError(f"{name} is a span of time: a finite number of seconds, not negative; got {seconds}")
 
 
 def _positive(name: str, value: float) -> None:
-    if not value > 0:
-        raise ValueError(f"{name} must be positive, got {value}")
+    if not (math.isfinite(value) and value > 0):
+        raise ValueError(f"{name} must be a finite positive number, got {value}")
+
+
+def _count(name: str, value: int, low: int, high: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or not low <= value <= high:
+        raise ValueError(f"{name} must be a whole number in {low}..{high}, got {value!r}")
 
 
 @dataclass(frozen=True)
@@ -56,8 +68,7 @@ class RobustDetector:
     name: str = "robust"
 
     def __post_init__(self) -> None:
-        if self.window < 3:
-            raise ValueError(f"window must be at least 3 rows, got {self.window}")
+        _count("window", self.window, 3, MAX_ROWS)
         if self.warmup < 0:
             raise ValueError(f"warmup is a row count and cannot be negative, got {self.warmup}")
         _positive("floor", self.floor)
@@ -65,6 +76,7 @@ class RobustDetector:
 
     def score(self, values: np.ndarray, step_seconds: float = 1.0) -> np.ndarray:
         """Scores of each row (0 for the first `warmup` rows); `step_seconds` is unused (the window counts rows)."""
+        _positive("step_seconds", step_seconds)  # unused, but a bad spacing is a caller's error here too
         scores = _bounded(_kernels.robust_z(_as_series(values), self.window, self.floor), self.scale)
         scores[: self.warmup] = 0.0
         return scores
@@ -110,7 +122,7 @@ class NoveltyDetector:
     """How far a value lies from everything in the last `history` rows, the pair (previous, current) from every
     earlier pair, and the value from the values at the same time of day in the last `phase_days` days, each
     relative to the largest such distance seen before; reported when it rises above every score of the previous
-    `quiet_seconds` (a span of time, not of rows: hosts sample at different rates).
+    `quiet_seconds` (a span of time, not of rows: hosts sample at different rates; at most MAX_QUIET_ROWS rows).
 
     Our strongest NAB detector: a new level, a new pattern, or a daily pattern broken scores once, when it starts.
     """
@@ -128,8 +140,7 @@ class NoveltyDetector:
     name: str = "novelty"
 
     def __post_init__(self) -> None:
-        if self.history < 2:
-            raise ValueError(f"history must be at least 2 rows, got {self.history}")
+        _count("history", self.history, 2, MAX_ROWS)
         if min(self.warmup, self.phase_days, self.phase_slack) < 0:
             raise ValueError("warmup, phase_days and phase_slack are counts and cannot be negative")
         _span("quiet_seconds", self.quiet_seconds)
@@ -152,7 +163,7 @@ class NoveltyDetector:
             self.phase_slack,
             self.decay,
             self.warmup,
-            _rows(self.quiet_seconds, step_seconds),
+            _quiet_rows(self.quiet_seconds, step_seconds),
         )
         return _bounded(raw, self.scale)
 
@@ -162,7 +173,7 @@ class ChangePointDetector:
     """Bayesian online change-point detection (Adams & MacKay, 2007): each row's surprise under every possible
     length of the current run (a Normal–Gamma model of its level and spread, `hazard` the chance a run ends at any
     row, runs up to `max_run` rows), above the usual surprise (an EW mean with weight `memory` on the past);
-    reported when it rises above every score of the previous `quiet_seconds`.
+    reported when it rises above every score of the previous `quiet_seconds` (at most MAX_QUIET_ROWS rows).
 
     Catches shifts of level or of variance that leave no single value out of range.
     """
@@ -178,8 +189,7 @@ class ChangePointDetector:
     def __post_init__(self) -> None:
         if not 0 < self.hazard < 1:
             raise ValueError(f"hazard must lie in (0, 1), got {self.hazard}")
-        if not 1 <= self.max_run <= 10_000:
-            raise ValueError(f"max_run must lie in 1..10000 rows, got {self.max_run}")
+        _count("max_run", self.max_run, 1, 10_000)
         if not 0 < self.memory < 1:
             raise ValueError(f"memory must lie in (0, 1), got {self.memory}")
         if self.warmup < 0:
@@ -191,7 +201,7 @@ class ChangePointDetector:
         """Scores of each row of samples `step_seconds` apart (the quiet span needs the spacing)."""
         _positive("step_seconds", step_seconds)
         raw = _kernels.change_surprise(_as_series(values), self.hazard, self.max_run, self.memory, self.warmup)
-        return _bounded(_kernels.louder_than_recent(raw, _rows(self.quiet_seconds, step_seconds)), self.scale)
+        return _bounded(_kernels.louder_than_recent(raw, _quiet_rows(self.quiet_seconds, step_seconds)), self.scale)
 
 
 Detector = RobustDetector | SeasonalDetector | NoveltyDetector | ChangePointDetector

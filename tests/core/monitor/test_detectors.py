@@ -134,7 +134,7 @@ def change_surprise_reference(x: list[float], hazard: float, max_run: int, memor
                 joint.append(log_p + log_pdf)
             peak = max(joint)
             evidence = peak + math.log(sum(math.exp(j - peak) for j in joint))
-            if seen > warmup and -evidence > usual:
+            if seen > max(warmup, 1) and -evidence > usual:
                 out[t] = -evidence - usual
             usual = -evidence if seen == 1 else memory * usual + (1 - memory) * -evidence
             stay = math.log1p(-hazard) - evidence
@@ -271,6 +271,11 @@ def test_anomaly_rate_is_the_share_of_recent_alerts() -> None:
         lambda: ChangePointDetector(hazard=0),
         lambda: ChangePointDetector(hazard=1),
         lambda: ChangePointDetector(max_run=0),
+        lambda: ChangePointDetector(max_run=2.5),
+        lambda: ChangePointDetector(max_run=True),
+        lambda: ChangePointDetector(quiet_seconds=math.inf),
+        lambda: NoveltyDetector(history=10**9),
+        lambda: RobustDetector(window=10**9),
         lambda: ChangePointDetector(memory=1),
         lambda: ChangePointDetector(quiet_seconds=-5),
     ],
@@ -278,6 +283,36 @@ def test_anomaly_rate_is_the_share_of_recent_alerts() -> None:
 def test_bad_parameters_are_refused(make) -> None:
     with pytest.raises(ValueError):
         make()
+
+
+@pytest.mark.parametrize("step", [0.0, -1.0, math.inf, math.nan])
+def test_a_bad_sample_spacing_is_refused(step: float) -> None:
+    for detector in DETECTORS.values():
+        with pytest.raises(ValueError, match="step_seconds"):
+            detector.score(np.arange(20.0), step)
+
+
+def test_infinite_readings_are_scored_as_missing() -> None:
+    """One ±inf reading scores 0 and leaves every later score as if it were NaN."""
+    rng = np.random.default_rng(4)
+    series = 10 + rng.normal(0, 1, 1200)
+    holed, broken = series.copy(), series.copy()
+    holed[500], broken[500] = math.nan, math.inf
+    broken[700] = -math.inf
+    holed[700] = math.nan
+    for detector in DETECTORS.values():
+        scores = detector.score(broken, 300.0)
+        np.testing.assert_array_equal(scores, detector.score(holed, 300.0))
+        assert np.all((scores >= 0) & (scores <= 1)) and scores[500] == 0
+
+
+def test_the_quiet_span_is_capped_in_rows_for_fine_samples() -> None:
+    """At 1 s samples the 48,000 s span would be 48,000 rows; it is capped, so a second change 200 rows after the
+    first is still reported."""
+    rng = np.random.default_rng(5)
+    series = np.concatenate([10 + rng.normal(0, 1, 600), 40 + rng.normal(0, 1, 200), 90 + rng.normal(0, 1, 200)])
+    scores = DETECTORS["novelty"].score(series, 1.0)
+    assert scores[600] >= 0.5 and scores[800] >= 0.5
 
 
 def test_two_dimensional_input_is_refused() -> None:
