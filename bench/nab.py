@@ -127,13 +127,14 @@ def evaluate_detector(name: str, scorer: Scorer) -> dict:
     standard = nab.PROFILES[0]
     line["loco_folds"] = [{"held_out": f.held_out, "chose": json.loads(f.candidate)} for f in loco[0].folds]
     key, threshold, score = nab.select(runs, standard)
+    params = json.loads(key)
     chosen_scale = grid[key].scale * threshold / (1.0 - threshold) if threshold < 1.0 else float("inf")
-    line["chosen"] = {"params": json.loads(key), "scale": chosen_scale, "standard": round(score, 2)}
+    line["chosen"] = {"params": params, "scale": chosen_scale, "standard": round(score, 2)}
     shipped_runs = scorer.runs(shipped)
-    line["shipped_at_alert_level"] = round(at_alert_level(shipped_runs, standard), 2)
-    defaults = {k: getattr(shipped, k) for k in json.loads(key)}
-    same_alerts = abs(at_alert_level(shipped_runs, standard) - score) < 1e-9
-    line["shipped_is_chosen"] = bool(defaults == json.loads(key) and same_alerts)
+    shipped_score = at_alert_level(shipped_runs, standard)
+    line["shipped_at_alert_level"] = round(shipped_score, 2)
+    same_params = {k: getattr(shipped, k) for k in params} == params
+    line["shipped_is_chosen"] = bool(same_params and abs(shipped_score - score) < 1e-9)
     line["in_sample"] = {r.profile: round(r.score, 2) for r in nab.evaluate([(rows, s) for _, rows, s in shipped_runs])}
     line["points_per_s_one_core"] = round(throughput(shipped))
     return line

@@ -53,14 +53,7 @@ def _first_above(b: np.ndarray, lo: int, hi: int, v: float) -> int:
 def _replace_sorted(b: np.ndarray, n: int, old: float, new: float) -> None:
     """Replace one copy of `old` in sorted b[:n] by `new`, keeping b sorted: both places found by binary search,
     the values between them moved by one in a plain copy loop."""
-    lo, hi = 0, n - 1
-    while lo < hi:  # first index with b[index] >= old
-        mid = (lo + hi) // 2
-        if b[mid] < old:
-            lo = mid + 1
-        else:
-            hi = mid
-    i = lo
+    i = _first_at_least(b, n, old)
     if new >= old:
         k = _first_above(b, i + 1, n, new) - 1  # new goes last among the values not above it
         for j in range(i, k):
@@ -185,30 +178,31 @@ def _first_at_least(keys: np.ndarray, n: int, v: float) -> int:
 
 
 @njit(cache=True)
+def _closer_pairs(
+    seconds: np.ndarray, firsts: np.ndarray, start: int, stop: int, step: int, first: float, second: float, best: float
+) -> float:
+    """The smallest squared distance from (first, second) to the pairs from `start` towards `stop` (by `step`), or
+    `best` if none is closer; stops where the second values alone are at least `best` away."""
+    i = start
+    while i != stop:
+        a = second - seconds[i]
+        d = a * a
+        if d >= best:
+            break
+        b = first - firsts[i]
+        best = min(best, d + b * b)
+        i += step
+    return best
+
+
+@njit(cache=True)
 def _nearest_pair(seconds: np.ndarray, firsts: np.ndarray, n_pairs: int, first: float, second: float) -> float:
     """Euclidean distance from (first, second) to the nearest of the pairs kept sorted by their second value in
     seconds[:n_pairs] (firsts alongside); inf when there is none. Searches outwards from `second` and stops once the
     second values alone are farther than the best pair."""
-    best = np.inf
     start = _first_at_least(seconds, n_pairs, second)
-    right = start
-    while right < n_pairs:
-        a = second - seconds[right]
-        d = a * a
-        if d >= best:
-            break
-        b = first - firsts[right]
-        best = min(best, d + b * b)
-        right += 1
-    left = start - 1
-    while left >= 0:
-        a = second - seconds[left]
-        d = a * a
-        if d >= best:
-            break
-        b = first - firsts[left]
-        best = min(best, d + b * b)
-        left -= 1
+    best = _closer_pairs(seconds, firsts, start, n_pairs, 1, first, second, np.inf)
+    best = _closer_pairs(seconds, firsts, start - 1, -1, -1, first, second, best)
     return math.sqrt(best) if best < np.inf else np.inf
 
 
@@ -397,17 +391,17 @@ def change_surprise(x: np.ndarray, hazard: float, max_run: int, memory: float, w
             if seen > max(warmup, 1) and surprise > usual:  # the usual surprise needs one row first
                 out[t] = surprise - usual
             usual = surprise if seen == 1 else memory * usual + (1.0 - memory) * surprise
-            kept = hazard
+            dropped = math.exp(grown[size - 1] - log_evidence)  # the longest run's share: it cannot grow
+            log_kept = math.log(hazard + (1.0 - hazard) * (1.0 - dropped))
             for r in range(size - 1, 0, -1):  # each run grows by this row; its statistics take it in
                 log_run[r] = grown[r - 1] + log_stay - log_evidence
-                kept += math.exp(log_run[r]) if log_run[r] > -np.inf else 0.0
                 kappa = float(r)  # κ of the run before this row
                 d = v - mu[r - 1]
                 mu[r] = (kappa * mu[r - 1] + v) / (kappa + 1.0)
                 beta[r] = beta[r - 1] + kappa * d * d / (2.0 * (kappa + 1.0))
             log_run[0] = log_h  # the changes from every run length: their mass sums to the hazard
-            for r in range(size):  # renormalised over the runs kept (the longest one's mass was dropped)
-                log_run[r] -= math.log(kept)
+            for r in range(size):  # renormalised over the runs kept
+                log_run[r] -= log_kept
             mu[0] = v
             step = abs(v - previous) if seen == 1 else memory * step + (1.0 - memory) * abs(v - previous)
         previous = v
