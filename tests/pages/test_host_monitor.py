@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from core.monitor.alerts import AlertRule, rules_frame
+from core.monitor.detectors import DETECTORS
 from core.monitor.sampler import HostSampler, sampler_for
 from core.monitor.store import HostStore
 from core.warehouse import open_warehouse, resolve_path
@@ -84,9 +85,9 @@ def test_metric_file_mode_scores_a_nab_file_with_its_window(app, shared_data: Pa
     at.file_uploader(key="mon_labels").upload("windows.json", json.dumps(windows).encode(), "application/json").run()
     assert not at.exception
     table = at.main.dataframe[0].value.set_index("detector")
-    assert set(table.index) == {"novelty", "robust", "seasonal", "changepoint"}
+    assert set(table.index) == set(DETECTORS)
     assert table.loc["novelty", "standard"] > 1.0  # both windows found early, few false positives
-    assert len(at.get("plotly_chart")) == 4
+    assert len(at.get("plotly_chart")) == len(DETECTORS)  # one chart a detector
 
 
 def test_metric_file_without_the_columns_gets_a_clear_error(app) -> None:

@@ -16,11 +16,13 @@ from core.monitor import _kernels
 from core.monitor.detectors import (
     DETECTORS,
     ChangePointDetector,
+    ContextualDetector,
     NoveltyDetector,
     RobustDetector,
     SeasonalDetector,
     anomaly_rate,
 )
+from tests.core.monitor.contextual_reference import contextual_reference
 
 values = st.lists(
     st.one_of(
@@ -174,6 +176,34 @@ def test_louder_than_recent_matches_reference(scores: list[float], quiet: int) -
     np.testing.assert_array_equal(got, louder_than_recent_reference(scores, quiet))
 
 
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(st.sampled_from([0.0, 1.0, 2.0, 3.0, math.nan]) | st.floats(-20, 20, allow_nan=False), max_size=120),
+    st.booleans(),
+    st.integers(0, 12),
+    st.sampled_from([0.5, 0.75, 1.5]),
+)
+def test_contextual_matches_reference(x: list[float], running: bool, rest: int, threshold: float) -> None:
+    series = np.array(x, dtype=float)
+    if running:  # the range seen so far, as the detector uses it
+        low, high = np.fmin.accumulate(series), np.fmax.accumulate(series)
+    else:  # a fixed range that values may leave (they take the end levels)
+        low, high = np.full(len(x), -5.0), np.full(len(x), 5.0)
+    got = _kernels.contextual(series, low, high, rest, threshold)
+    _close(got, contextual_reference(series, low, high, rest, threshold))
+
+
+def test_the_contextual_memory_starts_afresh_every_block_of_rows() -> None:
+    """Each block of `memory_rows` rows is scored as if it were the whole series, so a row's cost is bounded."""
+    rng = np.random.default_rng(6)
+    series = np.cumsum(rng.normal(size=450))
+    detector = ContextualDetector(memory_rows=200, rest_seconds=10.0)
+    whole = detector.score(series, 1.0)
+    for start in (0, 200, 400):
+        np.testing.assert_array_equal(whole[start : start + 200], detector.score(series[start : start + 200], 1.0))
+    assert whole[200:].any()
+
+
 def _close(got: np.ndarray, want: list[float]) -> None:
     np.testing.assert_allclose(got, np.array(want, dtype=np.float64), rtol=1e-9, atol=1e-12)
 
@@ -225,6 +255,7 @@ def test_every_detector_is_online(x: list[float], data: st.DataObject) -> None:
         SeasonalDetector(period_seconds=5.0),
         NoveltyDetector(history=20, period_seconds=7.0, quiet_seconds=5.0),
         ChangePointDetector(max_run=12, warmup=3, quiet_seconds=4.0),
+        ContextualDetector(rest_seconds=5.0),
     ):
         before, after = detector.score(series, 1.0), detector.score(altered, 1.0)
         np.testing.assert_array_equal(before[:cut], after[:cut])
@@ -278,6 +309,11 @@ def test_anomaly_rate_is_the_share_of_recent_alerts() -> None:
         lambda: RobustDetector(window=10**9),
         lambda: ChangePointDetector(memory=1),
         lambda: ChangePointDetector(quiet_seconds=-5),
+        lambda: ContextualDetector(rest_seconds=-1),
+        lambda: ContextualDetector(rest_threshold=0),
+        lambda: ContextualDetector(value_range=(1.0, 1.0)),
+        lambda: ContextualDetector(value_range=(0.0, math.inf)),
+        lambda: ContextualDetector(memory_rows=10),
     ],
 )
 def test_bad_parameters_are_refused(make) -> None:
