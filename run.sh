@@ -2,7 +2,7 @@
 # CTAS quick start (see README.md):
 #   ./run.sh app    set up .venv and serve the app on http://localhost:8501 (embedded warehouse, sample data)
 #   ./run.sh test   set up .venv with the test tools, install Debian's chromium and redis-server if missing,
-#                   lint, run every test
+#                   lint, run every test (extra arguments: one pytest run with them)
 set -euo pipefail
 cd "$(dirname "$0")"
 VENV="${CTAS_VENV:-.venv}"
@@ -103,8 +103,18 @@ case "${1:-}" in
         say "ruff"
         "$VENV/bin/ruff" check .
         "$VENV/bin/ruff" format --check .
-        say "pytest"
-        exec "$VENV/bin/python" -m pytest "${@:2}"
+        if [ $# -gt 1 ]; then
+            say "pytest ${*:2}"
+            exec "$VENV/bin/python" -m pytest "${@:2}"
+        fi
+        # Every test: the unit, property and page tests on two workers, then the browser tests on their own (a page
+        # under test needs the CPU it is waited on with). Both run; either failing fails the run.
+        status=0
+        say "pytest: all but the browser tests, two workers"
+        "$VENV/bin/python" -m pytest -n 2 -m "not e2e" || status=$?
+        say "pytest: the browser tests"
+        "$VENV/bin/python" -m pytest -m e2e || status=$?
+        exit "$status"
         ;;
     *)
         echo "usage: ./run.sh app | ./run.sh test [pytest arguments]" >&2
