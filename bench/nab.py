@@ -1,6 +1,6 @@
 """Benchmark and parameter choice: our streaming detectors on the Numenta Anomaly Benchmark, scored as NAB v1.1 does.
 
-    python bench/nab.py [--data DIR] [--labels FILE] [--results DIR] [--detector NAME ...]
+    python bench/nab.py [--data DIR] [--labels FILE] [--results DIR] [--detector NAME ...] [--combinations]
 
 DIR holds NAB data files (default ../shared/data/nab/data), FILE the anomaly windows (combined_windows.json). First
 the scorer is checked against the published per-file scores (when a results folder is there). Then, per detector,
@@ -14,10 +14,13 @@ one JSON line:
   statistic at the chosen threshold: each detector reports raw / (raw + scale), so 0.5 is its alert level), and
   `shipped_is_chosen`, whether the detector's defaults in `core/monitor/detectors.py` are that candidate.
 - `in_sample`: the shipped detector's scores with thresholds optimised on all files (the figure NAB publishes).
-- `in_nab_setting` (contextual only): our kernel as NAB runs CAD OSE, each file's range known in advance (the
-  published contextOSE dev figure is 71.6 standard).
+- `in_nab_setting` (contextual and artime): our kernel as NAB runs CAD OSE or ARTime, each file's range (and for
+  ARTime its length) known in advance; the published dev figures are contextOSE 71.6 and ARTime 71.1 standard.
 - `points_per_s_one_core`: throughput over `throughput_points` synthetic points (2M; the contextual detector a day of
   1 s samples, 86,400: its cost per row grows with the rows seen), median of 3.
+
+With `--combinations`, one more line: the default detector with each other detector (the louder of the two, their
+mean, or an alert only when both agree) under the same leave-one-category-out, against the default alone.
 
 The baseline is the strongest published detector of the dev scoreboard (Numenta HTM, standard 73.6 in-sample).
 """
@@ -43,6 +46,7 @@ from core.monitor import nab  # noqa: E402
 from core.monitor.detectors import (  # noqa: E402
     ALERT_LEVEL,
     DETECTORS,
+    ArtimeDetector,
     ChangePointDetector,
     ContextualDetector,
     Detector,
@@ -53,9 +57,9 @@ from core.monitor.detectors import (  # noqa: E402
 
 SHARED = REPO.parent / "shared" / "data" / "nab"
 THROUGHPUT_POINTS = 2_000_000
-# The contextual detector's memory grows with every new pattern, so its cost per row grows with the rows seen: it is
-# timed over a day of 1 s samples, the longest view of the live panel, not over 2M points.
-THROUGHPUT_POINTS_OF = {"contextual": 86_400}
+# The memory of the contextual detector and ARTime grows with every new pattern, so their cost per row grows with the
+# rows seen: they are timed over a day of 1 s samples, the longest view of the live panel, not over 2M points.
+THROUGHPUT_POINTS_OF = {"contextual": 86_400, "artime": 86_400}
 
 # Each detector's candidates: the parameters it ships with are the ones this grid's selection picks on all data.
 GRIDS: dict[str, tuple[type, dict[str, list]]] = {
@@ -77,6 +81,7 @@ GRIDS: dict[str, tuple[type, dict[str, list]]] = {
         ContextualDetector,
         {"rest_seconds": [18_000.0, 36_000.0, 48_000.0], "rest_threshold": [0.65, 0.75, 0.85]},
     ),
+    "artime": (ArtimeDetector, {"probation_rows": [150, 300, 600]}),
 }
 
 
@@ -147,13 +152,56 @@ def evaluate_detector(name: str, scorer: Scorer) -> dict:
     same_params = {k: getattr(shipped, k) for k in params} == params
     line["shipped_is_chosen"] = bool(same_params and abs(shipped_score - score) < 1e-9)
     line["in_sample"] = {r.profile: round(r.score, 2) for r in nab.evaluate([(rows, s) for _, rows, s in shipped_runs])}
-    if name == "contextual":  # CAD OSE's published figure rests on each file's range known in advance
-        as_nab = [(scorer.rows[n], nab.contextual_as_nab_runs_it(scorer.values[n])) for n in scorer.files]
+    if name in nab.AS_NAB_RUNS:  # the published figures rest on each file's range (and length) known in advance
+        as_nab = [(scorer.rows[n], nab.AS_NAB_RUNS[name](scorer.values[n])) for n in scorer.files]
         line["in_nab_setting"] = {r.profile: round(r.score, 2) for r in nab.evaluate(as_nab)}
     points = THROUGHPUT_POINTS_OF.get(name, THROUGHPUT_POINTS)
     line["throughput_points"] = points
     line["points_per_s_one_core"] = round(throughput(shipped, points))
     return line
+
+
+COMBINATION_PARTNERS = ("robust", "seasonal", "changepoint", "contextual", "artime")
+
+
+def combinations(base: dict[str, list[nab.Run]]) -> dict[str, list[nab.Run]]:
+    """The default detector alone and with each partner (shipped detectors' scores, each with alert level 0.5):
+    the louder of the two (the partner weighted), their weighted mean, or the default's score halved unless the
+    partner also alerts (a rule that needs two detectors)."""
+    default = next(iter(DETECTORS))
+    first = base[default]
+
+    def joined(other: str, rule) -> list[nab.Run]:
+        return [(n, rows, rule(a, b)) for (n, rows, a), (_, _, b) in zip(first, base[other], strict=True)]
+
+    out = {default: first}
+    for other in COMBINATION_PARTNERS:
+        for w in (0.5, 0.6, 0.8, 1.0):
+            out[json.dumps([other, "louder", w])] = joined(other, lambda a, b, w=w: np.maximum(a, w * b))
+        for w in (0.25, 0.5, 1.0):
+            out[json.dumps([other, "mean", w])] = joined(other, lambda a, b, w=w: (a + w * b) / (1 + w))
+        out[json.dumps([other, "both"])] = joined(other, lambda a, b: np.where(b >= ALERT_LEVEL, a, 0.5 * a))
+    return out
+
+
+def evaluate_combinations(scorer: Scorer) -> dict:
+    """Leave-one-category-out over the default detector and its combinations (the rule and the threshold chosen per
+    fold; every detector at its shipped parameters, so the default alone is scored by the same procedure)."""
+    base = {name: scorer.runs(DETECTORS[name]) for name in (next(iter(DETECTORS)), *COMBINATION_PARTNERS)}
+    grid = combinations(base)
+    standard = nab.PROFILES[0]
+    default = next(iter(DETECTORS))
+    together = nab.leave_one_category_out(grid, standard)
+    alone = nab.leave_one_category_out({default: grid[default]}, standard)
+    key, _, score = nab.select(grid, standard)
+    return {
+        "combinations": len(grid) - 1,
+        "loco_standard": round(together.score, 2),
+        "default_alone_same_procedure": round(alone.score, 2),
+        "fold_choices": [f.candidate for f in together.folds],
+        "chosen_on_all": {"candidate": key, "standard": round(score, 2)},
+        "ships": together.score > alone.score,
+    }
 
 
 def at_alert_level(runs: list[nab.Run], profile: nab.Profile) -> float:
@@ -168,6 +216,7 @@ def main() -> None:
     parser.add_argument("--labels", type=Path, default=SHARED / "labels" / "combined_windows.json")
     parser.add_argument("--results", type=Path, default=SHARED / "results")
     parser.add_argument("--detector", action="append", choices=list(GRIDS), help="only these detectors")
+    parser.add_argument("--combinations", action="store_true", help="then the default with each other detector")
     args = parser.parse_args()
     numba.set_num_threads(1)
     corpus = nab.Corpus.load(args.data, args.labels)
@@ -182,6 +231,8 @@ def main() -> None:
             line["baseline"] = best
             line["loco_ratio_to_baseline_in_sample"] = round(line["loco"]["standard"] / best["standard"], 3)
         print(json.dumps(line), flush=True)
+    if args.combinations:
+        print(json.dumps(evaluate_combinations(scorer)), flush=True)
 
 
 if __name__ == "__main__":

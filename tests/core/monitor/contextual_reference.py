@@ -1,4 +1,5 @@
-"""A plain Python contextual anomaly detector (the design of NAB's CAD OSE), the reference for `_kernels.contextual`.
+"""A plain Python contextual anomaly detector (the design of NAB's CAD OSE), the reference for
+`_memory_kernels.contextual`.
 
 Written from the published description with dicts and lists, one row at a time; the kernel must agree with it
 exactly. Orders are defined as the kernel defines them: semi-contexts by id, a left semi-context's contexts in the

@@ -12,9 +12,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from core.monitor import _kernels
+from core.monitor import _kernels, _memory_kernels
 from core.monitor.detectors import (
     DETECTORS,
+    ArtimeDetector,
     ChangePointDetector,
     ContextualDetector,
     NoveltyDetector,
@@ -22,6 +23,7 @@ from core.monitor.detectors import (
     SeasonalDetector,
     anomaly_rate,
 )
+from tests.core.monitor.artime_reference import artime_reference
 from tests.core.monitor.contextual_reference import contextual_reference
 
 values = st.lists(
@@ -189,8 +191,34 @@ def test_contextual_matches_reference(x: list[float], running: bool, rest: int, 
         low, high = np.fmin.accumulate(series), np.fmax.accumulate(series)
     else:  # a fixed range that values may leave (they take the end levels)
         low, high = np.full(len(x), -5.0), np.full(len(x), 5.0)
-    got = _kernels.contextual(series, low, high, rest, threshold)
+    got = _memory_kernels.contextual(series, low, high, rest, threshold)
     _close(got, contextual_reference(series, low, high, rest, threshold))
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(st.sampled_from([0.0, 1.0, 2.0, math.nan]) | st.floats(-20, 20, allow_nan=False), max_size=400),
+    st.booleans(),
+    st.sampled_from([32, 40, 64]),
+)
+def test_artime_matches_reference(x: list[float], running: bool, probation: int) -> None:
+    series = np.array(x, dtype=float)
+    if running:
+        low, high = np.fmin.accumulate(series), np.fmax.accumulate(series)
+    else:
+        low, high = np.full(len(x), -20.0), np.full(len(x), 20.0)
+    got = _memory_kernels.artime(series, low, high, probation)
+    _close(got, artime_reference(series, low, high, probation))
+
+
+def test_artime_matches_reference_on_a_real_metric(shared_data) -> None:
+    """Past the probation, with a category memory hundreds of windows deep (NAB's CPU series, its own range)."""
+    frame = pd.read_csv(shared_data / "nab" / "data" / "realAWSCloudwatch" / "ec2_cpu_utilization_5f5533.csv")
+    series = frame["value"].to_numpy()[:1500]
+    low, high = np.fmin.accumulate(series), np.fmax.accumulate(series)
+    got = _memory_kernels.artime(series, low, high, 150)
+    assert got.any()
+    _close(got, artime_reference(series, low, high, 150))
 
 
 def test_the_contextual_memory_starts_afresh_every_block_of_rows() -> None:
@@ -256,6 +284,7 @@ def test_every_detector_is_online(x: list[float], data: st.DataObject) -> None:
         NoveltyDetector(history=20, period_seconds=7.0, quiet_seconds=5.0),
         ChangePointDetector(max_run=12, warmup=3, quiet_seconds=4.0),
         ContextualDetector(rest_seconds=5.0),
+        ArtimeDetector(probation_rows=40),
     ):
         before, after = detector.score(series, 1.0), detector.score(altered, 1.0)
         np.testing.assert_array_equal(before[:cut], after[:cut])
@@ -314,6 +343,8 @@ def test_anomaly_rate_is_the_share_of_recent_alerts() -> None:
         lambda: ContextualDetector(value_range=(1.0, 1.0)),
         lambda: ContextualDetector(value_range=(0.0, math.inf)),
         lambda: ContextualDetector(memory_rows=10),
+        lambda: ArtimeDetector(probation_rows=10),
+        lambda: ArtimeDetector(value_range=(2.0, 1.0)),
     ],
 )
 def test_bad_parameters_are_refused(make) -> None:
