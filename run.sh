@@ -112,6 +112,7 @@ case "${1:-}" in
         status=0
         say "pytest: all but the browser tests, two workers"
         "$VENV/bin/python" -m pytest -n 2 -m "not e2e" || status=$?
+        [ "$status" -eq 2 ] && exit 2  # interrupted (or a usage error): no browser tests
         say "pytest: the browser tests"
         "$VENV/bin/python" -m pytest -m e2e || status=$?
         exit "$status"

@@ -33,6 +33,7 @@ import json
 import statistics
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numba
@@ -161,20 +162,20 @@ def evaluate_detector(name: str, scorer: Scorer) -> dict:
     return line
 
 
-COMBINATION_PARTNERS = ("robust", "seasonal", "changepoint", "contextual", "artime")
+DEFAULT = next(iter(DETECTORS))
+COMBINATION_PARTNERS = tuple(name for name in DETECTORS if name != DEFAULT)
 
 
 def combinations(base: dict[str, list[nab.Run]]) -> dict[str, list[nab.Run]]:
     """The default detector alone and with each partner (shipped detectors' scores, each with alert level 0.5):
     the louder of the two (the partner weighted), their weighted mean, or the default's score halved unless the
     partner also alerts (a rule that needs two detectors)."""
-    default = next(iter(DETECTORS))
-    first = base[default]
+    first = base[DEFAULT]
 
-    def joined(other: str, rule) -> list[nab.Run]:
+    def joined(other: str, rule: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> list[nab.Run]:
         return [(n, rows, rule(a, b)) for (n, rows, a), (_, _, b) in zip(first, base[other], strict=True)]
 
-    out = {default: first}
+    out = {DEFAULT: first}
     for other in COMBINATION_PARTNERS:
         for w in (0.5, 0.6, 0.8, 1.0):
             out[json.dumps([other, "louder", w])] = joined(other, lambda a, b, w=w: np.maximum(a, w * b))
@@ -187,12 +188,11 @@ def combinations(base: dict[str, list[nab.Run]]) -> dict[str, list[nab.Run]]:
 def evaluate_combinations(scorer: Scorer) -> dict:
     """Leave-one-category-out over the default detector and its combinations (the rule and the threshold chosen per
     fold; every detector at its shipped parameters, so the default alone is scored by the same procedure)."""
-    base = {name: scorer.runs(DETECTORS[name]) for name in (next(iter(DETECTORS)), *COMBINATION_PARTNERS)}
+    base = {name: scorer.runs(DETECTORS[name]) for name in (DEFAULT, *COMBINATION_PARTNERS)}
     grid = combinations(base)
     standard = nab.PROFILES[0]
-    default = next(iter(DETECTORS))
     together = nab.leave_one_category_out(grid, standard)
-    alone = nab.leave_one_category_out({default: grid[default]}, standard)
+    alone = nab.leave_one_category_out({DEFAULT: grid[DEFAULT]}, standard)
     key, _, score = nab.select(grid, standard)
     return {
         "combinations": len(grid) - 1,

@@ -6,7 +6,14 @@ import pandas as pd
 import streamlit as st
 
 from core.monitor.alerts import SEVERITIES, AlertRuleError, rules_frame, rules_from_frame
-from core.monitor.detectors import CROSS_VALIDATED_NAB, DETECTORS, SUMMARIES
+from core.monitor.detectors import (
+    CROSS_VALIDATED_NAB,
+    LIVE_DETECTORS,
+    MEMORY_DETECTOR_ROWS,
+    MEMORY_DETECTORS,
+    SUMMARIES,
+    detectors_for_rows,
+)
 from core.monitor.sampler import HostSampler, utc_now
 from core.monitor.store import HostStore
 from core.monitor.views import (
@@ -45,13 +52,14 @@ def live(sampler: HostSampler, warehouse: Warehouse) -> None:
         span = st.selectbox("Window", list(WINDOWS), key="mon_window")
         detector = st.selectbox(
             "Detector",
-            list(DETECTORS),
+            list(LIVE_DETECTORS),
             index=0,
             key="mon_detector",
             help=" · ".join(
                 f"{name}: {SUMMARIES[name]} (NAB {CROSS_VALIDATED_NAB[name]:.1f}, cross-validated)"
-                for name in DETECTORS
-            ),
+                for name in LIVE_DETECTORS
+            )
+            + f" · {' and '.join(MEMORY_DETECTORS)} learn a memory too slow for a live chart: analyse a metric file.",
         )
         st.session_state["mon_sampling"] = sampler.running  # the shared state, whoever changed it last
         st.toggle(
@@ -211,7 +219,7 @@ def metric_file() -> None:
         return
     try:
         metric = read_metric_file(data.getvalue(), labels.getvalue() if labels else None)
-        scored = {name: score_series(metric.frame, name) for name in DETECTORS}
+        scored = {name: score_series(metric.frame, name) for name in detectors_for_rows(len(metric.frame))}
         table = nab_scores(metric, {n: s["score"].to_numpy() for n, s in scored.items()}) if metric.windows else None
     except MetricFileError as error:
         st.error(common.md_escape(error), icon=":material/error:")
@@ -219,6 +227,8 @@ def metric_file() -> None:
     if metric.dropped_rows:
         st.warning(f"{metric.dropped_rows:,} rows without a readable time or number were left out.")
     st.caption(f"{len(metric.frame):,} samples · {len(metric.windows)} labelled windows (green)")
+    if len(scored) < len(CROSS_VALIDATED_NAB):
+        st.caption(f"{' and '.join(MEMORY_DETECTORS)} score files of up to {MEMORY_DETECTOR_ROWS:,} rows only.")
     if table is not None:
         st.subheader("NAB score of this file at each detector's alert level")
         st.dataframe(table, hide_index=True)

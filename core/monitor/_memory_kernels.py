@@ -24,6 +24,16 @@ _FNV_PRIME = np.uint64(1099511628211)
 
 
 @njit(cache=True)
+def _level(v: float, low: float, high: float, levels: int) -> int:
+    """The level (0..levels, truncated) of v in [low, high], in float until clamped: huge values cannot overflow."""
+    width = (high - low) / levels if high > low else 1.0
+    q = (v - low) / width
+    if not q > 0.0:  # also NaN (an infinite range)
+        return 0
+    return levels if q >= levels else int(q)
+
+
+@njit(cache=True)
 def _room1(a: np.ndarray, need: int, fill: int) -> np.ndarray:
     """`a`, or a copy with room for `need` entries (capacity doubled, new entries `fill`)."""
     if need <= a.shape[0]:
@@ -157,8 +167,8 @@ def contextual(x: np.ndarray, low: np.ndarray, high: np.ndarray, rest: int, thre
     to a right one (value facts that followed); each row crosses both sides with the facts at hand, learns a
     context from the previous row to this one, and proposes narrower ones from partly matched contexts. The score
     of a value the memory did not predict is (1 − share of the fully matched contexts that came true + share of the
-    proposed contexts that are new) / 2. After a score ≥ `threshold`, the next `rest` rows score 0 (so do the first
-    `rest`). NaN rows score 0 and change nothing.
+    proposed contexts that are new) / 2. After a score ≥ `threshold` (in (0, 1]), the next `rest` rows score 0 (so do
+    the first `rest`). NaN rows score 0 and change nothing.
     """
     n = x.shape[0]
     out = np.zeros(n)
@@ -184,14 +194,13 @@ def contextual(x: np.ndarray, low: np.ndarray, high: np.ndarray, rest: int, thre
     predicted = np.zeros(value_facts, dtype=np.bool_)
     left_shared = np.empty(widest, dtype=np.int64)
     right_shared = np.empty(CONTEXT_BITS, dtype=np.int64)
-    last_loud = 0 if threshold <= 1.0 else -(rest + 1)  # the history starts loud: the first `rest` rows rest
+    last_loud = 0  # the history starts loud (threshold ≤ 1): the first `rest` rows rest
     seen = 0
     for t in range(n):
         v = x[t]
         if math.isnan(v):
             continue
-        width = (high[t] - low[t]) / levels if high[t] > low[t] else 1.0
-        level = min(max(int((v - low[t]) / width), 0), levels)
+        level = _level(v, low[t], high[t], levels)
         surprised = False
         for b in range(CONTEXT_BITS):
             facts[b] = 2 * b + ((level >> b) & 1)
@@ -313,6 +322,7 @@ ART_DIM = 2 * ART_WINDOW  # features: the window's scaled Haar transform, then t
 
 @njit(cache=True)
 def _scale01(v: np.ndarray) -> np.ndarray:
+    """v shifted to start at 0 and divided by its range (left at 0 when constant)."""
     shifted = v - v.min()
     top = shifted.max()
     return shifted / top if top != 0 else shifted
@@ -447,20 +457,17 @@ def artime(x: np.ndarray, low: np.ndarray, high: np.ndarray, probation: int) -> 
     a window no category resonates with starts a new cluster and scores by how far it falls below the vigilance and
     how little of its newest value the nearest category explains, unless it follows an anomaly too closely. The
     vigilance follows the recent matches. Rows between downsampled ones score 0, as do NaN rows (which change
-    nothing).
+    nothing). `probation` is at least 32 rows (its initial vigilance needs a dozen windows).
     """
     n = x.shape[0]
     out = np.zeros(n)
     probation -= probation % 2
     step = max(1, probation // (ART_WINDOW * ART_WINDOWS_PER_PROBATION))
     trend = probation // step
-    downsampled = n // step + 2
-    weights = np.zeros((downsampled + 1, 2 * ART_DIM))
-    labels = np.zeros(downsampled + 1, dtype=np.int64)
+    weights = np.zeros((64, 2 * ART_DIM))  # categories, grown by doubling
+    labels = np.zeros(64, dtype=np.int64)
     art = np.zeros(2, dtype=np.int64)
     rho = np.zeros(2)
-    similarity = np.zeros(downsampled + 1)
-    energy = np.zeros(downsampled + 1)
     stored = np.zeros((trend + 1, ART_DIM))
     ds_window = np.zeros(step)
     f_window = np.zeros(ART_WINDOW)
@@ -469,7 +476,7 @@ def artime(x: np.ndarray, low: np.ndarray, high: np.ndarray, probation: int) -> 
     average = 0.0
     sim_window = np.ones(trend // 2 + 1)
     diff_window = np.zeros(trend + 1)
-    history = np.zeros(downsampled + 1)
+    history = np.zeros(64)  # the match of each anomaly, grown by doubling
     n_history = 0
     last_anomaly_i, last_anomaly_sim, last_rho_i = 0, 0.0, 0
     mask_after_cat, no_new = False, 0
@@ -493,7 +500,8 @@ def artime(x: np.ndarray, low: np.ndarray, high: np.ndarray, probation: int) -> 
             ds -= low[t]
             if high[t] - low[t] != 0:
                 ds /= high[t] - low[t]
-            level = min(max(int(np.rint(ds * ART_LEVELS)), 0), ART_LEVELS)  # half to even, as Julia's round
+            q = ds * ART_LEVELS
+            level = 0 if not q > 0.0 else (ART_LEVELS if q >= ART_LEVELS else int(np.rint(q)))  # half to even
             ds = level / ART_LEVELS
             bins[level] += 1
             if dsi == 1:
@@ -537,11 +545,11 @@ def artime(x: np.ndarray, low: np.ndarray, high: np.ndarray, probation: int) -> 
                 masked = k - last_anomaly_i <= ART_MASK
                 if k > trend + ART_MASK and mask_after_cat and no_new >= ART_MASK:
                     mask_after_cat = False
-                cat, similarity[k], energy[k] = _art_train(weights, labels, art, rho, f, k >= ART_WINDOW)
+                weights, labels = _room2(weights, art[0] + 1), _room1(labels, art[0] + 1, 0)
+                cat, sim, energy = _art_train(weights, labels, art, rho, f, k >= ART_WINDOW)
                 if k < ART_WINDOW:
                     cat = -1
                 no_new = 0 if cat == -1 else no_new + 1
-                sim = similarity[k]
                 sim_total += sim
                 sim_window[:-1] = sim_window[1:]
                 sim_window[-1] = sim
@@ -551,7 +559,8 @@ def artime(x: np.ndarray, low: np.ndarray, high: np.ndarray, probation: int) -> 
                     history[n_history - 1] = sim
                 below_last = sim < last_anomaly_sim * (0.9 if masked else 0.7)
                 if k > trend and cat == -1 and (not (mask_after_cat or masked) or below_last):
-                    out[t] = _art_confidence(sim, energy[k], rho[0], rho[1])
+                    out[t] = _art_confidence(sim, energy, rho[0], rho[1])
+                    history = _room1(history, n_history + 1, 0)
                     history[n_history] = sim
                     n_history += 1
                     last_anomaly_sim, last_anomaly_i = sim, k
@@ -582,6 +591,8 @@ def artime(x: np.ndarray, low: np.ndarray, high: np.ndarray, probation: int) -> 
 
 @njit(cache=True)
 def _art_confidence(sim: float, energy: float, rho_lb: float, rho_ub: float) -> float:
+    """How far a new cluster's best match falls below both vigilances, plus how little of the newest value the
+    nearest category explains; at most 1."""
     sim = min(0.999, sim)
     ub = ((1 - sim) - (1 - rho_ub)) / (1 - sim)
     lb = ((1 - sim) - (1 - rho_lb)) / (1 - sim)

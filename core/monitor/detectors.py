@@ -224,22 +224,23 @@ class ContextualDetector:
     name: str = "contextual"
 
     def __post_init__(self) -> None:
-        _count("memory_rows", self.memory_rows, 100, MAX_ROWS)
+        _count("memory_rows", self.memory_rows, 10 * MAX_QUIET_ROWS, MAX_ROWS)  # a block outlasts its first rest
         _span("rest_seconds", self.rest_seconds)
-        _positive("rest_threshold", self.rest_threshold)
+        if not (math.isfinite(self.rest_threshold) and 0 < self.rest_threshold <= 1):
+            raise ValueError(f"rest_threshold is a raw score: in (0, 1], got {self.rest_threshold}")
         _positive("scale", self.scale)
         _check_range(self.value_range)
 
     def score(self, values: np.ndarray, step_seconds: float = 1.0) -> np.ndarray:
         """Scores of each row of samples `step_seconds` apart (the rest span needs the spacing)."""
         _positive("step_seconds", step_seconds)
-        series = _as_series(values)
         rest = _quiet_rows(self.rest_seconds, step_seconds)
-        raw = np.zeros(len(series))
-        for start in range(0, len(series), self.memory_rows):
-            block = series[start : start + self.memory_rows]
-            low, high = _value_bounds(block, self.value_range)
-            raw[start : start + len(block)] = _memory_kernels.contextual(block, low, high, rest, self.rest_threshold)
+        raw = _in_blocks(
+            _as_series(values),
+            self.memory_rows,
+            self.value_range,
+            lambda block, low, high: _memory_kernels.contextual(block, low, high, rest, self.rest_threshold),
+        )
         return _bounded(raw, self.scale)
 
 
@@ -251,10 +252,22 @@ def _value_bounds(series: np.ndarray, value_range: tuple[float, float] | None) -
 
 
 def _check_range(value_range: tuple[float, float] | None) -> None:
-    if value_range is not None:
-        low, high = value_range
-        if not (math.isfinite(low) and math.isfinite(high) and low < high):
-            raise ValueError(f"value_range must be two finite numbers, low < high; got {value_range}")
+    if value_range is None:
+        return
+    pair = isinstance(value_range, tuple | list) and len(value_range) == 2
+    numbers = pair and all(isinstance(v, int | float | np.integer | np.floating) for v in value_range)
+    if not (numbers and all(math.isfinite(v) for v in value_range) and value_range[0] < value_range[1]):
+        raise ValueError(f"value_range must be two finite numbers, low < high; got {value_range!r}")
+
+
+def _in_blocks(series: np.ndarray, rows: int, value_range: tuple[float, float] | None, kernel) -> np.ndarray:
+    """`kernel(block, low, high)` over blocks of `rows` rows counted from the first (each block a fresh memory, so
+    a score never changes when rows are appended), the range per row from `value_range` or the block so far."""
+    raw = np.zeros(len(series))
+    for start in range(0, len(series), rows):
+        block = series[start : start + rows]
+        raw[start : start + len(block)] = kernel(block, *_value_bounds(block, value_range))
+    return raw
 
 
 @dataclass(frozen=True)
@@ -268,21 +281,27 @@ class ArtimeDetector:
 
     probation_rows: int = 150
     value_range: tuple[float, float] | None = None
+    memory_rows: int = 100_000
     scale: float = 0.426333
     name: str = "artime"
 
     def __post_init__(self) -> None:
         _count("probation_rows", self.probation_rows, 32, 100_000)
+        _count("memory_rows", self.memory_rows, 2 * self.probation_rows, MAX_ROWS)
         _positive("scale", self.scale)
         _check_range(self.value_range)
 
     def score(self, values: np.ndarray, step_seconds: float = 1.0) -> np.ndarray:
         """Scores of each row (0 between downsampled rows and through the probation); `step_seconds` is unused (the
-        design counts rows)."""
+        design counts rows). The memory starts afresh every `memory_rows` rows, as the contextual detector's does."""
         _positive("step_seconds", step_seconds)
-        series = _as_series(values)
-        low, high = _value_bounds(series, self.value_range)
-        return _bounded(_memory_kernels.artime(series, low, high, self.probation_rows), self.scale)
+        raw = _in_blocks(
+            _as_series(values),
+            self.memory_rows,
+            self.value_range,
+            lambda block, low, high: _memory_kernels.artime(block, low, high, self.probation_rows),
+        )
+        return _bounded(raw, self.scale)
 
 
 Detector = (
@@ -321,6 +340,19 @@ DETECTORS: dict[str, Detector] = {  # the first is the default: the best leave-o
         ArtimeDetector(),
     )
 }
+
+
+# The memory detectors' cost per row grows with what they have learnt (on noisy data a few thousand rows a second):
+# the live panel, redrawn every 2 s over up to 86,400 rows, offers the others; a metric file gets them up to
+# MEMORY_DETECTOR_ROWS rows.
+MEMORY_DETECTORS = ("contextual", "artime")
+MEMORY_DETECTOR_ROWS = 50_000
+LIVE_DETECTORS = tuple(name for name in DETECTORS if name not in MEMORY_DETECTORS)
+
+
+def detectors_for_rows(rows: int) -> list[str]:
+    """The detectors that score a metric file of `rows` rows (the memory detectors only up to their limit)."""
+    return [name for name in DETECTORS if name not in MEMORY_DETECTORS or rows <= MEMORY_DETECTOR_ROWS]
 
 
 def anomaly_rate(scores: np.ndarray, window: int, level: float = ALERT_LEVEL) -> np.ndarray:

@@ -249,7 +249,7 @@ def contextual_as_nab_runs_it(values: np.ndarray) -> np.ndarray:
     detector has) and a rest of 3 % of the file (a fifth of the probation). For comparison with published figures."""
     values = np.asarray(values, dtype=np.float64)
     n = len(values)
-    low, high = np.full(n, values.min()), np.full(n, values.max())
+    low, high = np.full(n, np.nanmin(values)), np.full(n, np.nanmax(values))
     return _memory_kernels.contextual(values, low, high, int(probation_rows(n) / 5.0), 0.75)
 
 
@@ -258,8 +258,8 @@ def artime_as_nab_runs_it(values: np.ndarray) -> np.ndarray:
     file, at most 750 rows: its length known in advance too). For comparison with published figures."""
     values = np.asarray(values, dtype=np.float64)
     n = len(values)
-    low, high = np.full(n, values.min()), np.full(n, values.max())
-    return _memory_kernels.artime(values, low, high, probation_rows(n))
+    low, high = np.full(n, np.nanmin(values)), np.full(n, np.nanmax(values))
+    return _memory_kernels.artime(values, low, high, max(32, probation_rows(n)))
 
 
 # Our kernels of published designs, run with the look-ahead NAB gives them (no live detector has it).

@@ -64,8 +64,9 @@ def test_a_worker_killed_mid_trial_fails_that_trial_and_it_runs_once_more(
                 return True
         return False
 
-    settings = SearchSettings(budget_s=8.0, families=("linear",))  # trials of about 0.2 s; the loss is seen in ~2 s
-    # (later on a loaded machine: the budget leaves room for the retry)
+    # Trials of about 0.2 s; the loss is seen about 2 s after the kill (later on a loaded machine): 8 s leave room for
+    # the retry.
+    settings = SearchSettings(budget_s=8.0, families=("linear",))
     job = Job(lambda job: run_experiment(breast_cancer, "target", settings=settings, handle=handle, stop=job.token))
     job.start()
     wait_until(kill_a_worker_running_a_trial, timeout=60, what="a trial running on a worker", poll=0.005)

@@ -1,4 +1,5 @@
-"""A plain Python ARTime (Hampton's adaptive resonance detector, NAB's leader), the reference for `_kernels.artime`.
+"""A plain Python ARTime (Hampton's adaptive resonance detector, NAB's leader), the reference for
+`_memory_kernels.artime`.
 
 Written from the published design with lists, one row at a time; the kernel must agree with it exactly.
 """
@@ -164,7 +165,8 @@ class ArtimeReference:
         ds -= low
         if high - low != 0:
             ds /= high - low
-        level = min(max(round(ds * LEVELS), 0), LEVELS)  # round half to even, as Julia's round
+        q = ds * LEVELS
+        level = 0 if not q > 0 else (LEVELS if q >= LEVELS else round(q))  # round half to even, as Julia's round
         ds = level / LEVELS
         self.bins[level] += 1
         half = self.dsi // 2

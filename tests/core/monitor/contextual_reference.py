@@ -113,7 +113,8 @@ class ContextualReference:
         if math.isnan(value):
             return 0.0
         width = (high - low) / (2**BITS - 1) if high > low else 1.0
-        level = min(max(int((value - low) / width), 0), 2**BITS - 1)
+        q = (value - low) / width
+        level = 0 if not q > 0 else (2**BITS - 1 if q >= 2**BITS - 1 else int(q))
         facts = tuple(SENSOR + 2 * b + ((level >> b) & 1) for b in range(BITS))
         surprised = any(f not in self.predicted for f in facts)
         pairs = set()

@@ -15,6 +15,9 @@ from hypothesis import strategies as st
 from core.monitor import _kernels, _memory_kernels
 from core.monitor.detectors import (
     DETECTORS,
+    LIVE_DETECTORS,
+    MEMORY_DETECTOR_ROWS,
+    MEMORY_DETECTORS,
     ArtimeDetector,
     ChangePointDetector,
     ContextualDetector,
@@ -22,6 +25,7 @@ from core.monitor.detectors import (
     RobustDetector,
     SeasonalDetector,
     anomaly_rate,
+    detectors_for_rows,
 )
 from tests.core.monitor.artime_reference import artime_reference
 from tests.core.monitor.contextual_reference import contextual_reference
@@ -180,10 +184,13 @@ def test_louder_than_recent_matches_reference(scores: list[float], quiet: int) -
 
 @settings(max_examples=150, deadline=None)
 @given(
-    st.lists(st.sampled_from([0.0, 1.0, 2.0, 3.0, math.nan]) | st.floats(-20, 20, allow_nan=False), max_size=120),
+    st.lists(
+        st.sampled_from([0.0, 1.0, 2.0, 3.0, math.nan, 1e300, -1e300]) | st.floats(-20, 20, allow_nan=False),
+        max_size=120,
+    ),
     st.booleans(),
     st.integers(0, 12),
-    st.sampled_from([0.5, 0.75, 1.5]),
+    st.sampled_from([0.5, 0.75, 1.0]),
 )
 def test_contextual_matches_reference(x: list[float], running: bool, rest: int, threshold: float) -> None:
     series = np.array(x, dtype=float)
@@ -197,9 +204,12 @@ def test_contextual_matches_reference(x: list[float], running: bool, rest: int, 
 
 @settings(max_examples=40, deadline=None)
 @given(
-    st.lists(st.sampled_from([0.0, 1.0, 2.0, math.nan]) | st.floats(-20, 20, allow_nan=False), max_size=400),
+    st.lists(
+        st.sampled_from([0.0, 1.0, 2.0, math.nan, 1e300, -1e300]) | st.floats(-20, 20, allow_nan=False),
+        max_size=700,
+    ),
     st.booleans(),
-    st.sampled_from([32, 40, 64]),
+    st.sampled_from([32, 40, 64, 260]),  # 260: two rows per downsampled one
 )
 def test_artime_matches_reference(x: list[float], running: bool, probation: int) -> None:
     series = np.array(x, dtype=float)
@@ -221,15 +231,22 @@ def test_artime_matches_reference_on_a_real_metric(shared_data) -> None:
     _close(got, artime_reference(series, low, high, 150))
 
 
-def test_the_contextual_memory_starts_afresh_every_block_of_rows() -> None:
+def test_the_memory_detectors_start_afresh_every_block_of_rows() -> None:
     """Each block of `memory_rows` rows is scored as if it were the whole series, so a row's cost is bounded."""
     rng = np.random.default_rng(6)
-    series = np.cumsum(rng.normal(size=450))
-    detector = ContextualDetector(memory_rows=200, rest_seconds=10.0)
-    whole = detector.score(series, 1.0)
-    for start in (0, 200, 400):
-        np.testing.assert_array_equal(whole[start : start + 200], detector.score(series[start : start + 200], 1.0))
-    assert whole[200:].any()
+    series = np.cumsum(rng.normal(size=3500))
+    for detector in (ContextualDetector(memory_rows=1600, rest_seconds=10.0), ArtimeDetector(memory_rows=1600)):
+        whole = detector.score(series, 1.0)
+        for start in (0, 1600, 3200):
+            block = detector.score(series[start : start + 1600], 1.0)
+            np.testing.assert_array_equal(whole[start : start + 1600], block)
+        assert whole[1600:].any()
+
+
+def test_the_memory_detectors_score_metric_files_up_to_their_limit() -> None:
+    assert detectors_for_rows(MEMORY_DETECTOR_ROWS) == list(DETECTORS)
+    assert detectors_for_rows(MEMORY_DETECTOR_ROWS + 1) == list(LIVE_DETECTORS)
+    assert set(MEMORY_DETECTORS) <= set(DETECTORS) and not set(MEMORY_DETECTORS) & set(LIVE_DETECTORS)
 
 
 def _close(got: np.ndarray, want: list[float]) -> None:
@@ -343,7 +360,11 @@ def test_anomaly_rate_is_the_share_of_recent_alerts() -> None:
         lambda: ContextualDetector(value_range=(1.0, 1.0)),
         lambda: ContextualDetector(value_range=(0.0, math.inf)),
         lambda: ContextualDetector(memory_rows=10),
+        lambda: ContextualDetector(rest_threshold=1.5),
+        lambda: ContextualDetector(value_range=(0.0, 1.0, 2.0)),
+        lambda: ContextualDetector(value_range="ab"),
         lambda: ArtimeDetector(probation_rows=10),
+        lambda: ArtimeDetector(memory_rows=100),
         lambda: ArtimeDetector(value_range=(2.0, 1.0)),
     ],
 )

@@ -143,18 +143,16 @@ def test_leave_one_category_out_scores_each_category_at_a_choice_made_without_it
     result = nab.leave_one_category_out(runs, profile)
     want_total = 0.0
     for fold, held_out in zip(result.folds, categories, strict=True):
-        best = None
+        best_of = {}
         for key, candidate in runs.items():
             train = [(r, s) for name, r, s in candidate if nab.category(name) != held_out]
             thresholds = sorted({float(x) for _, s in train for x in s} | {math.inf}, reverse=True)
-            totals = [(sum(nab.score_file(r, s, t, profile).score for r, s in train), t) for t in thresholds]
-            total = max(totals)[0]
-            if best is None or total > best[1] + 1e-9:
-                best = (key, total)
-        assert fold.held_out == held_out and fold.candidate == best[0]
+            best_of[key] = max(sum(nab.score_file(r, s, t, profile).score for r, s in train) for t in thresholds)
+        top = max(best_of.values())  # candidates within rounding of the best tie: either may be chosen
+        assert fold.held_out == held_out and best_of[fold.candidate] >= top - 1e-9
         train_rows = [r for name, r, _ in runs["first"] if nab.category(name) != held_out]
         if any(r.n_windows for r in train_rows):
-            assert math.isclose(fold.train_score, nab.normalised(best[1], train_rows, profile), abs_tol=1e-7)
+            assert math.isclose(fold.train_score, nab.normalised(top, train_rows, profile), abs_tol=1e-7)
         else:
             assert math.isnan(fold.train_score)
         held = [(r, s) for name, r, s in runs[fold.candidate] if nab.category(name) == held_out]
