@@ -59,7 +59,9 @@ def live(sampler: HostSampler, warehouse: Warehouse) -> None:
                 f"{name}: {SUMMARIES[name]} (NAB {CROSS_VALIDATED_NAB[name]:.1f}, cross-validated)"
                 for name in LIVE_DETECTORS
             )
-            + f" · {' and '.join(MEMORY_DETECTORS)} learn a memory too slow for a live chart: analyse a metric file.",
+            + " · "
+            + " and ".join(f"{name} (NAB {CROSS_VALIDATED_NAB[name]:.1f})" for name in MEMORY_DETECTORS)
+            + " learn a memory too slow for a live chart: analyse a metric file.",
         )
         st.session_state["mon_sampling"] = sampler.running  # the shared state, whoever changed it last
         st.toggle(

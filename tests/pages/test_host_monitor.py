@@ -117,4 +117,4 @@ def test_the_default_detector_is_the_best_cross_validated_one_and_each_says_its_
     assert set(picker.options) == set(LIVE_DETECTORS) == set(CROSS_VALIDATED_NAB) - set(MEMORY_DETECTORS)
     for name in LIVE_DETECTORS:
         assert f"{name}: " in picker.help and f"NAB {CROSS_VALIDATED_NAB[name]:.1f}, cross-validated" in picker.help
-    assert all(name in picker.help for name in MEMORY_DETECTORS)
+    assert all(f"{name} (NAB {CROSS_VALIDATED_NAB[name]:.1f})" in picker.help for name in MEMORY_DETECTORS)
