@@ -80,9 +80,13 @@ GRIDS: dict[str, tuple[type, dict[str, list]]] = {
     ),
     "contextual": (
         ContextualDetector,
-        {"rest_seconds": [18_000.0, 36_000.0, 48_000.0], "rest_threshold": [0.65, 0.75, 0.85]},
+        {
+            "rest_seconds": [18_000.0, 36_000.0, 48_000.0],
+            "rest_threshold": [0.65, 0.75, 0.85],
+            "settle_rows": [0, 750, 1500],
+        },
     ),
-    "artime": (ArtimeDetector, {"probation_rows": [150, 300, 600]}),
+    "artime": (ArtimeDetector, {"probation_rows": [150, 300, 600], "settle_rows": [0, 750, 1500]}),
 }
 
 

@@ -243,6 +243,20 @@ def test_the_memory_detectors_start_afresh_every_block_of_rows() -> None:
         assert whole[1600:].any()
 
 
+def test_a_settled_range_changes_nothing_before_it_and_holds_after() -> None:
+    """With `settle_rows`, the rows before it score as with the range that follows the data; after it, a value far
+    beyond the held range takes the top level instead of stretching the range (so the levels before it stay)."""
+    rng = np.random.default_rng(7)
+    series = np.concatenate([10 + rng.normal(0, 1, 1200), [500.0], 10 + rng.normal(0, 1, 400)])
+    for settled, following in (
+        (ContextualDetector(settle_rows=1000), ContextualDetector()),
+        (ArtimeDetector(settle_rows=1000), ArtimeDetector()),
+    ):
+        held, free = settled.score(series, 300.0), following.score(series, 300.0)
+        np.testing.assert_array_equal(held[:1000], free[:1000])
+        assert not np.array_equal(held[1000:], free[1000:])
+
+
 def test_the_memory_detectors_score_metric_files_up_to_their_limit() -> None:
     assert detectors_for_rows(MEMORY_DETECTOR_ROWS) == list(DETECTORS)
     assert detectors_for_rows(MEMORY_DETECTOR_ROWS + 1) == list(LIVE_DETECTORS)
@@ -365,6 +379,8 @@ def test_anomaly_rate_is_the_share_of_recent_alerts() -> None:
         lambda: ContextualDetector(value_range="ab"),
         lambda: ArtimeDetector(probation_rows=10),
         lambda: ArtimeDetector(memory_rows=100),
+        lambda: ArtimeDetector(settle_rows=-1),
+        lambda: ContextualDetector(settle_rows=2.5),
         lambda: ArtimeDetector(value_range=(2.0, 1.0)),
     ],
 )
