@@ -209,9 +209,9 @@ class ChangePointDetector:
 class ContextualDetector:
     """The contextual anomaly detector (the design of NAB's CAD OSE, Smirnov 2016): each value becomes three facts
     (its level among 8 in `value_range`, or in the range seen so far, held after `settle_rows` if positive), and a
-    memory of contexts (facts of the row
-    before, with the contexts then active → facts that followed) learns which facts follow which; a value the
-    memory did not predict scores by the share of expected contexts that failed and of new contexts it needed.
+    memory of contexts (facts of the row before, with the contexts then active → facts that followed) learns which
+    facts follow which; a value the memory did not predict scores by the share of expected contexts that failed and
+    of new contexts it needed.
     After a raw score ≥ `rest_threshold`, the next `rest_seconds` score 0 (at most MAX_QUIET_ROWS rows).
 
     The memory grows with every new pattern, and with it the cost of a row, so it starts afresh every

@@ -244,22 +244,25 @@ def evaluate(runs: Sequence[tuple[ScoredRows, np.ndarray]]) -> list[CorpusResult
     return results
 
 
+def _whole_file(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The values as floats and each row's range as NAB gives it: the whole file's, known before the first row."""
+    values = np.asarray(values, dtype=np.float64)
+    n = len(values)
+    return values, np.full(n, np.nanmin(values)), np.full(n, np.nanmax(values))
+
+
 def contextual_as_nab_runs_it(values: np.ndarray) -> np.ndarray:
     """The contextual kernel in NAB's setting for CAD OSE: the file's range known in advance (look-ahead no live
     detector has) and a rest of 3 % of the file (a fifth of the probation). For comparison with published figures."""
-    values = np.asarray(values, dtype=np.float64)
-    n = len(values)
-    low, high = np.full(n, np.nanmin(values)), np.full(n, np.nanmax(values))
-    return _memory_kernels.contextual(values, low, high, int(probation_rows(n) / 5.0), 0.75)
+    values, low, high = _whole_file(values)
+    return _memory_kernels.contextual(values, low, high, int(probation_rows(len(values)) / 5.0), 0.75)
 
 
 def artime_as_nab_runs_it(values: np.ndarray) -> np.ndarray:
     """The ARTime kernel in NAB's setting: the file's range known in advance and a probation of NAB's (15 % of the
     file, at most 750 rows: its length known in advance too). For comparison with published figures."""
-    values = np.asarray(values, dtype=np.float64)
-    n = len(values)
-    low, high = np.full(n, np.nanmin(values)), np.full(n, np.nanmax(values))
-    return _memory_kernels.artime(values, low, high, max(32, probation_rows(n)))
+    values, low, high = _whole_file(values)
+    return _memory_kernels.artime(values, low, high, max(32, probation_rows(len(values))))
 
 
 # Our kernels of published designs, run with the look-ahead NAB gives them (no live detector has it).
