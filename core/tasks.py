@@ -41,11 +41,28 @@ class CancelToken:
     def __init__(self) -> None:
         self.flag = np.zeros(1, np.uint8)
         self._event = threading.Event()
+        self._linked: list[np.ndarray] = []
+        self._lock = threading.Lock()
 
     def cancel(self) -> None:
         """Ask the work to stop."""
-        self.flag[0] = 1
-        self._event.set()
+        with self._lock:
+            self.flag[0] = 1
+            for flag in self._linked:
+                flag[0] = 1
+            self._event.set()
+
+    def link(self, flag: np.ndarray) -> None:
+        """Raise `flag` too on cancellation (at once if already cancelled): for a kernel flag that something else,
+        such as a deadline, may also raise."""
+        with self._lock:
+            self._linked.append(flag)
+            if self._event.is_set():
+                flag[0] = 1
+
+    def unlink(self, flag: np.ndarray) -> None:
+        with self._lock:
+            self._linked = [f for f in self._linked if f is not flag]
 
     def is_set(self) -> bool:
         """Whether cancellation was asked for."""

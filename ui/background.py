@@ -33,11 +33,11 @@ def run_cancellable(
     """`work()` on a worker thread; its result, or None when it was cancelled or hit the time limit (both said on
     the page). Exceptions raised by `work` are raised here. A batch passes the `progress` its work advances: the
     status then shows done, total and time left."""
-    stopped = st.session_state.get(f"{key}_stopped")
+    stopped = st.session_state.get(f"{key}stopped_message")
     if stopped is not None and stopped[0] == signature:
         st.info(f"Analysis {stopped[1]}.", icon=":material/cancel:")
         st.button("Run the analysis again", key=f"{key}_again", on_click=st.session_state.pop,
-                  args=(f"{key}_stopped", None))  # fmt: skip
+                  args=(f"{key}stopped_message", None))  # fmt: skip
         return None
     job: Job | None = st.session_state.get(f"{key}_job")
     if job is not None and job.label != signature:
@@ -62,7 +62,7 @@ def run_cancellable(
             button.empty()
         st.session_state.pop(f"{key}_job", None)
         if job.timed_out:
-            st.session_state[f"{key}_stopped"] = (signature, f"stopped at the page's time limit ({limit_s:g} s)")
+            st.session_state[f"{key}stopped_message"] = (signature, f"stopped at the page's time limit ({limit_s:g} s)")
             status.update(label=f"Stopped at the page's time limit ({limit_s:g} s)", state="error")
             return None
         if job.error is not None:
@@ -79,7 +79,7 @@ def _cancel(key: str) -> None:
     job: Job | None = st.session_state.pop(f"{key}_job", None)
     if job is not None:
         job.cancel()
-        st.session_state[f"{key}_stopped"] = (job.label, "cancelled")
+        st.session_state[f"{key}stopped_message"] = (job.label, "cancelled")
 
 
 def ask_for_batch(key: str, signature: str) -> None:

@@ -24,6 +24,7 @@ from core.fbas.scan import MERGES, faulty_nodes, scan, warm_up
 
 MAX_TIMEOUT_S = 7 * 86_400.0
 MAX_STEPS = 10**12
+ANALYSIS_SHARE = 0.8  # of --timeout for the analyses; the rest for merging their sets by grouping and printing
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -45,13 +46,14 @@ def _parser() -> argparse.ArgumentParser:
         "--timeout",
         type=bounded(float, 0.001, MAX_TIMEOUT_S),
         default=60.0,
-        help="seconds before the scan is stopped (at most a week)",
+        help="seconds for the whole scan (at most a week): each enumeration gets a share and falls back on its own "
+        "when that runs out; a scan still running at the end is stopped",
     )
     analyze.add_argument(
         "--max-steps",
         type=bounded(int, 1, MAX_STEPS),
-        help="enumeration steps before falling back to the smallest sets (default: scaled to --timeout; the "
-        "2025 Stellar network needs under 1,000,000)",
+        help="also cap each enumeration's search steps (default: no cap, only the time; the 2025 Stellar network "
+        "needs under 1,000,000)",
     )
     analyze.add_argument("--json", action="store_true", help="print JSON (the only output format)")
     compare = commands.add_parser("compare", help="scan every *nodes*.json in a folder into one table over time")
@@ -78,11 +80,6 @@ def _batch(args: argparse.Namespace) -> int:
     return 0
 
 
-def steps_for(timeout: float) -> int:
-    """An enumeration budget that leaves time for the smallest-set fallback: about a third of the timeout."""
-    return int(min(20_000_000, max(1_000_000, timeout * 100_000)))
-
-
 def _read(path: Path) -> bytes:
     try:
         return path.read_bytes()
@@ -102,9 +99,8 @@ def _run(args: argparse.Namespace, answer: Any) -> None:
             missing_qset=args.missing_qset,
             stellarbeat_parity=args.stellarbeat_parity,
             max_sets=args.max_sets,
-            max_steps=args.max_steps or steps_for(args.timeout),
-            smallest_only_on_limit=True,
-            smallest_seconds=args.timeout * 0.5,
+            seconds=args.timeout * ANALYSIS_SHARE,
+            max_steps=args.max_steps,
         )
         answer.send(("ok", result.to_json()))
     except (FbasFormatError, ValueError, SearchLimitError) as exc:

@@ -81,13 +81,15 @@ def _branch_node(selected, reach, node_qset, thresholds, val_ptr, val_idx, child
 
 
 @njit(cache=True, nogil=True)
-def minimal_quorums(universe, node_qset, thresholds, val_ptr, val_idx, child_ptr, child_idx, max_steps, stop):
+def minimal_quorums(
+    universe, node_qset, thresholds, val_ptr, val_idx, child_ptr, child_idx, max_steps, max_found, stop
+):
     """Every minimal quorum inside `universe`, as rows of a uint8 matrix, and whether the search finished.
 
     Depth-first branch and bound: each step either adds a node to the selection or excludes it; a branch ends when
     no quorum within the allowed nodes contains the selection, or when the selection is a quorum (then it is
-    reported if minimal). Each minimal quorum lies on exactly one branch. `max_steps` bounds the work; a non-zero
-    `stop[0]` (set by another thread) ends it early, also as unfinished.
+    reported if minimal). Each minimal quorum lies on exactly one branch. `max_steps` bounds the work and `max_found`
+    the quorums held; a non-zero `stop[0]` (set by another thread) ends it early, also as unfinished.
     """
     n = universe.shape[0]
     stack_selected = np.zeros((2 * n + 2, n), np.uint8)
@@ -98,7 +100,7 @@ def minimal_quorums(universe, node_qset, thresholds, val_ptr, val_idx, child_ptr
     steps = 0
     while top > 0:
         steps += 1
-        if steps > max_steps or ((steps & 1023) == 0 and stop[0] != 0):
+        if steps > max_steps or count > max_found or ((steps & 1023) == 0 and stop[0] != 0):
             return found[:count], False
         top -= 1
         selected = stack_selected[top].copy()
@@ -211,14 +213,17 @@ def _branch64(selected, reach, n, node_qset, vmask, child_ptr, child_idx, sat, p
 
 
 @njit(cache=True, nogil=True)
-def minimal_quorums64(roots, n, node_qset, thresholds, vmask, child_ptr, child_idx, max_steps, spent, stop, split):
+def minimal_quorums64(
+    roots, n, node_qset, thresholds, vmask, child_ptr, child_idx, max_steps, max_found, spent, stop, split
+):
     """Minimal quorums of an n-node (n <= 64) FBAS below the search states `roots`, and whether the search finished.
 
     The same branch and bound as `minimal_quorums`, over bit masks, each state a row (selected, reach) with `reach`
     the largest quorum within the allowed nodes: including a node leaves it unchanged, excluding one shrinks it
     incrementally. The root state is (0, the largest quorum). `spent[0]` counts the steps of every search sharing the
-    budget `max_steps`. With `split` > 0 the search stops as soon as that many states wait on its stack and returns
-    them too (for threads to share out); else the third result is empty.
+    budget `max_steps`, and `spent[1]` the sets they hold, at most `max_found`. With `split` > 0 the search stops
+    as soon as that many states wait on its stack and returns them too (for threads to share out); else the third
+    result is empty.
     """
     one = np.uint64(1)
     sat = np.zeros(thresholds.shape[0], np.uint8)
@@ -228,6 +233,7 @@ def minimal_quorums64(roots, n, node_qset, thresholds, vmask, child_ptr, child_i
     top = roots.shape[0]
     found = np.zeros(16, np.uint64)
     count = 0
+    reported = 0
     steps = 0
     while top > 0:
         if split > 0 and top >= split:
@@ -235,7 +241,9 @@ def minimal_quorums64(roots, n, node_qset, thresholds, vmask, child_ptr, child_i
         steps += 1
         if (steps & 1023) == 0:  # `spent` is shared by the searches of one analysis (threads may lose a count)
             spent[0] += 1024
-            if spent[0] > max_steps or stop[0] != 0:
+            spent[1] += count - reported  # the sets held by every search sharing `spent`
+            reported = count
+            if spent[0] > max_steps or spent[1] > max_found or stop[0] != 0:
                 return found[:count], False, stack[:0].copy()
         top -= 1
         selected = stack[top, 0]
@@ -316,7 +324,7 @@ def _append64(found, count, value):
 
 @njit(cache=True, nogil=True)
 def minimal_blocking_sets64(
-    roots, family, n, node_qset, thresholds, vmask, child_ptr, child_idx, max_steps, spent, stop, split
+    roots, family, n, node_qset, thresholds, vmask, child_ptr, child_idx, max_steps, max_found, spent, stop, split
 ):
     """Minimal blocking sets of the n-node (n <= 64) FBAS below the search states `roots`, as bit masks, and whether
     the search finished.
@@ -335,6 +343,7 @@ def minimal_blocking_sets64(
     top = roots.shape[0]
     found = np.zeros(16, np.uint64)
     count = 0
+    reported = 0
     steps = 0
     while top > 0:
         if split > 0 and top >= split:
@@ -342,7 +351,9 @@ def minimal_blocking_sets64(
         steps += 1
         if (steps & 1023) == 0:  # `spent` is shared by the searches of one analysis (threads may lose a count)
             spent[0] += 1024
-            if spent[0] > max_steps or stop[0] != 0:
+            spent[1] += count - reported  # the sets held by every search sharing `spent`
+            reported = count
+            if spent[0] > max_steps or spent[1] > max_found or stop[0] != 0:
                 return found[:count], False, stack[:0].copy()
         top -= 1
         chosen = stack[top, 0]
@@ -378,6 +389,86 @@ def minimal_blocking_sets64(
             stack[top, 0] = chosen | bit
             stack[top, 1] = excluded | before
             stack[top, 2] = unhit + 1  # the set at `unhit` is hit by `bit`
+            top += 1
+            before |= bit
+    return found[:count], True, stack[:0].copy()
+
+
+@njit(cache=True)
+def _minimal_inside64(quorum, avoid_first, n, node_qset, thresholds, vmask, child_ptr, child_idx, sat):
+    """A minimal quorum inside the quorum `quorum`, dropping the nodes of `avoid_first` before the others."""
+    one = np.uint64(1)
+    for phase in range(2):
+        order = quorum & avoid_first if phase == 0 else quorum & ~avoid_first
+        for i in range(n):
+            bit = one << np.uint64(i)
+            if order & bit and quorum & bit:
+                smaller = _closure64(quorum & ~bit, n, node_qset, thresholds, vmask, child_ptr, child_idx, sat)
+                if smaller:
+                    quorum = smaller
+    return quorum
+
+
+@njit(cache=True, nogil=True)
+def blocking_sets_by_closure64(
+    roots, universe, n, node_qset, thresholds, vmask, child_ptr, child_idx, max_steps, max_found, spent, stop, split
+):
+    """Minimal blocking sets of the quorums inside the bit mask `universe`, found without the minimal quorums.
+
+    A state is a row (chosen, excluded), the root (0, 0). If no quorum avoids the chosen nodes, they block; else
+    one minimal quorum avoiding them (shrunk from the largest, keeping excluded nodes where it can, so that fewer
+    branches remain) must be hit, and the search branches on its nodes that are not excluded, each branch
+    excluding its elder siblings: every minimal blocking set lies on exactly one branch. Pruning and minimality as
+    in `minimal_blocking_sets64`. Budget, `max_found` and `split` as in `minimal_quorums64`.
+    """
+    one = np.uint64(1)
+    sat = np.zeros(thresholds.shape[0], np.uint8)
+    stack = np.zeros((roots.shape[0] + 4096, 2), np.uint64)
+    stack[: roots.shape[0]] = roots
+    top = roots.shape[0]
+    found = np.zeros(16, np.uint64)
+    count = 0
+    reported = 0
+    steps = 0
+    while top > 0:
+        if split > 0 and top >= split:
+            return found[:count], True, stack[:top].copy()
+        steps += 1
+        if (steps & 255) == 0:  # a step here costs up to n closures: check the budget more often
+            spent[0] += 256
+            spent[1] += count - reported  # the sets held by every search sharing `spent`
+            reported = count
+            if spent[0] > max_steps or spent[1] > max_found or stop[0] != 0:
+                return found[:count], False, stack[:0].copy()
+        top -= 1
+        chosen = stack[top, 0]
+        excluded = stack[top, 1]
+        needed = True
+        rest = chosen
+        while rest and needed:
+            bit = rest & (~rest + one)
+            rest &= ~bit
+            reach = _closure64(universe & ~(chosen & ~bit), n, node_qset, thresholds, vmask, child_ptr, child_idx, sat)
+            needed = (reach & bit) != 0
+        if not needed:
+            continue
+        standing = _closure64(universe & ~chosen, n, node_qset, thresholds, vmask, child_ptr, child_idx, sat)
+        if standing == 0:
+            found = _append64(found, count, chosen)
+            count += 1
+            continue
+        quorum = _minimal_inside64(standing, ~excluded, n, node_qset, thresholds, vmask, child_ptr, child_idx, sat)
+        candidates = quorum & ~excluded
+        before = np.uint64(0)
+        while candidates:
+            bit = candidates & (~candidates + one)
+            candidates &= ~bit
+            if top == stack.shape[0]:
+                grown = np.zeros((2 * top, 2), np.uint64)
+                grown[:top] = stack
+                stack = grown
+            stack[top, 0] = chosen | bit
+            stack[top, 1] = excluded | before
             top += 1
             before |= bit
     return found[:count], True, stack[:0].copy()

@@ -22,18 +22,18 @@ import numpy as np
 from core.errors import CtasError
 from core.fbas import _kernels
 from core.fbas.bitsets import in_order, sorted_sets
+from core.fbas.budget import UNLIMITED, Limit
 from core.fbas.model import Fbas, QuorumSet
 from core.fbas.symmetric import choices, shared_qset, threshold_choices, to_block, to_satisfy
-from core.tasks import check, stop_flag
+from core.tasks import check
 
 MissingQset = Literal["unsatisfiable", "unconstrained"]
-DEFAULT_MAX_STEPS = 50_000_000
 THREADS = max(1, min(4, os.cpu_count() or 1))  # searches share their branches out among this many threads
 SPLIT_STATES = 64  # search states shared out among the threads
 
 
 class SearchLimitError(CtasError, RuntimeError):
-    """An enumeration exceeded its step budget; the message says how far it got."""
+    """An enumeration ran out of its time, steps or room for sets; the message says how far it got."""
 
 
 @dataclass(frozen=True)
@@ -144,56 +144,69 @@ def is_quorum(compiled: CompiledFbas, nodes: set[str] | frozenset[str]) -> bool:
     return bool(nodes) and max_quorum(compiled, nodes) == frozenset(nodes)
 
 
-def minimal_quorums(
-    compiled: CompiledFbas, *, max_steps: int = DEFAULT_MAX_STEPS, word_bits: int = 64
-) -> list[frozenset[str]]:
+def minimal_quorums(compiled: CompiledFbas, *, limit: Limit = UNLIMITED, word_bits: int = 64) -> list[frozenset[str]]:
     """Every minimal quorum, smallest first (ties in key order).
 
     A minimal quorum is strongly connected in its members' trust graph (a sink component of it would already be a
     quorum), so it lies inside one strongly connected component of the whole trust graph: each component is searched
-    on its own, restricted to its nodes; components of up to `word_bits` (64) nodes use one-word bit sets.
+    on its own, restricted to its nodes; components of up to `word_bits` (64) nodes use one-word bit sets. Beyond
+    `limit` (its deadline, steps or sets held), SearchLimitError.
     """
     found: list[frozenset[str]] = []
-    spent = np.zeros(1, np.int64)  # the step budget is shared by every search below
+    spent = np.zeros(2, np.int64)  # steps and sets held, shared by every search below
     clusters = quorum_clusters(compiled)
-    for component in clusters:
-        part = restrict(compiled, compiled.keys_of(component))
-        symmetric = shared_qset(part) if len(part.keys) <= word_bits else None
-        if symmetric is not None:  # the minimal quorums are the minimal ways to satisfy that one quorum set
-            found.extend(sorted_sets(_products(part, symmetric, to_satisfy, max_steps), part.keys))
-            finished = True
-        elif len(part.keys) <= word_bits:
-            arrays = _bit_arrays(part)
-            everyone = np.uint64(2 ** len(part.keys) - 1)
-            root = np.asarray([[0, _kernels.largest_quorum64(everyone, len(part.keys), *arrays)]], np.uint64)
-            bits, finished = _shared_search(
-                _kernels.minimal_quorums64, root, len(part.keys), *arrays, max_steps, spent, stop_flag()
-            )
-            if not finished:
+    with limit.flag() as stop:
+        for component in clusters:
+            part = restrict(compiled, compiled.keys_of(component))
+            symmetric = shared_qset(part) if len(part.keys) <= word_bits else None
+            if symmetric is not None:  # the minimal quorums are the minimal ways to satisfy that one quorum set
+                found.extend(sorted_sets(_products(part, symmetric, to_satisfy, limit), part.keys))
+                finished = True
+            elif len(part.keys) <= word_bits:
+                arrays = bit_arrays(part)
+                everyone = np.uint64(2 ** len(part.keys) - 1)
+                root = np.asarray([[0, _kernels.largest_quorum64(everyone, len(part.keys), *arrays)]], np.uint64)
+                bits, finished = shared_search(
+                    _kernels.minimal_quorums64,
+                    root,
+                    len(part.keys),
+                    *arrays,
+                    limit.steps,
+                    limit.max_listed,
+                    spent,
+                    stop,
+                )
                 check()  # cancelled: stop before converting what was found
-            found.extend(sorted_sets(bits, part.keys))
-        else:
-            rows, finished = _kernels.minimal_quorums(part.mask(), *part.arrays, max_steps, stop_flag())
-            if not finished:
+                room = limit.max_listed - len(found)
+                finished = finished and len(bits) <= room
+                found.extend(sorted_sets(bits[:room], part.keys))
+            else:
+                room = limit.max_listed - len(found)
+                rows, finished = _kernels.minimal_quorums(part.mask(), *part.arrays, limit.steps, room, stop)
                 check()
-            found.extend(in_order([part.keys_of(row) for row in rows]))
-        if not finished:
-            check()
-            raise SearchLimitError(
-                f"Stopped after {max_steps:,} search steps with {len(found):,} minimal quorums found."
-            )
+                found.extend(in_order([part.keys_of(row) for row in rows[:room]]))
+            if not finished:
+                raise SearchLimitError(stopped_message(limit, found, "minimal quorums"))
     return found if len(clusters) == 1 else in_order(found)  # one cluster's sets come in order
 
 
-def _products(part: CompiledFbas, q: int, pick: Callable[[int, int], int], limit: int) -> np.ndarray:
-    """`symmetric.threshold_choices`, refused (SearchLimitError) when there are more than `limit` sets."""
+def stopped_message(limit: Limit, found: list | np.ndarray, what: str) -> str:
+    """Why an enumeration of `what` stopped: the sets it may hold, its time or its steps."""
+    if len(found) >= limit.max_listed:
+        return f"Stopped: more than {limit.max_listed:,} {what}, more than CTAS holds in memory."
+    return limit.why_stopped(f"{len(found):,} {what}")
+
+
+def _products(part: CompiledFbas, q: int, pick: Callable[[int, int], int], limit: Limit) -> np.ndarray:
+    """`symmetric.threshold_choices`, refused (SearchLimitError) when there are more sets than `limit` allows."""
     total = choices(part, q, pick)
-    if total > limit:
-        raise SearchLimitError(f"Stopped: {total:,} sets to list, more than the {limit:,} search steps allow.")
+    cap = min(limit.steps, limit.max_listed)
+    if total > cap:
+        raise SearchLimitError(f"Stopped: {total:,} sets to list, more than the {cap:,} this analysis may hold.")
     return threshold_choices(part, q, pick)
 
 
-def _shared_search(kernel: Callable, root: np.ndarray, *args: object) -> tuple[np.ndarray, bool]:
+def shared_search(kernel: Callable, root: np.ndarray, *args: object) -> tuple[np.ndarray, bool]:
     """Run a search kernel (`minimal_quorums64`, `minimal_blocking_sets64`) from the state `root` on THREADS
     threads: the shallowest waiting states are expanded one level at a time until SPLIT_STATES of them wait, then
     each is searched to the end by whichever thread is free (the kernels release the GIL). The kernels share one
@@ -259,7 +272,7 @@ def _qset_children(compiled: CompiledFbas) -> list[list[int]]:
     ]
 
 
-def _bit_arrays(part: CompiledFbas) -> tuple[np.ndarray, ...]:
+def bit_arrays(part: CompiledFbas) -> tuple[np.ndarray, ...]:
     """The kernel arrays with each quorum set's validators as one uint64 bit mask."""
     vmask = np.zeros(len(part.thresholds), np.uint64)
     for q in range(len(part.thresholds)):
@@ -327,7 +340,7 @@ def quorum_intersection(compiled: CompiledFbas, minimal: list[frozenset[str]] | 
     bit = {k: 1 << i for i, k in enumerate(part.keys)}
     bits = np.asarray([sum(map(bit.__getitem__, q)) for q in minimal], np.uint64)
     index, rest = _kernels.disjoint_quorum64(
-        bits, np.uint64(2 ** len(part.keys) - 1), len(part.keys), *_bit_arrays(part)
+        bits, np.uint64(2 ** len(part.keys) - 1), len(part.keys), *bit_arrays(part)
     )
     if index < 0:
         return IntersectionResult(True)
@@ -367,7 +380,7 @@ def minimal_blocking_sets(
     minimal: list[frozenset[str]],
     faulty: frozenset[str] = frozenset(),
     *,
-    max_steps: int = DEFAULT_MAX_STEPS,
+    limit: Limit = UNLIMITED,
 ) -> list[frozenset[str]]:
     """Every minimal set of nodes whose failure halts the network (it meets every quorum), smallest first.
 
@@ -383,37 +396,41 @@ def minimal_blocking_sets(
         return [frozenset()]
     tier = top_tier(family_sets)
     if len(tier) > 64:
-        return _hitting_sets_reference(family_sets)
+        return _hitting_sets_reference(family_sets, limit)
     part = restrict(compiled, tier)  # every quorum avoiding the faulty nodes holds one inside the tier
     symmetric = shared_qset(part) if len(family_sets) == len(minimal) else None
     if symmetric is not None and choices(part, symmetric, to_satisfy) == len(minimal):
         # `minimal` is every way to satisfy the one quorum set: to meet them all is to block it
-        return sorted_sets(_products(part, symmetric, to_block, max_steps), part.keys)
+        return sorted_sets(_products(part, symmetric, to_block, limit), part.keys)
     bit = {k: 1 << i for i, k in enumerate(part.keys)}
     masks = {sum(map(bit.__getitem__, q)) for q in family_sets}
     family = np.asarray(sorted(masks, key=lambda m: (m.bit_count(), m)), np.uint64)
-    found, finished = _shared_search(
-        _kernels.minimal_blocking_sets64,
-        np.zeros((1, 3), np.uint64),
-        family,
-        len(part.keys),
-        *_bit_arrays(part),
-        max_steps,
-        np.zeros(1, np.int64),
-        stop_flag(),
-    )
-    if not finished:
-        check()
-        raise SearchLimitError(f"Stopped after {max_steps:,} search steps with {len(found):,} blocking sets found.")
+    with limit.flag() as stop:
+        found, finished = shared_search(
+            _kernels.minimal_blocking_sets64,
+            np.zeros((1, 3), np.uint64),
+            family,
+            len(part.keys),
+            *bit_arrays(part),
+            limit.steps,
+            limit.max_listed,
+            np.zeros(2, np.int64),
+            stop,
+        )
+    check()
+    if not finished or len(found) > limit.max_listed:
+        raise SearchLimitError(stopped_message(limit, found, "minimal blocking sets"))
     return sorted_sets(found, part.keys)
 
 
-def _hitting_sets_reference(family: list[frozenset[str]]) -> list[frozenset[str]]:
-    """Minimal hitting sets by plain set operations (for top tiers beyond 64 nodes)."""
+def _hitting_sets_reference(family: list[frozenset[str]], limit: Limit = UNLIMITED) -> list[frozenset[str]]:
+    """Minimal hitting sets by plain set operations (for top tiers beyond 64 nodes), within `limit`'s time."""
     results: set[frozenset[str]] = set()
 
     def grow(chosen: frozenset[str], excluded: frozenset[str]) -> None:
         check()
+        if limit.expired() or len(results) > limit.max_listed:
+            raise SearchLimitError(stopped_message(limit, list(results), "minimal blocking sets"))
         unhit = next((s for s in family if not s & chosen), None)
         if unhit is None:
             if all(any(s & chosen == {c} for s in family) for c in chosen):

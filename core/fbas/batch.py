@@ -35,8 +35,8 @@ GROUPINGS = ("organization", "country", "isp")
 MAX_SNAPSHOTS = 500
 MAX_SNAPSHOT_BYTES = 32 * 2**20  # a nodes file with its organizations file
 MAX_BATCH_BYTES = 512 * 2**20
-SNAPSHOT_STEPS = 10_000_000  # each snapshot's enumeration budget, as on the page
-SMALLEST_SECONDS = 20.0
+SNAPSHOT_SECONDS = 30.0  # each snapshot's scan, as on the page
+SMALLEST_SECONDS = 20.0  # a sweep's search for one smallest blocking set
 DATE_IN_NAME = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
 
 
@@ -102,9 +102,7 @@ def snapshot_row(snapshot: SnapshotFile) -> dict:
         faulty=faulty_nodes(fbas, "auto"),
         stellarbeat_parity=True,
         max_sets=0,
-        max_steps=SNAPSHOT_STEPS,
-        smallest_only_on_limit=True,
-        smallest_seconds=SMALLEST_SECONDS,
+        seconds=SNAPSHOT_SECONDS,
     )
     grouping = result.results[merge]
     headline = grouping.headline()

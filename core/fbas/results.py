@@ -1,7 +1,8 @@
 """What a scan returns: frozen dataclasses with `to_json()` (the CLI's contract) and the figures a page shows.
 
 A `Scan` holds one `GroupingResult` per grouping (node, organization, country, ISP or a node field); each keeps its
-sets as a `SetSummary` (all of them counted, the first `max_sets` listed) or None where the scan could not list them.
+sets as a `SetSummary` (all of them counted, the first `max_sets` listed) or None where the scan could not list them,
+and one `AnalysisStatus` per analysis: complete, or the fallback it gave and why.
 """
 
 from __future__ import annotations
@@ -50,6 +51,25 @@ class SetSummary:
     def to_json(self) -> dict[str, Any]:
         sets = [list(s) for s in self.sets]
         return {"count": self.count, "min": self.min, "max": self.max, "mean": self.mean, "sets": sets}
+
+
+@dataclass(frozen=True)
+class AnalysisStatus:
+    """Whether one analysis is complete; if not, what it gave instead (`fallback`) and why (`reason`)."""
+
+    complete: bool
+    fallback: str | None = None
+    reason: str | None = None
+
+    def describe(self) -> str:
+        """One line for the analyst."""
+        return "complete" if self.complete else f"{self.fallback}: {self.reason}"
+
+    def to_json(self) -> dict[str, Any]:
+        return {"complete": self.complete, "fallback": self.fallback, "reason": self.reason}
+
+
+COMPLETE = AnalysisStatus(True)
 
 
 @dataclass(frozen=True)
@@ -129,14 +149,25 @@ class Scan:
     faulty: tuple[str, ...]
     removed_self_quorums: tuple[str, ...]
     warnings: tuple[DataWarning, ...]
-    enumeration: str
     results: dict[str, GroupingResult]
+    analyses: dict[str, AnalysisStatus]
     elapsed_ms: dict[str, float]
 
     @property
     def complete(self) -> bool:
-        """Whether every set was listed (otherwise `enumeration` says why not)."""
-        return self.enumeration == "complete"
+        """Whether every analysis is complete (otherwise `enumeration` says which are not, and why)."""
+        return all(status.complete for status in self.analyses.values())
+
+    @property
+    def enumeration(self) -> str:
+        """ "complete", or one sentence per analysis that fell back."""
+        if self.complete:
+            return "complete"
+        return " ".join(
+            f"{name.replace('_', ' ').capitalize()}: {status.fallback} ({status.reason})"
+            for name, status in self.analyses.items()
+            if not status.complete
+        )
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -146,6 +177,7 @@ class Scan:
             "removed_self_quorums": list(self.removed_self_quorums),
             "warnings": [{"code": w.code, "node": w.node, "message": w.message} for w in self.warnings],
             "enumeration": self.enumeration,
+            "analyses": {name: status.to_json() for name, status in self.analyses.items()},
             "results": {merge: result.to_json() for merge, result in self.results.items()},
             "elapsed_ms": dict(self.elapsed_ms),
         }

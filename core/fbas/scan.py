@@ -9,7 +9,6 @@ from collections.abc import Callable, Iterable
 from typing import TypeVar
 
 from core.fbas.analysis import (
-    DEFAULT_MAX_STEPS,
     CompiledFbas,
     MissingQset,
     SearchLimitError,
@@ -22,11 +21,13 @@ from core.fbas.analysis import (
     symmetric_top_tier,
     top_tier,
 )
+from core.fbas.budget import Budget
 from core.fbas.history import HistoryCritical, history_critical_set, working_archives
 from core.fbas.model import Fbas, Node, QuorumSet
-from core.fbas.results import GroupingResult, HistorySummary, Scan, SetSummary
-from core.fbas.sizes import has_quorum_intersection, smallest_blocking_set, smallest_splitting_set
+from core.fbas.results import COMPLETE, AnalysisStatus, GroupingResult, HistorySummary, Scan, SetSummary
+from core.fbas.sizes import quorum_intersection_by_sat, smallest_blocking_set, smallest_splitting_set
 from core.fbas.splitting import minimal_splitting_sets
+from core.fbas.structure import blocking_sets_by_closure, top_tier_by_structure
 from core.tasks import check
 
 T = TypeVar("T")
@@ -65,16 +66,16 @@ def scan(
     missing_qset: MissingQset = "unsatisfiable",
     stellarbeat_parity: bool = False,
     max_sets: int = 100,
-    max_steps: int = DEFAULT_MAX_STEPS,
-    smallest_only_on_limit: bool = False,
-    smallest_seconds: float = 30.0,
+    seconds: float | None = None,
+    max_steps: int | None = None,
 ) -> Scan:
     """Every analysis for every grouping in `merges`; node-level results are computed once and merged.
 
-    `max_steps` bounds each enumeration (the splitting sets' SAT calls count STEPS_PER_SAT_CALL each): beyond it,
-    SearchLimitError, or with `smallest_only_on_limit` the smallest answers found without enumeration
-    (intersection, smallest splitting and blocking sets; the blocking search gives up after `smallest_seconds`),
-    with "enumeration" saying why the lists are missing.
+    Each enumeration gets a share of `seconds` (budget.py; None: no limit), and `max_steps` caps each one's search
+    steps (the splitting sets' SAT calls count STEPS_PER_SAT_CALL each). An analysis that runs out falls back on its
+    own (`scan.analyses` says which and why): quorum intersection is decided by SAT; the top tier comes from the
+    quorum structure; the minimal blocking sets are searched without the minimal quorums; the smallest blocking and
+    splitting sets are found without listing the others (node level only).
     """
     merges = list(merges)
     unknown = [m for m in merges if not is_grouping(m)]
@@ -84,93 +85,125 @@ def scan(
         )
     clock: dict[str, float] = {}
     began = time.perf_counter()
+    budget = Budget(seconds, max_steps)
     compiled = compile_fbas(fbas, missing_qset=missing_qset, stellarbeat_parity=stellarbeat_parity)
-    try:
-        minimal = _timed(clock, "minimal_quorums", lambda: minimal_quorums(compiled, max_steps=max_steps))
-        intersection = _timed(clock, "quorum_intersection", lambda: quorum_intersection(compiled, minimal))
-        blocking = _timed(
-            clock,
-            "minimal_blocking_sets",
-            lambda: minimal_blocking_sets(compiled, minimal, faulty, max_steps=max_steps),
-        )
-        tier = top_tier(minimal)
-        symmetric = _timed(clock, "symmetric_top_tier", lambda: symmetric_top_tier(fbas, tier, compiled.removed))
-        splitting = _timed(
-            clock,
-            "minimal_splitting_sets",
-            lambda: minimal_splitting_sets(compiled, max_solves=max(1, max_steps // STEPS_PER_SAT_CALL)),
-        )
-    except SearchLimitError as exc:
-        if not smallest_only_on_limit:
-            raise
-        return _smallest_only(fbas, compiled, merges, faulty, seconds=smallest_seconds, reason=str(exc), began=began)
-    history = _timed(clock, "history_critical_set", lambda: _history(fbas, compiled))
+    run = _Analyses(clock)
+    minimal = run.attempt("minimal_quorums", lambda: minimal_quorums(compiled, limit=budget.share(4)))
+    intersection = run.timed(
+        "quorum_intersection",
+        lambda: quorum_intersection_by_sat(compiled) if minimal is None else quorum_intersection(compiled, minimal),
+    )
+    run.status["quorum_intersection"] = COMPLETE
+    if minimal is not None:
+        tier: frozenset[str] | None = top_tier(minimal)
+        run.status["top_tier"] = COMPLETE
+    else:
+        tier = run.attempt("top_tier", lambda: top_tier_by_structure(compiled, limit=budget.share(3)))
+    blocking = run.attempt("minimal_blocking_sets", lambda: _blocking(compiled, minimal, tier, faulty, budget))
+    if blocking is None:
+        blocking = run.fallback("minimal_blocking_sets", lambda: _smallest_blocking(compiled, faulty, budget))
+    splitting = run.attempt(
+        "minimal_splitting_sets",
+        lambda: minimal_splitting_sets(compiled, max_solves=_solves(max_steps), limit=budget.share(1)),
+    )
+    if splitting is None:
+        splitting = run.fallback("minimal_splitting_sets", lambda: _one(smallest_splitting_set(compiled)))
+    symmetric = None
+    if tier is not None:
+        symmetric = run.timed("symmetric_top_tier", lambda: symmetric_top_tier(fbas, tier, compiled.removed))
+    history = run.timed("history_critical_set", lambda: _history(fbas, compiled))
+    run.status["history_critical_set"] = COMPLETE
     results = {}
     for merge in merges:
 
         def group(key: str, merge: str = merge) -> str:
             return fbas.group_of(key, merge) or key
 
+        def summary(name: str, sets: list[frozenset[str]] | None, merge: str = merge) -> SetSummary | None:
+            if sets is None:
+                return None
+            if not run.status[name].complete:  # one smallest set, at node level only
+                return None if merge != "node" or not sets else _smallest_summary(sets[0])
+            return _summary(_merged(sets, merge, group), max_sets)
+
         witness = intersection.witness
         results[merge] = GroupingResult(
             quorum_intersection=intersection.intersects,
             disjoint_quorums=tuple(_sorted({group(k) for k in side}) for side in witness) if witness else None,
-            minimal_quorums=_summary(_merged(minimal, merge, group), max_sets),
-            top_tier=_sorted({group(k) for k in tier}),
+            minimal_quorums=summary("minimal_quorums", minimal),
+            top_tier=None if tier is None else _sorted({group(k) for k in tier}),
             symmetric_top_tier=None if symmetric is None else merge_qset(symmetric, group).to_json(),
-            minimal_blocking_sets=_summary(_merged(blocking, merge, group), max_sets),
-            minimal_splitting_sets=_summary(_merged(splitting, merge, group), max_sets),
+            minimal_blocking_sets=summary("minimal_blocking_sets", blocking),
+            minimal_splitting_sets=summary("minimal_splitting_sets", splitting),
             history_critical_set=_history_summary(history, group),
         )
     clock["total"] = time.perf_counter() - began
-    return _report(fbas, compiled, faulty, enumeration="complete", results=results, clock=clock)
+    return _report(fbas, compiled, faulty, analyses=run.status, results=results, clock=clock)
 
 
-def _smallest_only(
-    fbas: Fbas,
-    compiled: CompiledFbas,
-    merges: list[str],
-    faulty: frozenset[str],
-    *,
-    seconds: float,
-    reason: str,
-    began: float,
-) -> Scan:
-    """Node-level smallest answers when the sets are too many to list; other groupings are left empty."""
-    clock: dict[str, float] = {}
-    intersects = _timed(clock, "quorum_intersection", lambda: has_quorum_intersection(compiled))
-    splitting = _timed(clock, "smallest_splitting_set", lambda: smallest_splitting_set(compiled))
-    try:
-        blocking = _timed(
-            clock, "smallest_blocking_set", lambda: smallest_blocking_set(compiled, faulty, seconds=seconds)
-        )
-    except SearchLimitError:
-        blocking = None
+class _Analyses:
+    """Runs a scan's analyses: times each, and records whether it completed or what it fell back to and why."""
 
-    def smallest(found: frozenset[str] | None) -> SetSummary | None:
-        if found is None:
+    def __init__(self, clock: dict[str, float]) -> None:
+        self.clock = clock
+        self.status: dict[str, AnalysisStatus] = {}
+        self.reasons: dict[str, str] = {}
+
+    def timed(self, name: str, work: Callable[[], T]) -> T:
+        check()  # a cancelled analysis stops between stages too
+        began = time.perf_counter()
+        try:
+            return work()
+        finally:
+            self.clock[name] = self.clock.get(name, 0.0) + time.perf_counter() - began
+
+    def attempt(self, name: str, work: Callable[[], T]) -> T | None:
+        """The complete answer, or None (and the reason kept) when its limit ran out."""
+        try:
+            result = self.timed(name, work)
+        except SearchLimitError as exc:
+            self.reasons[name] = str(exc)
+            self.status[name] = AnalysisStatus(False, "not answered", str(exc))
             return None
-        return SetSummary(count=None, min=len(found), max=None, mean=None, sets=(_sorted(found),))
+        self.status[name] = COMPLETE
+        return result
 
-    history = _timed(clock, "history_critical_set", lambda: _history(fbas, compiled))
-    clock["total"] = time.perf_counter() - began
-    results = {
-        merge: GroupingResult(
-            quorum_intersection=intersects,
-            disjoint_quorums=None,
-            minimal_quorums=None,
-            top_tier=None,
-            symmetric_top_tier=None,
-            minimal_blocking_sets=smallest(blocking) if merge == "node" else None,
-            minimal_splitting_sets=smallest(splitting) if merge == "node" else None,
-            history_critical_set=_history_summary(history, lambda key, merge=merge: fbas.group_of(key, merge) or key),
-        )
-        for merge in merges
-    }
-    enumeration = f"{reason} Only the smallest sets are given (one example each)" + (
-        "; the smallest blocking set was not found in time." if blocking is None else "."
-    )
-    return _report(fbas, compiled, faulty, enumeration=enumeration, results=results, clock=clock)
+    def fallback(self, name: str, work: Callable[[], list[frozenset[str]] | None]) -> list[frozenset[str]] | None:
+        """The smallest set instead of all of them, found without listing them; None if it was not found in time."""
+        try:
+            sets = self.timed(name, work)
+        except SearchLimitError as exc:
+            self.status[name] = AnalysisStatus(False, "not answered", f"{self.reasons[name]} {exc}")
+            return None
+        self.status[name] = AnalysisStatus(False, "smallest set only", self.reasons[name])
+        return sets
+
+
+def _blocking(
+    compiled: CompiledFbas,
+    minimal: list[frozenset[str]] | None,
+    tier: frozenset[str] | None,
+    faulty: frozenset[str],
+    budget: Budget,
+) -> list[frozenset[str]]:
+    """Every minimal blocking set: as hitting sets of the minimal quorums, or by quorum closures over the top tier."""
+    if minimal is not None:
+        return minimal_blocking_sets(compiled, minimal, faulty, limit=budget.share(2))
+    if tier is None:
+        raise SearchLimitError("Not listed: the search needs the top tier, which was not found in time.")
+    return blocking_sets_by_closure(compiled, tier, faulty, limit=budget.share(2))
+
+
+def _smallest_blocking(compiled: CompiledFbas, faulty: frozenset[str], budget: Budget) -> list[frozenset[str]]:
+    return _one(smallest_blocking_set(compiled, faulty, seconds=budget.rest().remaining()))
+
+
+def _one(found: frozenset[str] | None) -> list[frozenset[str]]:
+    return [] if found is None else [found]
+
+
+def _solves(max_steps: int | None) -> int | None:
+    return None if max_steps is None else max(1, max_steps // STEPS_PER_SAT_CALL)
 
 
 def _report(
@@ -178,7 +211,7 @@ def _report(
     compiled: CompiledFbas,
     faulty: frozenset[str],
     *,
-    enumeration: str,
+    analyses: dict[str, AnalysisStatus],
     results: dict[str, GroupingResult],
     clock: dict[str, float],
 ) -> Scan:
@@ -189,8 +222,8 @@ def _report(
         faulty=_sorted(faulty),
         removed_self_quorums=tuple(compiled.removed),
         warnings=tuple(fbas.warnings),
-        enumeration=enumeration,
         results=results,
+        analyses=analyses,
         elapsed_ms={name: round(seconds * 1000, 1) for name, seconds in clock.items()},
     )
 
@@ -221,14 +254,6 @@ def _merged(sets: list[frozenset[str]], merge: str, group: Callable[[str], str])
     return sets if merge == "node" else merge_sets(sets, group)
 
 
-def _timed(clock: dict[str, float], name: str, work: Callable[[], T]) -> T:
-    check()  # a cancelled analysis stops between stages too
-    began = time.perf_counter()
-    result = work()
-    clock[name] = time.perf_counter() - began
-    return result
-
-
 def _summary(sets: list[frozenset[str]], max_sets: int) -> SetSummary:
     sizes = [len(s) for s in sets]
     return SetSummary(
@@ -238,6 +263,10 @@ def _summary(sets: list[frozenset[str]], max_sets: int) -> SetSummary:
         mean=round(statistics.fmean(sizes), 3) if sizes else 0,
         sets=tuple(_sorted(s) for s in sets[:max_sets]),
     )
+
+
+def _smallest_summary(found: frozenset[str]) -> SetSummary:
+    return SetSummary(count=None, min=len(found), max=None, mean=None, sets=(_sorted(found),))
 
 
 def _sorted(members: Iterable[str]) -> tuple[str, ...]:

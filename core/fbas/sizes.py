@@ -19,7 +19,14 @@ from pysat.formula import IDPool
 from pysat.solvers import Solver
 
 from core.fbas import _kernels
-from core.fbas.analysis import CompiledFbas, SearchLimitError, minimal_quorum_inside, quorum_clusters, restrict
+from core.fbas.analysis import (
+    CompiledFbas,
+    IntersectionResult,
+    SearchLimitError,
+    minimal_quorum_inside,
+    quorum_clusters,
+    restrict,
+)
 from core.fbas.splitting import SOLVER, _Encoding, at_least_if
 from core.tasks import check
 
@@ -30,12 +37,31 @@ BATCH_QUORUMS = 8  # and after each hitting set that fails to block
 
 def has_quorum_intersection(compiled: CompiledFbas) -> bool:
     """Whether every two quorums intersect (and there is a quorum), by SAT, without listing quorums."""
+    return quorum_intersection_by_sat(compiled).intersects
+
+
+def quorum_intersection_by_sat(compiled: CompiledFbas) -> IntersectionResult:
+    """Quorum intersection without listing quorums, with two disjoint minimal quorums as the witness when it fails:
+    the splitting formula with no Byzantine node, whose two sides are then disjoint quorums."""
     clusters = quorum_clusters(compiled)
-    if len(clusters) != 1:
-        return False
-    encoding = _Encoding(restrict(compiled, compiled.keys_of(clusters[0])))
+    if not clusters:
+        return IntersectionResult(False)
+    if len(clusters) > 1:
+        first, second = (_kernels.max_quorum(c, *compiled.arrays) for c in clusters[:2])
+        return IntersectionResult(False, (_shrunk(compiled, first), _shrunk(compiled, second)))
+    part = restrict(compiled, compiled.keys_of(clusters[0]))
+    encoding = _Encoding(part)
     with Solver(name=SOLVER, bootstrap_with=encoding.clauses) as solver:
-        return not solver.solve(assumptions=[-encoding.s(v) for v in range(encoding.size)])
+        if not solver.solve(assumptions=[-encoding.s(v) for v in range(encoding.size)]):
+            return IntersectionResult(True)
+        model = solver.get_model()
+    sides = ({part.keys[v] for v in range(encoding.size) if model[encoding.side(s, v) - 1] > 0} for s in "AB")
+    first, second = (_shrunk(compiled, compiled.mask(side)) for side in sides)
+    return IntersectionResult(False, (first, second))
+
+
+def _shrunk(compiled: CompiledFbas, quorum: np.ndarray) -> frozenset[str]:
+    return compiled.keys_of(minimal_quorum_inside(compiled, quorum))
 
 
 def smallest_splitting_set(compiled: CompiledFbas) -> frozenset[str] | None:

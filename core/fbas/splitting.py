@@ -18,17 +18,19 @@ from pysat.formula import IDPool
 from pysat.solvers import Solver
 
 from core.fbas.analysis import CompiledFbas, SearchLimitError, quorum_clusters, restrict
+from core.fbas.budget import UNLIMITED, Limit
 from core.tasks import check
 
 SOLVER = "cadical153"
 
 
 def minimal_splitting_sets(
-    compiled: CompiledFbas, *, max_sets: int = 100_000, max_solves: int | None = None
+    compiled: CompiledFbas, *, max_sets: int = 100_000, max_solves: int | None = None, limit: Limit = UNLIMITED
 ) -> list[frozenset[str]]:
     """Every minimal splitting set, smallest first; [frozenset()] when quorums already fail to intersect.
 
-    `max_solves` bounds the SAT calls (one per set found plus those that shrink it): beyond it, SearchLimitError.
+    `max_solves` bounds the SAT calls (one per set found plus those that shrink it), `limit` the time they may
+    start in: beyond either, SearchLimitError.
     """
     clusters = quorum_clusters(compiled)
     if not clusters:
@@ -38,7 +40,7 @@ def minimal_splitting_sets(
     part = restrict(compiled, compiled.keys_of(clusters[0]))
     encoding = _Encoding(part)
     found: list[frozenset[str]] = []
-    budget = _SolveBudget(max_solves)
+    budget = _SolveBudget(max_solves, limit)
     with Solver(name=SOLVER, bootstrap_with=encoding.clauses) as solver:
         while budget.spend(len(found)) and solver.solve():
             check()
@@ -53,18 +55,21 @@ def minimal_splitting_sets(
 
 
 class _SolveBudget:
-    """Counts SAT calls against a limit (None: unlimited)."""
+    """Counts SAT calls against a limit (None: unlimited) and a deadline."""
 
-    def __init__(self, limit: int | None) -> None:
+    def __init__(self, calls: int | None, limit: Limit) -> None:
+        self.calls = calls
         self.limit = limit
         self.used = 0
 
     def spend(self, found: int) -> bool:
         self.used += 1
-        if self.limit is not None and self.used > self.limit:
+        if self.calls is not None and self.used > self.calls:
             raise SearchLimitError(
-                f"Stopped after {self.limit:,} SAT calls with {found:,} minimal splitting sets found."
+                f"Stopped after {self.calls:,} SAT calls with {found:,} minimal splitting sets found."
             )
+        if self.limit.expired():
+            raise SearchLimitError(self.limit.why_stopped(f"{found:,} minimal splitting sets"))
         return True
 
 

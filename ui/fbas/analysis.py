@@ -13,8 +13,7 @@ from core.fbas.results import Scan
 from core.fbas.scan import faulty_nodes, scan
 
 MERGES = {"Node": "node", "Organization": "organization", "Country": "country", "ISP": "isp"}
-STEP_BUDGET = 10_000_000  # a few seconds of enumeration
-SMALLEST_SECONDS = 20.0  # beyond the budget: the search for a smallest blocking set
+SCAN_SECONDS = 30.0  # the page's scan: every analysis complete or fallen back by then
 
 
 @lru_cache(maxsize=24)
@@ -30,7 +29,5 @@ def scan_for_page(nodes_json: str, organizations: str, parity: bool, field: str,
         missing_qset=missing_qset,
         stellarbeat_parity=parity,
         max_sets=1_000_000,
-        max_steps=STEP_BUDGET,
-        smallest_only_on_limit=True,
-        smallest_seconds=SMALLEST_SECONDS,
+        seconds=SCAN_SECONDS,
     )

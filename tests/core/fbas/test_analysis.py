@@ -26,6 +26,7 @@ from core.fbas.analysis import (
     symmetric_top_tier,
     top_tier,
 )
+from core.fbas.budget import Limit
 from core.fbas.model import Fbas, Node, QuorumSet, loads
 from core.fbas.splitting import minimal_splitting_sets
 from core.fbas.symmetric import shared_qset
@@ -296,9 +297,12 @@ def test_splitting_enumeration_stops_at_its_sat_call_budget(shared_data: Path) -
     with pytest.raises(SearchLimitError, match="Stopped after 50 SAT calls"):
         minimal_splitting_sets(compiled, max_solves=50)
     assert len(minimal_splitting_sets(compiled, max_solves=100_000)) == 378
-    report = scan(fbas, stellarbeat_parity=True, max_steps=200_000, smallest_only_on_limit=True)  # 200 SAT calls
-    assert "SAT calls" in report.enumeration
+    report = scan(fbas, stellarbeat_parity=True, max_steps=200_000)  # 200 SAT calls
+    splitting = report.analyses["minimal_splitting_sets"]
+    assert not splitting.complete and splitting.fallback == "smallest set only" and "SAT calls" in splitting.reason
     assert report.results["node"].minimal_splitting_sets.min == 3  # the smallest, found without listing
+    assert report.analyses["minimal_quorums"].complete and report.analyses["minimal_blocking_sets"].complete
+    assert report.results["node"].minimal_blocking_sets.count is not None  # the others are not held back
 
 
 @settings(max_examples=300, deadline=None)
@@ -388,4 +392,4 @@ def test_symmetric_products_beyond_the_step_budget_stop() -> None:
     qset = QuorumSet(8, (), tuple(organizations))
     compiled = compile_fbas(Fbas(nodes={k: Node(k, qset) for k in sorted(qset.members())}))
     with pytest.raises(SearchLimitError, match="3,247,695 sets to list"):  # C(12, 8) x 3^8
-        minimal_quorums(compiled, max_steps=1_000_000)
+        minimal_quorums(compiled, limit=Limit(steps=1_000_000))

@@ -129,8 +129,13 @@ def test_exploding_networks_fall_back_to_the_smallest_sets(tmp_path: Path) -> No
     result = _cli("analyze", str(nodes), "--max-steps", "200000", "--timeout", "30", "--json")
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
-    assert report["enumeration"].startswith("Stopped after 200,000 search steps")
+    analyses = report["analyses"]
+    assert analyses["minimal_quorums"]["reason"].startswith("Stopped after 200,000 search steps")
+    assert analyses["minimal_quorums"]["fallback"] == "not answered"
+    assert analyses["quorum_intersection"]["complete"] and analyses["top_tier"]["complete"]
+    assert analyses["minimal_blocking_sets"]["fallback"] == "smallest set only"
     node = report["results"]["node"]
+    assert len(node["top_tier"]) == 36  # found from the quorum structure, without listing the minimal quorums
     assert node["quorum_intersection"] is True
     assert node["minimal_quorums"] is None
     assert node["minimal_splitting_sets"]["min"] == 4 and len(node["minimal_splitting_sets"]["sets"][0]) == 4

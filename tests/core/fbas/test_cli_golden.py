@@ -12,6 +12,9 @@ import pytest
 from core.fbas.__main__ import main
 from tests.conftest import REPO, SHARED_DATA
 
+ANALYSES = {"quorum_intersection", "minimal_quorums", "top_tier", "minimal_blocking_sets", "minimal_splitting_sets",
+            "history_critical_set"}  # fmt: skip
+
 GOLDEN = json.loads(gzip.decompress((REPO / "tests" / "fixtures" / "fbas_cli_golden.json.gz").read_bytes()))
 ORGANIZATIONS = {
     "fbas_analyzer/stellarbeat_nodes_2019-09-17.json": "fbas_analyzer/stellarbeat_organizations_2019-09-17.json",
@@ -38,4 +41,6 @@ def test_cli_json_is_unchanged(key: str, capsys: pytest.CaptureFixture[str]) -> 
     printed = json.loads(capsys.readouterr().out)
     phases_timed = set(printed.pop("elapsed_ms"))  # the values vary run to run; which phases are reported does not
     assert "total" in phases_timed
+    analyses = printed.pop("analyses")  # added since: every analysis of every shared snapshot completes
+    assert set(analyses) == ANALYSES and all(status["complete"] for status in analyses.values())
     assert printed == expected["json"]
