@@ -11,11 +11,10 @@ from core.fbas.whatif import apply_edits, to_stellarbeat_json
 from ui import common
 from ui.background import run_cancellable
 from ui.fbas import batch, results
-from ui.fbas.analysis import MERGES, scan_for_page
+from ui.fbas.analysis import MAX_SCAN_SECONDS, MERGES, SCAN_SECONDS, scan_for_page
 from ui.fbas.source import data_warnings, load_source
 from ui.fbas.whatif import what_if_panel
 
-PAGE_SECONDS = 60  # the page's time limit for one analysis (each enumeration also has a step budget)
 READINGS = {
     "unconstrained": "Nodes without a quorum set: may join quorums (python-fbas's reading).",
     "unsatisfiable": "Nodes without a quorum set: never in a quorum (stellarbeat's reading).",
@@ -55,19 +54,29 @@ unconstrained = controls[1].toggle(
     help="Off: such a node is never in a quorum (stellarbeat's reading). On: it may sit in any quorum, though no "
     "quorum is made of such nodes alone (python-fbas's safer reading).",
 )
+seconds = controls[1].number_input(
+    "Time for the analysis (s)",
+    min_value=1,
+    max_value=MAX_SCAN_SECONDS,
+    value=SCAN_SECONDS,
+    step=5,
+    key="fbas_seconds",
+    help="Each enumeration gets a share of this time; one that runs out falls back on its own (the smallest sets, "
+    "the top tier from the quorum structure) and says so. Edits double it: both networks are analysed.",
+)
 missing_qset = "unconstrained" if unconstrained else "unsatisfiable"
 inputs = (to_stellarbeat_json(base), json.dumps(sorted(base.organizations.items())), parity, field, missing_qset)
 edited = inputs
 if edits:
     edited = (to_stellarbeat_json(current), json.dumps(sorted(current.organizations.items())), *inputs[2:])
-signature = hashlib.sha256(json.dumps([inputs, edited]).encode()).hexdigest()
+signature = hashlib.sha256(json.dumps([inputs, edited, seconds]).encode()).hexdigest()
 try:
     scans = run_cancellable(
         "fbas_scan",
         signature,
-        lambda: (scan_for_page(*inputs), scan_for_page(*edited)),
+        lambda: (scan_for_page(*inputs, seconds=seconds), scan_for_page(*edited, seconds=seconds)),
         label="Analysing…",
-        limit_s=PAGE_SECONDS,
+        limit_s=2 * seconds + 30,  # both scans, merging their sets by grouping, and margin
     )
 except FbasFormatError as exc:
     st.error(common.md_escape(exc))

@@ -127,13 +127,19 @@ def test_scenarios_are_saved_to_the_warehouse_and_reopened(app) -> None:
 def test_networks_too_large_to_enumerate_still_get_the_smallest_sets(app) -> None:
     nodes = almost_symmetric(organizations=12, seed=1)  # about 3.2 million minimal quorums
     at = app("pages/fbas.py")
+    at.session_state["fbas_seconds"] = 3  # the time for the analysis, as the number input sets it
     at.radio(key="fbas_source_kind").set_value("Upload").run()
     at.file_uploader(key="fbas_nodes").upload("big.json", json.dumps(nodes).encode(), "application/json").run()
     assert not at.exception
-    assert "too many sets to list" in at.warning[0].value
+    assert "too many to list in the time given: minimal quorums, minimal blocking sets" in at.warning[0].value
+    statuses = at.dataframe[0].value.set_index("analysis")
+    assert statuses.loc["minimal quorums", "answer"] == "not answered"
+    assert "3,247,695 sets to list" in statuses.loc["minimal quorums", "why"]  # C(12, 8) x 3^8
+    assert statuses.loc["top tier", "complete"] and statuses.loc["quorum intersection", "complete"]
     figures = _figures(at)
     assert figures["Quorum intersection"][0] == "yes"
     assert figures["Minimal quorums"][0] == "too many"
+    assert figures["Top tier size"][0] == "36"  # from the quorum structure
     assert figures["Smallest blocking set"][0] == "10"  # two validators in each of 5 of the 12 organizations
     assert figures["Smallest splitting set"][0] == "4"  # two 8-of-12 majorities share 4 organizations
     assert any("the smallest have 10 (one shown)" in m.value for m in at.main.markdown)

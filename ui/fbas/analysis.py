@@ -13,13 +13,16 @@ from core.fbas.results import Scan
 from core.fbas.scan import faulty_nodes, scan
 
 MERGES = {"Node": "node", "Organization": "organization", "Country": "country", "ISP": "isp"}
-SCAN_SECONDS = 30.0  # the page's scan: every analysis complete or fallen back by then
+SCAN_SECONDS = 20  # the page's default time for one scan: every analysis complete or fallen back by then
+MAX_SCAN_SECONDS = 600
 
 
 @lru_cache(maxsize=24)
-def scan_for_page(nodes_json: str, organizations: str, parity: bool, field: str, missing_qset: MissingQset) -> Scan:
-    """Every analysis for every grouping (and `field`) of a stellarbeat nodes JSON with organizations; where the sets
-    are too many to list, the smallest ones found without listing them (see the scan's "enumeration")."""
+def scan_for_page(
+    nodes_json: str, organizations: str, parity: bool, field: str, missing_qset: MissingQset, *, seconds: float
+) -> Scan:
+    """Every analysis for every grouping (and `field`) of a stellarbeat nodes JSON with organizations, within
+    `seconds`; an analysis that runs out falls back on its own (see the scan's `analyses`)."""
     fbas = loads(nodes_json)
     fbas.organizations.update(json.loads(organizations))
     return scan(
@@ -29,5 +32,5 @@ def scan_for_page(nodes_json: str, organizations: str, parity: bool, field: str,
         missing_qset=missing_qset,
         stellarbeat_parity=parity,
         max_sets=1_000_000,
-        seconds=SCAN_SECONDS,
+        seconds=seconds,
     )

@@ -4,6 +4,7 @@ trust graph with a chosen set ringed, the set tables and the report."""
 import json
 from dataclasses import dataclass
 
+import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
@@ -41,12 +42,14 @@ def listed(summary: SetSummary | None) -> list[tuple[str, ...]]:
 def headlines(before: Scan, after: Scan, merge: str, edited: bool) -> None:
     """The headline figures after the edits, each with what it was where an edit changed it."""
     if not after.complete:
+        fell_back = [name.replace("_", " ") for name, status in after.analyses.items() if not status.complete]
         st.warning(
-            f"**This network has too many sets to list.** {common.md_escape(after.enumeration)} Figures by "
-            "node; the top tier is not known. Run `python -m core.fbas analyze FILE --timeout 600 --json` for a "
-            "longer search.",
+            f"**Some sets are too many to list in the time given: {', '.join(fell_back)}.** Each fell back on its "
+            "own (the smallest set, by node) and the other analyses are complete; the table below says why. Give the "
+            "analysis more time above, or run `python -m core.fbas analyze FILE --timeout 600 --json`.",
             icon=":material/timer_off:",
         )
+        st.dataframe(analyses_frame(after), hide_index=True, width="stretch")
     now, then = after.results[merge].headline(), before.results[merge].headline()
     for column, (key, label) in zip(st.columns(len(HEADLINES)), HEADLINES, strict=True):
         changed = edited and now[key] != then[key]
@@ -54,6 +57,16 @@ def headlines(before: Scan, after: Scan, merge: str, edited: bool) -> None:
                       delta_arrow="off")  # fmt: skip
     if edited:
         st.dataframe(diff_frame(then, now), hide_index=True, width="stretch")
+
+
+def analyses_frame(scan: Scan) -> pd.DataFrame:
+    """One row per analysis: complete, or what it gave instead and why."""
+    rows = [
+        {"analysis": name.replace("_", " "), "complete": status.complete, "answer": status.fallback or "all",
+         "why": status.reason or ""}
+        for name, status in scan.analyses.items()
+    ]  # fmt: skip
+    return pd.DataFrame(rows)
 
 
 def findings(result: GroupingResult, view: View) -> None:
