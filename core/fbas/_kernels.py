@@ -322,18 +322,56 @@ def _append64(found, count, value):
     return found
 
 
+@njit(cache=True)
+def _fewest_choices(family, chosen, excluded):
+    """One pass over the family for a state of the hitting-set search: -2 when the state is dead (a chosen node
+    hits no set alone, so it can never be needed, or an unhit set has no node left to choose), else the unhit set
+    with the fewest nodes left to choose (-1: none unhit)."""
+    critical = np.uint64(0)
+    best = -1
+    fewest = 65
+    for k in range(family.shape[0]):
+        hit = family[k] & chosen
+        if hit == 0:
+            left = np.int64(_popcount(family[k] & ~excluded))
+            if left == 0:
+                return -2
+            if left < fewest:
+                best = k
+                fewest = left
+        elif (hit & (hit - np.uint64(1))) == 0:
+            critical |= hit
+    return best if critical == chosen else -2
+
+
 @njit(cache=True, nogil=True)
 def minimal_blocking_sets64(
-    roots, family, n, node_qset, thresholds, vmask, child_ptr, child_idx, max_steps, max_found, spent, stop, split
+    roots,
+    family,
+    n,
+    node_qset,
+    thresholds,
+    vmask,
+    child_ptr,
+    child_idx,
+    max_steps,
+    max_found,
+    spent,
+    stop,
+    scan_family,
+    split,
 ):
     """Minimal blocking sets of the n-node (n <= 64) FBAS below the search states `roots`, as bit masks, and whether
     the search finished.
 
     `family` holds the minimal quorums to hit (those without a faulty node), smallest first; a state is a row
-    (chosen, excluded, index of the first family set that may be unhit), the root (0, 0, 0). Branching on the
-    nodes of the first unhit set; pruning with quorum closures instead of scans of the family: a chosen node that
-    lies in no quorum avoiding the other chosen nodes can never be needed, and a complete set is minimal exactly
-    when giving back any one of its nodes lets a quorum form again. `split` as in `minimal_quorums64`.
+    (chosen, excluded, index of the first family set that may be unhit), the root (0, 0, 0); each branch excludes
+    its elder siblings. A chosen node that hits no set alone can never be needed (so a complete set is minimal
+    exactly when each of its nodes hits some set alone). Families of up to `scan_family` sets are scanned whole at
+    each state (as MMCS does): that criticality test, and branching on the unhit set with the fewest nodes left
+    to choose. Larger families are not scanned: a node's need is tested by a quorum closure (whether a quorum
+    avoiding the other chosen nodes holds it), and the search branches on the first unhit set. `split` as in
+    `minimal_quorums64`.
     """
     one = np.uint64(1)
     everyone = (one << np.uint64(n)) - one if n < 64 else ~np.uint64(0)
@@ -359,20 +397,27 @@ def minimal_blocking_sets64(
         chosen = stack[top, 0]
         excluded = stack[top, 1]
         first = np.int64(stack[top, 2])
-        needed = True
-        rest = chosen
-        while rest and needed:
-            bit = rest & (~rest + one)
-            rest &= ~bit
-            reach = _closure64(everyone & ~(chosen & ~bit), n, node_qset, thresholds, vmask, child_ptr, child_idx, sat)
-            needed = (reach & bit) != 0
-        if not needed:
-            continue
-        unhit = -1
-        for k in range(first, family.shape[0]):  # sets before `first` were hit by an ancestor's choice
-            if (family[k] & chosen) == 0:
-                unhit = k
-                break
+        if family.shape[0] <= scan_family:
+            unhit = _fewest_choices(family, chosen, excluded)
+            if unhit == -2:
+                continue
+        else:
+            needed = True
+            rest = chosen
+            while rest and needed:
+                bit = rest & (~rest + one)
+                rest &= ~bit
+                reach = _closure64(
+                    everyone & ~(chosen & ~bit), n, node_qset, thresholds, vmask, child_ptr, child_idx, sat
+                )
+                needed = (reach & bit) != 0
+            if not needed:
+                continue
+            unhit = -1
+            for k in range(first, family.shape[0]):  # sets before `first` were hit by an ancestor's choice
+                if (family[k] & chosen) == 0:
+                    unhit = k
+                    break
         if unhit < 0:
             found = _append64(found, count, chosen)
             count += 1

@@ -28,6 +28,7 @@ from core.fbas.symmetric import choices, shared_qset, threshold_choices, to_bloc
 from core.tasks import check
 
 MissingQset = Literal["unsatisfiable", "unconstrained"]
+FAMILY_SCAN = 16_384  # minimal quorums up to which the blocking search scans them all at each state (_kernels)
 THREADS = max(1, min(4, os.cpu_count() or 1))  # searches share their branches out among this many threads
 SPLIT_STATES = 64  # search states shared out among the threads
 
@@ -381,6 +382,7 @@ def minimal_blocking_sets(
     faulty: frozenset[str] = frozenset(),
     *,
     limit: Limit = UNLIMITED,
+    family_scan: int = FAMILY_SCAN,
 ) -> list[frozenset[str]]:
     """Every minimal set of nodes whose failure halts the network (it meets every quorum), smallest first.
 
@@ -416,6 +418,7 @@ def minimal_blocking_sets(
             limit.max_listed,
             np.zeros(2, np.int64),
             stop,
+            family_scan,
         )
     check()
     if not finished or len(found) > limit.max_listed:

@@ -203,6 +203,7 @@ def test_blocking_sets_equal_brute_force(fbas: Fbas, faulty: set[str]) -> None:
     minimal = _reference_minimal_quorums(fbas, unconstrained=False)
     expected = _reference_blocking_sets(minimal, frozenset(faulty))
     assert minimal_blocking_sets(compile_fbas(fbas), minimal, frozenset(faulty)) == expected
+    assert minimal_blocking_sets(compile_fbas(fbas), minimal, frozenset(faulty), family_scan=0) == expected
     family = [q for q in minimal if not q & frozenset(faulty)]
     if family:  # the plain-set fallback used beyond 64 top-tier nodes
         assert _hitting_sets_reference(family) == expected
