@@ -31,12 +31,11 @@ def sorted_sets(masks: np.ndarray, keys: tuple[str, ...]) -> list[frozenset[str]
 def remapped(masks: np.ndarray, position: list[int]) -> np.ndarray:
     """Masks with bit i moved to bit position[i], a byte at a time through lookup tables."""
     out = np.zeros(masks.shape, np.uint64)
+    values = np.arange(256, dtype=np.uint64)
     for byte in range((len(position) + 7) // 8):
         table = np.zeros(256, np.uint64)
-        for value in range(256):
-            for i in range(8):
-                if value >> i & 1 and 8 * byte + i < len(position):
-                    table[value] |= np.uint64(1) << np.uint64(position[8 * byte + i])
+        for i, target in enumerate(position[8 * byte : 8 * byte + 8]):
+            table |= ((values >> np.uint64(i)) & np.uint64(1)) << np.uint64(target)
         out |= table[(masks >> np.uint64(8 * byte)) & np.uint64(255)]
     return out
 

@@ -1,8 +1,10 @@
 """Time budgets for a scan: each analysis gets a share of the time the caller gave, and stops at its own deadline.
 
-A `Budget` holds the scan's deadline (and, for reproducible tests, an optional cap on search steps). `share(k)`
-hands the next analysis its part of the time left when k analyses still wait, keeping `RESERVE` of the whole for
-the fallbacks that answer when an enumeration stops; whatever an analysis leaves unused goes to the next ones. A
+A `Budget` holds the scan's deadline (and, for reproducible tests, an optional cap on search steps). Each
+enumeration first gets a short try (`probe()`: PROBE of the time), so that what is quick is answered at once and one
+that explodes does not hold up the others; those that did not finish then share the time left (`share(k)`: an equal
+part when k still wait, keeping `RESERVE` of the whole for the fallbacks that answer when an enumeration stops), and
+whatever one leaves unused goes to the next ones. A
 `Limit` is what one analysis obeys: a deadline, a step cap and a cap on the sets it may hold. Kernels see the
 deadline as a flag (`Limit.flag()`), raised by a timer at the deadline or by the task's cancellation.
 """
@@ -20,6 +22,7 @@ import numpy as np
 from core.tasks import current_token
 
 RESERVE = 0.15  # of the scan's time, kept for the fallbacks (smallest sets, history-critical set)
+PROBE = 0.05  # of the scan's time: each enumeration's first try
 NO_STEP_CAP = 2**62
 MAX_LISTED = 1_000_000  # sets one enumeration may hold (each costs about a kilobyte as Python sets of names)
 
@@ -89,6 +92,13 @@ class Budget:
         now = time.monotonic()
         usable = max(0.0, self.deadline - RESERVE * self.seconds - now)
         return Limit(deadline=now + usable / max(1, waiting), steps=self.steps)
+
+    def probe(self) -> Limit:
+        """A first, short try: PROBE of the scan's time (never past the part before the reserve)."""
+        if self.deadline is None or self.seconds is None:
+            return Limit(steps=self.steps)
+        now = time.monotonic()
+        return Limit(deadline=min(now + PROBE * self.seconds, self.deadline - RESERVE * self.seconds), steps=self.steps)
 
     def rest(self) -> Limit:
         """Everything up to the scan's deadline: for the fallbacks."""

@@ -21,7 +21,7 @@ from core.fbas.analysis import (
     symmetric_top_tier,
     top_tier,
 )
-from core.fbas.budget import Budget
+from core.fbas.budget import Budget, Limit
 from core.fbas.history import HistoryCritical, history_critical_set, working_archives
 from core.fbas.model import Fbas, Node, QuorumSet
 from core.fbas.results import COMPLETE, AnalysisStatus, GroupingResult, HistorySummary, Scan, SetSummary
@@ -88,26 +88,35 @@ def scan(
     budget = Budget(seconds, max_steps)
     compiled = compile_fbas(fbas, missing_qset=missing_qset, stellarbeat_parity=stellarbeat_parity)
     run = _Analyses(clock)
-    minimal = run.attempt("minimal_quorums", lambda: minimal_quorums(compiled, limit=budget.share(4)))
+    # First tries, short; then those that did not finish share the time left, in the same order.
+    minimal = run.attempt("minimal_quorums", lambda: minimal_quorums(compiled, limit=budget.probe()))
+    tier = top_tier(minimal) if minimal is not None else None
+    if minimal is None:
+        tier = run.attempt("top_tier", lambda: top_tier_by_structure(compiled, limit=budget.share(4)))
+    blocking = run.attempt("minimal_blocking_sets", lambda: _blocking(compiled, minimal, tier, faulty, budget.probe()))
+    splitting = run.attempt("minimal_splitting_sets", lambda: _splitting(compiled, max_steps, budget.probe()))
+    retry = budget.deadline is not None  # a second try gets more time; without a deadline the first had all
+    if minimal is None and retry:
+        waiting = 1 + (blocking is None) + (splitting is None)
+        minimal = run.attempt("minimal_quorums", lambda: minimal_quorums(compiled, limit=budget.share(waiting)))
+        if minimal is not None:
+            tier = top_tier(minimal)
+    if tier is not None:
+        run.status["top_tier"] = COMPLETE
+    if blocking is None and retry:
+        limit = budget.share(1 + (splitting is None))
+        blocking = run.attempt("minimal_blocking_sets", lambda: _blocking(compiled, minimal, tier, faulty, limit))
+    if blocking is None:
+        blocking = run.fallback("minimal_blocking_sets", lambda: _smallest_blocking(compiled, faulty, budget))
+    if splitting is None and retry:
+        splitting = run.attempt("minimal_splitting_sets", lambda: _splitting(compiled, max_steps, budget.share(1)))
+    if splitting is None:
+        splitting = run.fallback("minimal_splitting_sets", lambda: _one(smallest_splitting_set(compiled)))
     intersection = run.timed(
         "quorum_intersection",
         lambda: quorum_intersection_by_sat(compiled) if minimal is None else quorum_intersection(compiled, minimal),
     )
     run.status["quorum_intersection"] = COMPLETE
-    if minimal is not None:
-        tier: frozenset[str] | None = top_tier(minimal)
-        run.status["top_tier"] = COMPLETE
-    else:
-        tier = run.attempt("top_tier", lambda: top_tier_by_structure(compiled, limit=budget.share(3)))
-    blocking = run.attempt("minimal_blocking_sets", lambda: _blocking(compiled, minimal, tier, faulty, budget))
-    if blocking is None:
-        blocking = run.fallback("minimal_blocking_sets", lambda: _smallest_blocking(compiled, faulty, budget))
-    splitting = run.attempt(
-        "minimal_splitting_sets",
-        lambda: minimal_splitting_sets(compiled, max_solves=_solves(max_steps), limit=budget.share(1)),
-    )
-    if splitting is None:
-        splitting = run.fallback("minimal_splitting_sets", lambda: _one(smallest_splitting_set(compiled)))
     symmetric = None
     if tier is not None:
         symmetric = run.timed("symmetric_top_tier", lambda: symmetric_top_tier(fbas, tier, compiled.removed))
@@ -184,14 +193,18 @@ def _blocking(
     minimal: list[frozenset[str]] | None,
     tier: frozenset[str] | None,
     faulty: frozenset[str],
-    budget: Budget,
+    limit: Limit,
 ) -> list[frozenset[str]]:
     """Every minimal blocking set: as hitting sets of the minimal quorums, or by quorum closures over the top tier."""
     if minimal is not None:
-        return minimal_blocking_sets(compiled, minimal, faulty, limit=budget.share(2))
+        return minimal_blocking_sets(compiled, minimal, faulty, limit=limit)
     if tier is None:
         raise SearchLimitError("Not listed: the search needs the top tier, which was not found in time.")
-    return blocking_sets_by_closure(compiled, tier, faulty, limit=budget.share(2))
+    return blocking_sets_by_closure(compiled, tier, faulty, limit=limit)
+
+
+def _splitting(compiled: CompiledFbas, max_steps: int | None, limit: Limit) -> list[frozenset[str]]:
+    return minimal_splitting_sets(compiled, max_solves=_solves(max_steps), limit=limit)
 
 
 def _smallest_blocking(compiled: CompiledFbas, faulty: frozenset[str], budget: Budget) -> list[frozenset[str]]:
