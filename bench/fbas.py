@@ -70,7 +70,7 @@ def wasm(name: str) -> tuple[float, float]:
 WASM_ANALYSES = ("minimal_quorums", "top_tier", "minimal_blocking_sets", "minimal_splitting_sets")
 OURS_TIME = {  # our phases that answer each of the WASM scanner's analyses
     "minimal_quorums": ("minimal_quorums", "quorum_intersection"),
-    "top_tier": ("minimal_quorums", "top_tier"),
+    "top_tier": ("top_tier",),  # found from the quorum structure, before and apart from the minimal quorums
     "minimal_blocking_sets": ("minimal_blocking_sets",),
     "minimal_splitting_sets": ("minimal_splitting_sets",),
 }
@@ -109,10 +109,13 @@ def synthetic_case(label: str, nodes: list[dict], folder: Path, limit: float) ->
             "answer": _our_answer(ours, analysis),
         }
         theirs = _wasm_analysis(path, analysis, limit)
+        sets = theirs.pop("sets", None)
         row = {"ours": mine, "wasm": theirs}
         if theirs["complete"]:
             row["agree"] = mine["complete"] and mine["answer"] == theirs["answer"]
             row["ratio"] = round(mine["ms"] / max(theirs["ms"], 0.1), 3)
+            if not row["agree"] and sets is not None:  # which side is wrong: check the WASM sets one by one
+                row["wasm_sets_wrong"] = _wrong_sets(nodes, analysis, sets)
         rows[analysis] = row
     return {**figures, "ours_total_ms": elapsed["total"], "analyses": rows}
 
@@ -134,11 +137,33 @@ def _wasm_analysis(path: Path, analysis: str, limit: float) -> dict:
         return {"complete": False, "ms": limit * 1000, "answer": f"no answer within {limit:g} s"}
     printed = json.loads(output)
     result = printed["result"]
+    sets = result["result"] if analysis == "minimal_quorums" else result
     if analysis == "minimal_quorums":
         answer: object = [result["quorum_intersection"], len(result["result"])]
     else:
         answer = len(result)
-    return {"complete": True, "ms": round(printed["elapsed_ms"], 1), "answer": answer}
+    return {"complete": True, "ms": round(printed["elapsed_ms"], 1), "answer": answer, "sets": sets}
+
+
+def _wrong_sets(nodes: list[dict], analysis: str, sets: list) -> int | None:
+    """How many of the listed sets are not what they claim, each checked on its own by the definition: a minimal
+    quorum (a quorum, and no node can leave it with a quorum left inside) or a minimal blocking set (no quorum
+    avoids it, and one does once any one of its nodes is given back)."""
+    from core.fbas.analysis import compile_fbas, is_quorum, max_quorum
+    from core.fbas.model import loads
+
+    compiled = compile_fbas(loads(json.dumps(nodes)))
+    everyone = frozenset(compiled.keys)
+    if analysis == "minimal_quorums":
+        return sum(
+            not is_quorum(compiled, frozenset(q)) or any(max_quorum(compiled, frozenset(q) - {k}) for k in q)
+            for q in sets
+        )
+    if analysis == "minimal_blocking_sets":
+        blocks = [not max_quorum(compiled, everyone - frozenset(b)) for b in sets]
+        minimal = [all(max_quorum(compiled, everyone - (frozenset(b) - {k})) for k in b) for b in sets]
+        return sum(not (x and y) for x, y in zip(blocks, minimal, strict=True))
+    return None
 
 
 def scale_case(validators: int, folder: Path, limit: float = 60.0) -> dict:

@@ -28,7 +28,7 @@ from core.fbas.symmetric import choices, shared_qset, threshold_choices, to_bloc
 from core.tasks import check
 
 MissingQset = Literal["unsatisfiable", "unconstrained"]
-FAMILY_SCAN = 16_384  # minimal quorums up to which the blocking search scans them all at each state (_kernels)
+FAMILY_SCAN = 2_048  # minimal quorums up to which the blocking search scans them all at each state (_kernels)
 THREADS = max(1, min(4, os.cpu_count() or 1))  # searches share their branches out among this many threads
 SPLIT_STATES = 64  # search states shared out among the threads
 

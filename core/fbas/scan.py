@@ -89,9 +89,11 @@ def scan(
     compiled = compile_fbas(fbas, missing_qset=missing_qset, stellarbeat_parity=stellarbeat_parity)
     run = _Analyses(clock)
     # First tries, short; then those that did not finish share the time left, in the same order.
+    tier = run.attempt("top_tier", lambda: top_tier_by_structure(compiled, limit=budget.probe()))
     minimal = run.attempt("minimal_quorums", lambda: minimal_quorums(compiled, limit=budget.probe()))
-    tier = top_tier(minimal) if minimal is not None else None
-    if minimal is None:
+    if tier is None and minimal is not None:
+        tier = top_tier(minimal)
+    if tier is None and budget.deadline is not None:
         tier = run.attempt("top_tier", lambda: top_tier_by_structure(compiled, limit=budget.share(4)))
     blocking = run.attempt("minimal_blocking_sets", lambda: _blocking(compiled, minimal, tier, faulty, budget.probe()))
     splitting = run.attempt("minimal_splitting_sets", lambda: _splitting(compiled, max_steps, budget.probe()))
@@ -99,7 +101,7 @@ def scan(
     if minimal is None and retry:
         waiting = 1 + (blocking is None) + (splitting is None)
         minimal = run.attempt("minimal_quorums", lambda: minimal_quorums(compiled, limit=budget.share(waiting)))
-        if minimal is not None:
+        if tier is None and minimal is not None:
             tier = top_tier(minimal)
     if tier is not None:
         run.status["top_tier"] = COMPLETE
