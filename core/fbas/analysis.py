@@ -161,7 +161,7 @@ def minimal_quorums(compiled: CompiledFbas, *, limit: Limit = UNLIMITED, word_bi
             part = restrict(compiled, compiled.keys_of(component))
             symmetric = shared_qset(part) if len(part.keys) <= word_bits else None
             if symmetric is not None:  # the minimal quorums are the minimal ways to satisfy that one quorum set
-                found.extend(sorted_sets(_products(part, symmetric, to_satisfy, limit), part.keys))
+                found.extend(sorted_sets(products(part, symmetric, to_satisfy, limit), part.keys))
                 finished = True
             elif len(part.keys) <= word_bits:
                 arrays = bit_arrays(part)
@@ -198,7 +198,7 @@ def stopped_message(limit: Limit, found: list | np.ndarray, what: str) -> str:
     return limit.why_stopped(f"{len(found):,} {what}")
 
 
-def _products(part: CompiledFbas, q: int, pick: Callable[[int, int], int], limit: Limit) -> np.ndarray:
+def products(part: CompiledFbas, q: int, pick: Callable[[int, int], int], limit: Limit) -> np.ndarray:
     """`symmetric.threshold_choices`, refused (SearchLimitError) when there are more sets than `limit` allows."""
     total = choices(part, q, pick)
     cap = min(limit.steps, limit.max_listed)
@@ -403,7 +403,7 @@ def minimal_blocking_sets(
     symmetric = shared_qset(part) if len(family_sets) == len(minimal) else None
     if symmetric is not None and choices(part, symmetric, to_satisfy) == len(minimal):
         # `minimal` is every way to satisfy the one quorum set: to meet them all is to block it
-        return sorted_sets(_products(part, symmetric, to_block, limit), part.keys)
+        return sorted_sets(products(part, symmetric, to_block, limit), part.keys)
     bit = {k: 1 << i for i, k in enumerate(part.keys)}
     masks = {sum(map(bit.__getitem__, q)) for q in family_sets}
     family = np.asarray(sorted(masks, key=lambda m: (m.bit_count(), m)), np.uint64)

@@ -5,7 +5,8 @@
   a quorum that holds it and no quorum without it (so a minimal quorum inside it holds the node) or proves there is
   none, learning a minimal quorum to rule out at each failed try (counterexample-guided).
 - `blocking_sets_by_closure`: every minimal blocking set, by a search that finds the quorums it must hit as it goes
-  (`_kernels.blocking_sets_by_closure64`), over the top tier.
+  (`_kernels.blocking_sets_by_closure64`), over the top tier; where the live top tier shares one quorum set, the
+  minimal ways to block it.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from core.fbas.analysis import (
     SearchLimitError,
     bit_arrays,
     minimal_quorum_inside,
+    products,
     quorum_clusters,
     restrict,
     shared_search,
@@ -28,6 +30,7 @@ from core.fbas.analysis import (
 from core.fbas.bitsets import sorted_sets
 from core.fbas.budget import UNLIMITED, Limit
 from core.fbas.splitting import at_least_if
+from core.fbas.symmetric import shared_qset, to_block
 from core.tasks import check
 
 RANDOM_SHRINKS = 64  # random minimal quorums drawn per cluster before any node is tested by SAT
@@ -135,6 +138,9 @@ def blocking_sets_by_closure(
     n = len(part.keys)
     if n > WORD_BITS:
         raise SearchLimitError(f"Not listed: the top tier has {n} live nodes, more than this search handles (64).")
+    symmetric = shared_qset(part)
+    if symmetric is not None:  # one quorum set for all: the minimal ways to block it are the minimal blocking sets
+        return sorted_sets(products(part, symmetric, to_block, limit), part.keys)
     arrays = bit_arrays(part)
     universe = np.uint64(2**n - 1)
     if not _kernels.largest_quorum64(universe, n, *arrays):
