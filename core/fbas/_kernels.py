@@ -212,6 +212,15 @@ def _branch64(selected, reach, n, node_qset, vmask, child_ptr, child_idx, sat, p
     return -1
 
 
+@njit(cache=True)
+def _spend(spent, steps, held, max_steps, max_found, stop):
+    """Count `steps` more steps and `held` more sets held in the counters the searches of one analysis share
+    (threads may lose a count); whether the search must stop: over a budget, or `stop` raised."""
+    spent[0] += steps
+    spent[1] += held
+    return spent[0] > max_steps or spent[1] > max_found or stop[0] != 0
+
+
 @njit(cache=True, nogil=True)
 def minimal_quorums64(
     roots, n, node_qset, thresholds, vmask, child_ptr, child_idx, max_steps, max_found, spent, stop, split
@@ -239,12 +248,10 @@ def minimal_quorums64(
         if split > 0 and top >= split:
             return found[:count], True, stack[:top].copy()
         steps += 1
-        if (steps & 1023) == 0:  # `spent` is shared by the searches of one analysis (threads may lose a count)
-            spent[0] += 1024
-            spent[1] += count - reported  # the sets held by every search sharing `spent`
-            reported = count
-            if spent[0] > max_steps or spent[1] > max_found or stop[0] != 0:
+        if (steps & 1023) == 0:
+            if _spend(spent, 1024, count - reported, max_steps, max_found, stop):
                 return found[:count], False, stack[:0].copy()
+            reported = count
         top -= 1
         selected = stack[top, 0]
         reach = stack[top, 1]
@@ -323,6 +330,42 @@ def _append64(found, count, value):
 
 
 @njit(cache=True)
+def _each_needed64(chosen, universe, n, node_qset, thresholds, vmask, child_ptr, child_idx, sat):
+    """Whether every chosen node lies in some quorum inside `universe` that avoids the other chosen nodes (a node
+    that does not can never be needed to block, whatever else is chosen)."""
+    one = np.uint64(1)
+    rest = chosen
+    while rest:
+        bit = rest & (~rest + one)
+        rest &= ~bit
+        reach = _closure64(universe & ~(chosen & ~bit), n, node_qset, thresholds, vmask, child_ptr, child_idx, sat)
+        if (reach & bit) == 0:
+            return False
+    return True
+
+
+@njit(cache=True)
+def _branch_on64(stack, top, chosen, excluded, candidates, first):
+    """Push one state per candidate node, each choosing it and excluding its elder siblings (rows: chosen,
+    excluded, `first`); the stack grows when full. The stack and its new top."""
+    one = np.uint64(1)
+    before = np.uint64(0)
+    while candidates:
+        bit = candidates & (~candidates + one)
+        candidates &= ~bit
+        if top == stack.shape[0]:
+            grown = np.zeros((2 * top, 3), np.uint64)
+            grown[:top] = stack
+            stack = grown
+        stack[top, 0] = chosen | bit
+        stack[top, 1] = excluded | before
+        stack[top, 2] = first
+        top += 1
+        before |= bit
+    return stack, top
+
+
+@njit(cache=True)
 def _fewest_choices(family, chosen, excluded):
     """One pass over the family for a state of the hitting-set search: -2 when the state is dead (a chosen node
     hits no set alone, so it can never be needed, or an unhit set has no node left to choose), else the unhit set
@@ -387,12 +430,10 @@ def minimal_blocking_sets64(
         if split > 0 and top >= split:
             return found[:count], True, stack[:top].copy()
         steps += 1
-        if (steps & 1023) == 0:  # `spent` is shared by the searches of one analysis (threads may lose a count)
-            spent[0] += 1024
-            spent[1] += count - reported  # the sets held by every search sharing `spent`
-            reported = count
-            if spent[0] > max_steps or spent[1] > max_found or stop[0] != 0:
+        if (steps & 1023) == 0:
+            if _spend(spent, 1024, count - reported, max_steps, max_found, stop):
                 return found[:count], False, stack[:0].copy()
+            reported = count
         top -= 1
         chosen = stack[top, 0]
         excluded = stack[top, 1]
@@ -402,16 +443,7 @@ def minimal_blocking_sets64(
             if unhit == -2:
                 continue
         else:
-            needed = True
-            rest = chosen
-            while rest and needed:
-                bit = rest & (~rest + one)
-                rest &= ~bit
-                reach = _closure64(
-                    everyone & ~(chosen & ~bit), n, node_qset, thresholds, vmask, child_ptr, child_idx, sat
-                )
-                needed = (reach & bit) != 0
-            if not needed:
+            if not _each_needed64(chosen, everyone, n, node_qset, thresholds, vmask, child_ptr, child_idx, sat):
                 continue
             unhit = -1
             for k in range(first, family.shape[0]):  # sets before `first` were hit by an ancestor's choice
@@ -422,20 +454,8 @@ def minimal_blocking_sets64(
             found = _append64(found, count, chosen)
             count += 1
             continue
-        candidates = family[unhit] & ~excluded
-        before = np.uint64(0)
-        while candidates:
-            bit = candidates & (~candidates + one)
-            candidates &= ~bit
-            if top == stack.shape[0]:
-                grown = np.zeros((2 * top, 3), np.uint64)
-                grown[:top] = stack
-                stack = grown
-            stack[top, 0] = chosen | bit
-            stack[top, 1] = excluded | before
-            stack[top, 2] = unhit + 1  # the set at `unhit` is hit by `bit`
-            top += 1
-            before |= bit
+        # the set at `unhit` is hit by each branch's choice
+        stack, top = _branch_on64(stack, top, chosen, excluded, family[unhit] & ~excluded, np.uint64(unhit + 1))
     return found[:count], True, stack[:0].copy()
 
 
@@ -460,15 +480,14 @@ def blocking_sets_by_closure64(
 ):
     """Minimal blocking sets of the quorums inside the bit mask `universe`, found without the minimal quorums.
 
-    A state is a row (chosen, excluded), the root (0, 0). If no quorum avoids the chosen nodes, they block; else
-    one minimal quorum avoiding them (shrunk from the largest, keeping excluded nodes where it can, so that fewer
-    branches remain) must be hit, and the search branches on its nodes that are not excluded, each branch
+    A state is a row (chosen, excluded, unused), the root (0, 0, 0). If no quorum avoids the chosen nodes, they
+    block; else one minimal quorum avoiding them (shrunk from the largest, keeping excluded nodes where it can, so
+    that fewer branches remain) must be hit, and the search branches on its nodes that are not excluded, each branch
     excluding its elder siblings: every minimal blocking set lies on exactly one branch. Pruning and minimality as
     in `minimal_blocking_sets64`. Budget, `max_found` and `split` as in `minimal_quorums64`.
     """
-    one = np.uint64(1)
     sat = np.zeros(thresholds.shape[0], np.uint8)
-    stack = np.zeros((roots.shape[0] + 4096, 2), np.uint64)
+    stack = np.zeros((roots.shape[0] + 4096, 3), np.uint64)
     stack[: roots.shape[0]] = roots
     top = roots.shape[0]
     found = np.zeros(16, np.uint64)
@@ -480,22 +499,13 @@ def blocking_sets_by_closure64(
             return found[:count], True, stack[:top].copy()
         steps += 1
         if (steps & 255) == 0:  # a step here costs up to n closures: check the budget more often
-            spent[0] += 256
-            spent[1] += count - reported  # the sets held by every search sharing `spent`
-            reported = count
-            if spent[0] > max_steps or spent[1] > max_found or stop[0] != 0:
+            if _spend(spent, 256, count - reported, max_steps, max_found, stop):
                 return found[:count], False, stack[:0].copy()
+            reported = count
         top -= 1
         chosen = stack[top, 0]
         excluded = stack[top, 1]
-        needed = True
-        rest = chosen
-        while rest and needed:
-            bit = rest & (~rest + one)
-            rest &= ~bit
-            reach = _closure64(universe & ~(chosen & ~bit), n, node_qset, thresholds, vmask, child_ptr, child_idx, sat)
-            needed = (reach & bit) != 0
-        if not needed:
+        if not _each_needed64(chosen, universe, n, node_qset, thresholds, vmask, child_ptr, child_idx, sat):
             continue
         standing = _closure64(universe & ~chosen, n, node_qset, thresholds, vmask, child_ptr, child_idx, sat)
         if standing == 0:
@@ -503,17 +513,5 @@ def blocking_sets_by_closure64(
             count += 1
             continue
         quorum = _minimal_inside64(standing, ~excluded, n, node_qset, thresholds, vmask, child_ptr, child_idx, sat)
-        candidates = quorum & ~excluded
-        before = np.uint64(0)
-        while candidates:
-            bit = candidates & (~candidates + one)
-            candidates &= ~bit
-            if top == stack.shape[0]:
-                grown = np.zeros((2 * top, 2), np.uint64)
-                grown[:top] = stack
-                stack = grown
-            stack[top, 0] = chosen | bit
-            stack[top, 1] = excluded | before
-            top += 1
-            before |= bit
+        stack, top = _branch_on64(stack, top, chosen, excluded, quorum & ~excluded, np.uint64(0))
     return found[:count], True, stack[:0].copy()

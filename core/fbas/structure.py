@@ -148,7 +148,7 @@ def blocking_sets_by_closure(
     with limit.flag() as stop:
         found, finished = shared_search(
             _kernels.blocking_sets_by_closure64,
-            np.zeros((1, 2), np.uint64),
+            np.zeros((1, 3), np.uint64),
             universe,
             n,
             *arrays,
