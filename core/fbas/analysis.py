@@ -185,6 +185,7 @@ def minimal_quorums(compiled: CompiledFbas, *, limit: Limit = UNLIMITED, word_bi
                 room = limit.max_listed - len(found)
                 rows, finished = _kernels.minimal_quorums(part.mask(), *part.arrays, limit.steps, room, stop)
                 check()
+                finished = finished and len(rows) <= room
                 found.extend(in_order([part.keys_of(row) for row in rows[:room]]))
             if not finished:
                 raise SearchLimitError(stopped_message(limit, found, "minimal quorums"))

@@ -110,7 +110,7 @@ class GroupingResult:
             "top_tier": "—" if self.top_tier is None else len(self.top_tier),
             "min_blocking": _smallest(self.minimal_blocking_sets),
             "min_splitting": _smallest(self.minimal_splitting_sets),
-            "symmetric_top_tier": "yes" if self.symmetric_top_tier else "no",
+            "symmetric_top_tier": "—" if self.top_tier is None else "yes" if self.symmetric_top_tier else "no",
             "history_critical": "—" if history.size is None else history.size,
         }
 

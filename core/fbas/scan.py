@@ -42,6 +42,8 @@ def warm_up() -> None:
     qsets = {"a": QuorumSet(2, ("a", "b", "c")), "b": QuorumSet(2, ("a", "b", "c")), "c": QuorumSet(2, ("a", "c"))}
     nodes = {k: Node(k, qset, attrs={"historyArchiveHasError": k == "c"}) for k, qset in qsets.items()}
     scan(Fbas(nodes=nodes), stellarbeat_parity=True)  # not a symmetric tier: the search kernels run
+    compiled = compile_fbas(Fbas(nodes=nodes))
+    blocking_sets_by_closure(compiled, frozenset(compiled.keys))  # the search used where quorums are too many
 
 
 def is_grouping(name: str) -> bool:
@@ -88,30 +90,42 @@ def scan(
     budget = Budget(seconds, max_steps)
     compiled = compile_fbas(fbas, missing_qset=missing_qset, stellarbeat_parity=stellarbeat_parity)
     run = _Analyses(clock)
-    # First tries, short; then those that did not finish share the time left, in the same order.
-    tier = run.attempt("top_tier", lambda: top_tier_by_structure(compiled, limit=budget.probe()))
-    minimal = run.attempt("minimal_quorums", lambda: minimal_quorums(compiled, limit=budget.probe()))
+    # First tries, short; then those that ran out of time share the time left, in the same order; then, from the
+    # reserve, the smallest sets of those still unfinished.
+    tier = run.attempt("top_tier", budget.probe(), lambda limit: top_tier_by_structure(compiled, limit=limit))
+    minimal = run.attempt("minimal_quorums", budget.probe(), lambda limit: minimal_quorums(compiled, limit=limit))
     if tier is None and minimal is not None:
         tier = top_tier(minimal)
-    if tier is None and budget.deadline is not None:
-        tier = run.attempt("top_tier", lambda: top_tier_by_structure(compiled, limit=budget.share(4)))
-    blocking = run.attempt("minimal_blocking_sets", lambda: _blocking(compiled, minimal, tier, faulty, budget.probe()))
-    splitting = run.attempt("minimal_splitting_sets", lambda: _splitting(compiled, max_steps, budget.probe()))
-    retry = budget.deadline is not None  # a second try gets more time; without a deadline the first had all
-    if minimal is None and retry:
+    if tier is None and run.may_retry("top_tier"):
+        tier = run.attempt("top_tier", budget.share(4), lambda limit: top_tier_by_structure(compiled, limit=limit))
+    blocking = run.attempt(
+        "minimal_blocking_sets", budget.probe(), lambda limit: _blocking(compiled, minimal, tier, faulty, limit)
+    )
+    splitting = run.attempt(
+        "minimal_splitting_sets", budget.probe(), lambda limit: _splitting(compiled, max_steps, limit)
+    )
+    if minimal is None and run.may_retry("minimal_quorums"):
         waiting = 1 + (blocking is None) + (splitting is None)
-        minimal = run.attempt("minimal_quorums", lambda: minimal_quorums(compiled, limit=budget.share(waiting)))
+        minimal = run.attempt(
+            "minimal_quorums", budget.share(waiting), lambda limit: minimal_quorums(compiled, limit=limit)
+        )
         if tier is None and minimal is not None:
             tier = top_tier(minimal)
     if tier is not None:
         run.status["top_tier"] = COMPLETE
-    if blocking is None and retry:
-        limit = budget.share(1 + (splitting is None))
-        blocking = run.attempt("minimal_blocking_sets", lambda: _blocking(compiled, minimal, tier, faulty, limit))
+    if blocking is None and run.may_retry("minimal_blocking_sets"):
+        waiting = 1 + (splitting is None)
+        blocking = run.attempt(
+            "minimal_blocking_sets",
+            budget.share(waiting),
+            lambda limit: _blocking(compiled, minimal, tier, faulty, limit),
+        )
+    if splitting is None and run.may_retry("minimal_splitting_sets"):
+        splitting = run.attempt(
+            "minimal_splitting_sets", budget.share(1), lambda limit: _splitting(compiled, max_steps, limit)
+        )
     if blocking is None:
         blocking = run.fallback("minimal_blocking_sets", lambda: _smallest_blocking(compiled, faulty, budget))
-    if splitting is None and retry:
-        splitting = run.attempt("minimal_splitting_sets", lambda: _splitting(compiled, max_steps, budget.share(1)))
     if splitting is None:
         splitting = run.fallback("minimal_splitting_sets", lambda: _one(smallest_splitting_set(compiled)))
     intersection = run.timed(
@@ -159,6 +173,7 @@ class _Analyses:
         self.clock = clock
         self.status: dict[str, AnalysisStatus] = {}
         self.reasons: dict[str, str] = {}
+        self.out_of_time: set[str] = set()
 
     def timed(self, name: str, work: Callable[[], T]) -> T:
         check()  # a cancelled analysis stops between stages too
@@ -168,16 +183,22 @@ class _Analyses:
         finally:
             self.clock[name] = self.clock.get(name, 0.0) + time.perf_counter() - began
 
-    def attempt(self, name: str, work: Callable[[], T]) -> T | None:
-        """The complete answer, or None (and the reason kept) when its limit ran out."""
+    def attempt(self, name: str, limit: Limit, work: Callable[[Limit], T]) -> T | None:
+        """The complete answer within `limit`, or None (and the reason kept) when the limit ran out."""
         try:
-            result = self.timed(name, work)
+            result = self.timed(name, lambda: work(limit))
         except SearchLimitError as exc:
             self.reasons[name] = str(exc)
             self.status[name] = AnalysisStatus(False, "not answered", str(exc))
+            if limit.expired():
+                self.out_of_time.add(name)
             return None
         self.status[name] = COMPLETE
         return result
+
+    def may_retry(self, name: str) -> bool:
+        """Whether a second try could get further: the first ran out of time (not of steps or room for sets)."""
+        return name in self.out_of_time
 
     def fallback(self, name: str, work: Callable[[], list[frozenset[str]] | None]) -> list[frozenset[str]] | None:
         """The smallest set instead of all of them, found without listing them; None if it was not found in time."""
@@ -186,7 +207,8 @@ class _Analyses:
         except SearchLimitError as exc:
             self.status[name] = AnalysisStatus(False, "not answered", f"{self.reasons[name]} {exc}")
             return None
-        self.status[name] = AnalysisStatus(False, "smallest set only", self.reasons[name])
+        answer = "smallest set only" if sets else "not answered"
+        self.status[name] = AnalysisStatus(False, answer, self.reasons[name])
         return sets
 
 

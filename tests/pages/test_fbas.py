@@ -131,18 +131,20 @@ def test_networks_too_large_to_enumerate_still_get_the_smallest_sets(app) -> Non
     at.radio(key="fbas_source_kind").set_value("Upload").run()
     at.file_uploader(key="fbas_nodes").upload("big.json", json.dumps(nodes).encode(), "application/json").run()
     assert not at.exception
-    assert "too many to list in the time given: minimal quorums, minimal blocking sets" in at.warning[0].value
+    assert "too many to list in the time given: minimal quorums, minimal splitting sets" in at.warning[0].value
     statuses = at.dataframe[0].value.set_index("analysis")
     assert statuses.loc["minimal quorums", "answer"] == "not answered"
     assert "3,247,695 sets to list" in statuses.loc["minimal quorums", "why"]  # C(12, 8) x 3^8
     assert statuses.loc["top tier", "complete"] and statuses.loc["quorum intersection", "complete"]
+    assert statuses.loc["minimal blocking sets", "complete"]  # one shared quorum set: the ways to block it
     figures = _figures(at)
     assert figures["Quorum intersection"][0] == "yes"
     assert figures["Minimal quorums"][0] == "too many"
     assert figures["Top tier size"][0] == "36"  # from the quorum structure
     assert figures["Smallest blocking set"][0] == "10"  # two validators in each of 5 of the 12 organizations
     assert figures["Smallest splitting set"][0] == "4"  # two 8-of-12 majorities share 4 organizations
-    assert any("the smallest have 10 (one shown)" in m.value for m in at.main.markdown)
+    assert any("192,456 in all, sizes 10–10" in m.value for m in at.main.markdown)  # C(12, 5) x 3^5
+    assert any("the smallest have 4 (one shown)" in m.value for m in at.main.markdown)
     at.selectbox(key="fbas_highlight").set_value("a minimal blocking set").run()
     assert not at.exception
     at.radio(key="fbas_source_kind").set_value("Shipped snapshot").run()

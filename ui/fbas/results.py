@@ -45,8 +45,9 @@ def headlines(before: Scan, after: Scan, merge: str, edited: bool) -> None:
         fell_back = [name.replace("_", " ") for name, status in after.analyses.items() if not status.complete]
         st.warning(
             f"**Some sets are too many to list in the time given: {', '.join(fell_back)}.** Each fell back on its "
-            "own (the smallest set, by node) and the other analyses are complete; the table below says why. Give the "
-            "analysis more time above, or run `python -m core.fbas analyze FILE --timeout 600 --json`.",
+            "own, and the other analyses are complete; the table below says what each gave instead (the smallest "
+            "set, by node, or no answer) and why. Give the analysis more time above, or run "
+            "`python -m core.fbas analyze FILE --timeout 600 --json`.",
             icon=":material/timer_off:",
         )
         st.dataframe(analyses_frame(after), hide_index=True, width="stretch")
