@@ -329,8 +329,7 @@ def quorum_intersection(compiled: CompiledFbas, minimal: list[frozenset[str]] | 
     # Any quorum disjoint from a minimal quorum holds a minimal quorum of its own, inside one trust component.
     holders = quorum_clusters(compiled)
     if len(holders) > 1:
-        first, second = (_kernels.max_quorum(c, *compiled.arrays) for c in holders[:2])
-        return IntersectionResult(False, (_shrink(compiled, first), _shrink(compiled, second)))
+        return disjoint_witness(compiled, holders)
     part = restrict(compiled, compiled.keys_of(holders[0]))
     if len(part.keys) > 64:
         everyone = compiled.mask()
@@ -348,6 +347,13 @@ def quorum_intersection(compiled: CompiledFbas, minimal: list[frozenset[str]] | 
         return IntersectionResult(True)
     other = frozenset(part.keys[i] for i in range(len(part.keys)) if int(rest) >> i & 1)
     return IntersectionResult(False, (minimal[index], _shrink(compiled, compiled.mask(other))))
+
+
+def disjoint_witness(compiled: CompiledFbas, holders: list[np.ndarray]) -> IntersectionResult:
+    """No intersection: the first two of `holders` (disjoint node masks that each hold a quorum, such as two trust
+    components) give the witness, a minimal quorum inside each."""
+    first, second = (_kernels.max_quorum(c, *compiled.arrays) for c in holders[:2])
+    return IntersectionResult(False, (_shrink(compiled, first), _shrink(compiled, second)))
 
 
 def _shrink(compiled: CompiledFbas, quorum: np.ndarray) -> frozenset[str]:

@@ -20,7 +20,7 @@ from pysat.formula import WCNF, IDPool
 
 from core.fbas.analysis import CompiledFbas
 from core.fbas.model import Fbas
-from core.fbas.splitting import at_least_if
+from core.fbas.splitting import quorum_clauses
 
 ERROR_FIELD = "historyArchiveHasError"
 
@@ -50,11 +50,8 @@ def history_critical_set(compiled: CompiledFbas, working: frozenset[str]) -> His
     def member(v: int) -> int:
         return pool.id(("in", v))
 
-    for q in range(len(compiled.thresholds)):
-        _satisfaction(compiled, q, pool, formula)
-    for v in range(size):
-        root = int(compiled.node_qset[v])
-        formula.append([-member(v), pool.id(("qset", root))] if root >= 0 else [-member(v)])
+    for clause in quorum_clauses(compiled, pool):
+        formula.append(clause)
     formula.append([member(v) for v in range(size)])  # the quorum is not empty
     for v, key in enumerate(compiled.keys):
         if key in working:
@@ -66,12 +63,3 @@ def history_critical_set(compiled: CompiledFbas, working: frozenset[str]) -> His
     chosen = {literal for literal in model if literal > 0}
     quorum = frozenset(key for v, key in enumerate(compiled.keys) if member(v) in chosen)
     return HistoryCritical(frozenset(quorum & working), quorum)
-
-
-def _satisfaction(compiled: CompiledFbas, q: int, pool: IDPool, formula: WCNF) -> None:
-    """("qset", q) implies at least threshold(q) of its validators and inner sets are in the quorum or satisfied."""
-    satisfied = pool.id(("qset", q))
-    inputs = [pool.id(("in", int(v))) for v in compiled.val_idx[compiled.val_ptr[q] : compiled.val_ptr[q + 1]]]
-    inputs += [pool.id(("qset", int(c))) for c in compiled.child_idx[compiled.child_ptr[q] : compiled.child_ptr[q + 1]]]
-    for clause in at_least_if(satisfied, inputs, int(compiled.thresholds[q]), pool):
-        formula.append(clause)

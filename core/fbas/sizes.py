@@ -23,6 +23,7 @@ from core.fbas.analysis import (
     CompiledFbas,
     IntersectionResult,
     SearchLimitError,
+    disjoint_witness,
     minimal_quorum_inside,
     quorum_clusters,
     restrict,
@@ -47,8 +48,7 @@ def quorum_intersection_by_sat(compiled: CompiledFbas) -> IntersectionResult:
     if not clusters:
         return IntersectionResult(False)
     if len(clusters) > 1:
-        first, second = (_kernels.max_quorum(c, *compiled.arrays) for c in clusters[:2])
-        return IntersectionResult(False, (_shrunk(compiled, first), _shrunk(compiled, second)))
+        return disjoint_witness(compiled, clusters)
     part = restrict(compiled, compiled.keys_of(clusters[0]))
     encoding = _Encoding(part)
     with Solver(name=SOLVER, bootstrap_with=encoding.clauses) as solver:
@@ -56,12 +56,8 @@ def quorum_intersection_by_sat(compiled: CompiledFbas) -> IntersectionResult:
             return IntersectionResult(True)
         model = solver.get_model()
     sides = ({part.keys[v] for v in range(encoding.size) if model[encoding.side(s, v) - 1] > 0} for s in "AB")
-    first, second = (_shrunk(compiled, compiled.mask(side)) for side in sides)
-    return IntersectionResult(False, (first, second))
-
-
-def _shrunk(compiled: CompiledFbas, quorum: np.ndarray) -> frozenset[str]:
-    return compiled.keys_of(minimal_quorum_inside(compiled, quorum))
+    first, second = (compiled.mask(side) for side in sides)
+    return disjoint_witness(compiled, [first, second])
 
 
 def smallest_splitting_set(compiled: CompiledFbas) -> frozenset[str] | None:

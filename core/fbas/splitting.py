@@ -83,6 +83,25 @@ def at_least_if(guard: int, lits: list[int], bound: int, pool: IDPool) -> list[l
     return [[-guard, *clause] for clause in at_least.clauses]
 
 
+def quorum_clauses(compiled: CompiledFbas, pool: IDPool) -> list[list[int]]:
+    """Clauses saying the nodes chosen by the variables ("in", v) of `pool` satisfy their own quorum sets (a quorum,
+    or the empty set): ("qset", q) implies at least threshold(q) of q's validators chosen or inner sets satisfied."""
+    clauses: list[list[int]] = []
+    for q in range(len(compiled.thresholds)):
+        satisfied = pool.id(("qset", q))  # numbered before its inputs, as history.py always did: the same formula
+        members = compiled.val_idx[compiled.val_ptr[q] : compiled.val_ptr[q + 1]]
+        inputs = [pool.id(("in", int(v))) for v in members]
+        inputs += [
+            pool.id(("qset", int(c))) for c in compiled.child_idx[compiled.child_ptr[q] : compiled.child_ptr[q + 1]]
+        ]
+        clauses += at_least_if(satisfied, inputs, int(compiled.thresholds[q]), pool)
+    for v in range(len(compiled.keys)):
+        root = int(compiled.node_qset[v])
+        member = pool.id(("in", v))
+        clauses.append([-member, pool.id(("qset", root))] if root >= 0 else [-member])
+    return clauses
+
+
 def _shrink(solver: Solver, encoding: _Encoding, byzantine: set[int], budget: _SolveBudget, found: int) -> set[int]:
     """A minimal splitting set inside `byzantine`: drop nodes while the rest still splits."""
     for node in sorted(byzantine):

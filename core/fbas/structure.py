@@ -29,7 +29,7 @@ from core.fbas.analysis import (
 )
 from core.fbas.bitsets import sorted_sets
 from core.fbas.budget import UNLIMITED, Limit
-from core.fbas.splitting import at_least_if
+from core.fbas.splitting import quorum_clauses
 from core.fbas.symmetric import shared_qset, to_block
 from core.tasks import check
 
@@ -94,17 +94,7 @@ class _QuorumSolver:
     def __init__(self, part: CompiledFbas) -> None:
         self.size = len(part.keys)
         self.pool = IDPool()
-        self.solver = Solver(name="cadical153")
-        for q in range(len(part.thresholds)):
-            inputs = [self.member(int(u)) for u in part.val_idx[part.val_ptr[q] : part.val_ptr[q + 1]]]
-            inputs += [
-                self.pool.id(("qset", int(c))) for c in part.child_idx[part.child_ptr[q] : part.child_ptr[q + 1]]
-            ]
-            for clause in at_least_if(self.pool.id(("qset", q)), inputs, int(part.thresholds[q]), self.pool):
-                self.solver.add_clause(clause)
-        for u in range(self.size):
-            root = int(part.node_qset[u])
-            self.solver.add_clause([-self.member(u), self.pool.id(("qset", root))] if root >= 0 else [-self.member(u)])
+        self.solver = Solver(name="cadical153", bootstrap_with=quorum_clauses(part, self.pool))
 
     def __enter__(self) -> _QuorumSolver:
         return self
