@@ -325,6 +325,16 @@ def adversarial() -> None:
         "distinct e-mails": _distinct(lambda i: f"user{i}@mail{i % 71}.example.org "),
         "distinct IDN names": _distinct(lambda i: f"ä{i}.ä.ä.ä.ä.ä.ä.com "),
         "distinct IDN URLs": _distinct(lambda i: f"http://ä{i}.ä.ä.ä.ä.com/ "),
+        "distinct IDN labels": _distinct(lambda i: f"ä{i}.ö{i}.ü{i}.com "),
+        "distinct IDN e-mails": _distinct(lambda i: f"u{i}@ä{i}.com "),
+        "distinct IPv4-mapped IPv6": _distinct(lambda i: f"::ffff:{(i >> 16) & 255}.{(i >> 8) & 255}.{i & 255}.9 "),
+        "distinct global IPv6": _distinct(lambda i: f"2a00:{i:x}::{i % 65535:x} "),
+        "distinct defanged URLs": _distinct(lambda i: f"hxxp://h{i}[.]evil[.]com/x "),
+        "distinct IPv4 URLs": _distinct(lambda i: f"http://{(i >> 16) & 255}.{(i >> 8) & 255}.{i & 255}.7/ "),
+        "distinct IPv4 with ports": _distinct(lambda i: f"{(i >> 16) & 255}.{(i >> 8) & 255}.{i & 255}.7:{i % 65535} "),
+        "distinct leading-zero IPv4": _distinct(lambda i: f"0{(i >> 16) & 255}.0{(i >> 8) & 255}.0{i & 255}.07 "),
+        "distinct CVE ids": _distinct(lambda i: f"CVE-2021-{10000 + i} "),
+        "distinct technique ids": _distinct(lambda i: f"T{1000 + i % 9000}.{i % 1000:03d} "),
     }
     for name, text in documents.items():
         times = []

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import bisect
 import ipaddress
+import socket
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -23,13 +25,13 @@ def _entries(name: str) -> list[str]:
 
 @dataclass(frozen=True)
 class Ranges:
-    """Sorted, merged IPv4 ranges as integer bounds: `contains` is a binary search."""
+    """Sorted, merged address ranges as integer bounds: `contains` is a binary search."""
 
     starts: tuple[int, ...]
     ends: tuple[int, ...]
 
     @classmethod
-    def of(cls, networks: list[ipaddress.IPv4Network]) -> Ranges:
+    def of(cls, networks: list[ipaddress.IPv4Network] | list[ipaddress.IPv6Network]) -> Ranges:
         spans = sorted((int(n.network_address), int(n.broadcast_address)) for n in networks)
         starts: list[int] = []
         ends: list[int] = []
@@ -77,25 +79,89 @@ def _tables() -> tuple[Ranges, Ranges, Ranges, frozenset[str]]:
     )
 
 
-def ipv4_reason(address: str) -> str | None:
-    """Why the IPv4 address (dotted decimal) is benign (bogon, cdn, whitelist), or None."""
-    a, b, c, d = (int(octet) for octet in address.split("."))
-    value = (a << 24) | (b << 16) | (c << 8) | d
+def ipv4_reason_of(number: int) -> str | None:
+    """Why the IPv4 address (as an integer) is benign (bogon, then cdn, then whitelist), or None."""
     bogons, cdns, listed, _ = _tables()
-    if bogons.contains(value):
+    if bogons.contains(number):
         return BOGON
-    if cdns.contains(value):
+    if cdns.contains(number):
         return CDN
-    return WHITELIST if listed.contains(value) else None
+    return WHITELIST if listed.contains(number) else None
 
 
-_DOCUMENTATION_V6 = ipaddress.IPv6Network("2001:db8::/32")
+def _partition(edges: set[int], reason_of: Callable[[int], str | None]) -> tuple[list[int], list[str | None]]:
+    """An address space cut at `edges` (every range's first address and the one after its last): the first
+    address of each piece and the piece's one reason, neighbours with the same reason merged."""
+    starts: list[int] = []
+    reasons: list[str | None] = []
+    for edge in sorted(edges | {0}):
+        reason = reason_of(edge)
+        if not reasons or reason != reasons[-1]:
+            starts.append(edge)
+            reasons.append(reason)
+    return starts, reasons
 
 
-def ipv6_reason(address: str | ipaddress.IPv6Address) -> str | None:
-    """Why the IPv6 address is benign (bogon: loopback, link-local, unique-local, documentation...), or None."""
-    ip = ipaddress.IPv6Address(address)
-    return BOGON if not ip.is_global or ip in _DOCUMENTATION_V6 else None
+def _edges(ranges: Ranges) -> set[int]:
+    return {*ranges.starts, *(end + 1 for end in ranges.ends)}
+
+
+@lru_cache(maxsize=1)
+def _ipv4_partition() -> tuple[list[int], list[str | None]]:
+    tables = _tables()
+    return _partition(set().union(*map(_edges, tables[:3])) - {2**32}, ipv4_reason_of)
+
+
+def ipv4_reason(address: str) -> str | None:
+    """`ipv4_reason_of` a dotted-decimal address: one binary search of the partition of the address space."""
+    return _ipv4_reason_fast(int.from_bytes(socket.inet_aton(address), "big"))
+
+
+def _ipv4_reason_fast(number: int) -> str | None:
+    starts, reasons = _ipv4_partition()
+    return reasons[bisect.bisect_right(starts, number) - 1]
+
+
+# IANA's special-purpose IPv6 ranges that are not global (RFC 6890 and its updates, to RFC 9637 and RFC 9602), with
+# multicast and the deprecated site-local range; IPv4-mapped addresses are judged as their IPv4 address.
+SPECIAL_PURPOSE_V6 = (
+    "::/128", "::1/128", "64:ff9b:1::/48", "100::/64", "100:0:0:1::/64", "2001::/23", "2001:2::/48", "2001:10::/28",
+    "2001:db8::/32", "3fff::/20", "5f00::/16", "fc00::/7", "fe80::/10", "fec0::/10", "ff00::/8",
+)  # fmt: skip
+# Ranges inside those that the registry marks global (anycast services, AMT, AS112, ORCHIDv2, DRIP).
+GLOBAL_V6 = (
+    "2001:1::1/128", "2001:1::2/128", "2001:1::3/128", "2001:3::/32", "2001:4:112::/48", "2001:20::/28",
+    "2001:30::/28",
+)  # fmt: skip
+_IPV4_MAPPED = 0xFFFF << 32
+
+
+@lru_cache(maxsize=1)
+def _ipv6_ranges() -> tuple[Ranges, Ranges]:
+    return tuple(Ranges.of([ipaddress.IPv6Network(n) for n in names]) for names in (SPECIAL_PURPOSE_V6, GLOBAL_V6))
+
+
+def ipv6_reason_of(number: int) -> str | None:
+    """Why the IPv6 address (as an integer) is benign (an IPv4-mapped one: its IPv4 address's reason), or None."""
+    if number >> 32 == 0xFFFF:
+        return ipv4_reason_of(number & 0xFFFFFFFF)
+    special, inside = _ipv6_ranges()
+    return BOGON if special.contains(number) and not inside.contains(number) else None
+
+
+@lru_cache(maxsize=1)
+def _ipv6_partition() -> tuple[list[int], list[str | None]]:
+    edges = set().union(*map(_edges, _ipv6_ranges())) | {_IPV4_MAPPED, _IPV4_MAPPED + 2**32}
+    return _partition(edges - {2**128}, ipv6_reason_of)
+
+
+def ipv6_reason(address: str | bytes | ipaddress.IPv6Address) -> str | None:
+    """`ipv6_reason_of` an address (text, 16 bytes or an address): one binary search of a partition."""
+    number = int.from_bytes(address, "big") if isinstance(address, bytes) else int(ipaddress.IPv6Address(address))
+    if number >> 32 == 0xFFFF:
+        return _ipv4_reason_fast(number & 0xFFFFFFFF)
+    starts, reasons = _ipv6_partition()
+    return reasons[bisect.bisect_right(starts, number) - 1]
 
 
 @lru_cache(maxsize=65536)

@@ -9,8 +9,12 @@ in the text. Candidates are then checked in Python with rules of bounded cost (`
 from __future__ import annotations
 
 import bisect
+import contextlib
+import gc
 import ipaddress
 import re
+import socket
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
@@ -22,20 +26,25 @@ from core.intel.values import HASH_TYPES, ipv4
 TYPES = ("ipv4", "ipv6", "domain", "url", "email", "md5", "sha1", "sha256", "cve", "attack_technique")
 MAX_OFFSETS = 50  # where an indicator occurs: the first this many places
 MAX_INNER_URLS = 4
+_IPV4_MAPPED = bytes(10) + b"\xff\xff"
 
 _URL_BODY = re.compile(r"[^\s\"'<>`{}|\\^\u2018-\u201d\u2026\u2190-\u21ff]*+")
 _URL_CONTINUATION = re.compile(r"[ \t\xa0]*+\r?\n(?=[\w%~.-])([^\s\"'<>`{}|\\^\u2018-\u201d\u2026\u2190-\u21ff]++)")
 _SCHEME = re.compile(r"(h[tx][tx]ps?|f[tx]p)\Z", re.I)
-_DOT_ANCHOR = re.compile(r"\.[\w-]")
-_RUN = re.compile(r"[\w.-]*+")
+# A whole run of word characters, dots and hyphens that holds a dot followed by a word character or hyphen (`first`:
+# the first such character), matched from the run's start only (the lookbehind refuses every other start at once,
+# and every repetition is possessive): each run is read once.
+_DOTTED_RUN = re.compile(r"(?<![\w.-])[\w-]*+\.++(?P<first>[\w-])[\w-]*+(?:\.++[\w-]++)*+\.*+")
 _DOTTED = re.compile(r"[\w-]++(?:\.[\w-]++)++")
 _DOTTED_NUMBER = re.compile(r"[0-9](?<![\w.][0-9])[0-9]*+(?:\.[0-9]++)++")
 _VERSION_WORD = re.compile(r"\b(?:version|ver\.|release|build|firmware|v)\s{0,3}:?\s{0,3}$", re.I)
-_IPV6_ANCHOR = re.compile(r":[0-9a-fA-F:]")
-_IPV6_RUN = re.compile(r"[0-9a-fA-F:.]*+")
+_VERSION_WORD_ENDS = frozenset("nN.eEdDvV")  # the last characters of the words above
+# A whole run of hex digits, colons and dots that holds a colon, read from its start only, like `_DOTTED_RUN`.
+_IPV6_RUN = re.compile(r"(?<![0-9a-fA-F:.])[0-9a-fA-F.]*+:[0-9a-fA-F:.]*+")
 _ZONE = re.compile(r"%[\w-]{1,32}+")
 _LOCAL_PART = re.compile(r"[\w.+%-]*+")
 _EMAIL_DOMAIN = re.compile(r"[\w-]++(?:\.[\w-]++)++")
+_EMAIL_AT = re.compile(r"@(?=[\w-]++\.[\w-])")  # an '@' where `_EMAIL_DOMAIN` matches: '@' runs are skipped in C
 _HASH = re.compile(r"[0-9a-fA-F](?<![0-9a-zA-Z][0-9a-fA-F])[0-9a-fA-F]{31,63}+(?![0-9a-zA-Z])")
 _CVE = re.compile(r"[Cc](?<![\w-][Cc])[Vv][Ee][-\u2010-\u2015]([0-9]{4})[-\u2010-\u2015]([0-9]{4,12}+)(?![0-9])")
 _TECHNIQUE = re.compile(r"T(?<![\w.]T)[0-9]{4}(?:\.[0-9]{3})?(?![\w]|\.[0-9])")
@@ -57,62 +66,91 @@ class Indicator:
 
 
 class _Found:
-    """Indicators by (type, value), with the places they occur in the original text."""
+    """Indicators by type and value, with the places they occur in the refanged text. Benign reasons and offsets
+    into the original text are worked out once per indicator, in `indicators`."""
 
     def __init__(self, source: Refanged) -> None:
         self.source = source
-        self.items: dict[tuple[str, str], Indicator] = {}
+        self.spans: dict[str, dict[str, list[int]]] = {kind: {} for kind in TYPES}
+        self.reasons: dict[str, dict[str, Callable[[], str | None]]] = {kind: {} for kind in TYPES}
 
     def add(self, kind: str, value: str, start: int, end: int, reason: Callable[[], str | None] | None = None) -> None:
-        """Record an occurrence; `reason` says why the indicator is benign (asked once, for a new indicator)."""
-        item = self.items.get((kind, value))
-        if item is None:
-            why = reason() if reason is not None else _benign_reason(kind, value)
-            item = self.items[(kind, value)] = Indicator(kind, value, why)
-        if len(item.offsets) < MAX_OFFSETS:
-            item.offsets.append(self.source.original_span(start, end))
+        """Record an occurrence; `reason` says why the indicator is benign (asked once, in `indicators`)."""
+        of_kind = self.spans[kind]
+        spans = of_kind.get(value)
+        if spans is None:
+            of_kind[value] = [start, end]
+            if reason is not None:
+                self.reasons[kind][value] = reason
+        elif len(spans) < 2 * MAX_OFFSETS:
+            spans += (start, end)
+
+    def indicators(self) -> list[Indicator]:
+        """Every indicator found, sorted by type and value, with its benign reason and original offsets."""
+        found = []
+        edited = self.source.edited
+        for kind, of_kind in self.spans.items():
+            reason_of, asked = _BENIGN_REASON.get(kind, _never_benign), self.reasons[kind]
+            for value in sorted(of_kind):
+                spans = of_kind[value]
+                why = asked[value]() if value in asked else reason_of(value)
+                if edited:
+                    offsets = self.source.original_spans(spans)
+                elif len(spans) == 2:  # the common case: once, in text refanging left alone
+                    offsets = [(spans[0], spans[1])]
+                else:
+                    offsets = list(zip(spans[::2], spans[1::2], strict=True))
+                found.append(Indicator(kind, value, why, offsets))
+        return found
 
 
-def _benign_reason(kind: str, value: str) -> str | None:
-    if kind == "ipv4":
-        return benign.ipv4_reason(value)
-    if kind == "ipv6":
-        return benign.ipv6_reason(value)
-    if kind == "domain":
-        return benign.domain_reason(value)
+def _never_benign(_value: str) -> None:
     return None
+
+
+_BENIGN_REASON: dict[str, Callable[[str], str | None]] = {
+    "ipv4": benign.ipv4_reason,
+    "ipv6": benign.ipv6_reason,
+    "domain": benign.domain_reason,
+}
 
 
 def ipv6(token: str) -> str | None:
     """An IPv6 address in RFC 5952 form (zone id dropped), or None."""
-    address = ipv6_address(token)
-    return None if address is None else rfc5952(address)
+    packed = ipv6_packed(token)
+    return None if packed is None else rfc5952(packed)
 
 
-def rfc5952(address: ipaddress.IPv6Address) -> str:
+def rfc5952(packed: bytes) -> str:
     """The RFC 5952 text of an address: compressed, lower-case, an IPv4-mapped one in mixed notation."""
-    mapped = address.ipv4_mapped
-    return f"::ffff:{mapped}" if mapped is not None else address.compressed
+    if packed.startswith(_IPV4_MAPPED):
+        return "::ffff:" + socket.inet_ntop(socket.AF_INET, packed[12:])
+    text = socket.inet_ntop(socket.AF_INET6, packed)
+    # the C library writes some other addresses with a dotted tail too ('::1.2.3.4', '::0.0.0.2'): not RFC 5952's
+    return ipaddress.IPv6Address(packed).compressed if "." in text else text
 
 
-def ipv6_address(token: str) -> ipaddress.IPv6Address | None:
-    """The IPv6 address a token spells (its zone id and trailing sentence punctuation left out), or None."""
+def ipv6_packed(token: str) -> bytes | None:
+    """The IPv6 address a token spells, as 16 bytes (its zone id and trailing sentence punctuation left out), or
+    None. Parsed by the C library: the same addresses as `ipaddress`, at a tenth of the cost."""
     token = token.split("%", 1)[0]
     if not token.endswith("::"):
         token = token.rstrip(".:")
     groups = token.split(":")
-    if len(groups) < 3 or not any(c not in ":." for c in token):
+    if len(groups) < 3 or not token.strip(":.") or not token.isascii():
         return None
     if len(groups) == 8 and all(len(g) == 2 for g in groups):
         return None  # an EUI-64 hardware address, not an IPv6 address
     try:
-        return ipaddress.IPv6Address(token)
-    except ValueError:
+        return socket.inet_pton(socket.AF_INET6, token)
+    except (OSError, ValueError):
         return None
 
 
 def _trim_url(body: str) -> str:
     """Cut a URL body at an unbalanced closing bracket and drop trailing punctuation."""
+    if ")" not in body and "]" not in body:
+        return body.rstrip(_TRAILING)
     depth = {")": 0, "]": 0}
     opener = {"(": ")", "[": "]"}
     for i, char in enumerate(body):
@@ -160,6 +198,8 @@ class _Extraction:
         self.reversed = self.text[::-1]
         self.found = _Found(self.source)
         self.url_spans: list[tuple[int, int]] = []
+        self.url_hosts: dict[tuple[int, int], str] = {}  # the type of each URL's host, by its span
+        self.ascii = self.text.isascii()
 
     def run(self) -> list[Indicator]:
         if "://" in self.text:
@@ -172,22 +212,12 @@ class _Extraction:
         self.hashes()
         self.cves()
         self.techniques()
-        return sorted(self.found.items.values(), key=lambda i: (TYPES.index(i.type), i.value))
+        return self.found.indicators()
 
     def _run_start(self, run: re.Pattern[str], end: int) -> int:
         """Where the run of `run`'s characters that ends at `end` starts (one scan of the reversed text)."""
         before = run.match(self.reversed, len(self.text) - end)
         return end - (before.end() - before.start())
-
-    def _runs(self, anchor: re.Pattern[str], run: re.Pattern[str]) -> Iterator[tuple[re.Match[str], int, int]]:
-        """(anchor match, start, end) of each run of `run`'s characters around a match of `anchor`, each run once:
-        its start found by one scan of the reversed text, its end by one scan forward."""
-        done = 0
-        for match in anchor.finditer(self.text):
-            if match.start() < done:
-                continue
-            done = run.match(self.text, match.start()).end()
-            yield match, self._run_start(run, match.start()), done
 
     def urls(self) -> None:
         """Every http, https or ftp URL; inside one, the first `MAX_INNER_URLS` URLs it carries (a redirect's
@@ -225,7 +255,9 @@ class _Extraction:
         kind, value, port = host
         shown = f"[{value}]" if kind == "ipv6" else value
         host_start = body_start + len(userinfo) + (1 if kind == "ipv6" else 0)
-        self.found.add(kind, value, host_start, host_start + len(hostport) - len(port) - (2 if kind == "ipv6" else 0))
+        host_end = host_start + len(hostport) - len(port) - (2 if kind == "ipv6" else 0)
+        self.found.add(kind, value, host_start, host_end)
+        self.url_hosts[(host_start, host_end)] = kind
         self.found.add("url", f"{scheme}://{userinfo}{shown}{port}{rest}", start, span_end)
         self.url_spans.append((start, span_end))
         return span_end
@@ -236,19 +268,21 @@ class _Extraction:
     def dotted_runs(self) -> None:
         """Domains and IPv4 addresses: each run of word characters, dots and hyphens holding a dot, read once."""
         text = self.text
-        for anchor, run_start, done in self._runs(_DOT_ANCHOR, _RUN):
-            start = run_start
+        for run in _DOTTED_RUN.finditer(text):
+            start, done = run.span()
             while text[start] == ".":  # '.onmicrosoft.com'
                 start += 1
             token = text[start:done].rstrip(".")
             if token.replace(".", "").isdigit():  # the common case, a run that is one dotted number
                 self._ipv4(token, start, start + len(token))
-            elif any(c.isdigit() for c in text[anchor.start() : anchor.end()]) or text[start].isdigit():
+            elif run.group("first").isdigit() or text[start].isdigit():
                 self._ipv4s(start, done)
             if (start == 0 or text[start - 1] not in "@%") and not text[done - 1].isdigit():
                 self._domain(start, done)
 
     def _domain(self, start: int, end: int) -> None:
+        if self.url_hosts.get((start, end)) == "domain":
+            return  # read already, as a URL's host
         text = self.text
         if (
             start
@@ -261,10 +295,11 @@ class _Extraction:
         if match is None:
             return
         start, end = match.span()
-        if cjk := _CJK_PREFIX.match(text, start, end):  # '恶意域名evil.com': the name starts after the Han text
-            start = cjk.end()
-        if cjk := _CJK_LABELS.search(text, start, end):  # 'evil.com。访问': and ends before the sentence's stop
-            end = cjk.start()
+        if not self.ascii and not text[start:end].isascii():
+            if cjk := _CJK_PREFIX.match(text, start, end):  # '恶意域名evil.com': the name starts after the Han text
+                start = cjk.end()
+            if cjk := _CJK_LABELS.search(text, start, end):  # 'evil.com。访问': and ends before the sentence's stop
+                end = cjk.start()
         if _LOCAL_PART_TAIL.match(text, end) and not text.startswith("\\\\", start - 2):  # 'first.name+x@…'
             return  # an e-mail's local part (a UNC host before '@SSL' or '@80' stays a host)
         written = text[start:end]
@@ -284,35 +319,44 @@ class _Extraction:
             self._ipv4(match.group(), match.start(), number_end)
 
     def _ipv4(self, token: str, start: int, end: int) -> None:
+        if self.url_hosts.get((start, end)) == "ipv4":
+            return  # read already, as a URL's host
         address = ipv4(token)
-        if address is not None and not (start and _VERSION_WORD.search(self.text, max(0, start - 12), start)):
+        if address is not None and not (start and self._after_version_word(start)):
             self.found.add("ipv4", address, start, end)
+
+    def _after_version_word(self, start: int) -> bool:
+        """Whether the text before `start` ends with 'version', 'v', 'build:' and the like (a version number, not an
+        address). The last letter before any spaces and colon is looked at first: most addresses stop there."""
+        before = self.text[max(0, start - 12) : start].rstrip()
+        if before.endswith(":"):
+            before = before[:-1].rstrip()
+        return (
+            before[-1:] in _VERSION_WORD_ENDS and _VERSION_WORD.search(self.text, max(0, start - 12), start) is not None
+        )
 
     def ipv6s(self) -> None:
         text = self.text
-        for _, start, done in self._runs(_IPV6_ANCHOR, _IPV6_RUN):
+        for run in _IPV6_RUN.finditer(text):
+            start, done = run.span()
             end = zone.end() if (zone := _ZONE.match(text, done)) else done
             if start and (text[start - 1].isalnum() or text[start - 1] == "_"):
                 continue
             if end < len(text) and (text[end].isalnum() or text[end] == "_"):
                 continue
-            parsed = ipv6_address(text[start:end])
-            if parsed is not None:
-                address = rfc5952(parsed)
+            packed = ipv6_packed(text[start:end])
+            if packed is not None:
                 while text[end - 1] in ".:" and not text.startswith("::", end - 2):
                     end -= 1  # sentence punctuation after the address
-                self.found.add("ipv6", address, start, end, lambda parsed=parsed: benign.ipv6_reason(parsed))
+                self.found.add("ipv6", rfc5952(packed), start, end, lambda p=packed: benign.ipv6_reason(p))
 
     def _in_url(self, start: int) -> bool:
         i = bisect.bisect_left(self.url_spans, (start, start)) - 1
         return i >= 0 and self.url_spans[i][0] < start < self.url_spans[i][1]
 
     def emails(self) -> None:
-        text = self.text
-        at = text.find("@")
-        while at != -1:
-            self._email(at)
-            at = text.find("@", at + 1)
+        for at in _EMAIL_AT.finditer(self.text):
+            self._email(at.start())
 
     def _email(self, at: int) -> None:
         text = self.text
@@ -355,7 +399,31 @@ class _Extraction:
 
 def extract(text: str) -> list[Indicator]:
     """Every indicator in `text`, refanged, normalised, typed and flagged benign where it is, sorted by type."""
-    return _Extraction(text).run()
+    with _collector_paused():
+        return _Extraction(text).run()
+
+
+_pause_lock = threading.Lock()
+_pauses = [0, False]  # extractions running, and whether the cycle collector was on when the first began
+
+
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause Python's cycle collector while extracting. An extraction makes tens of thousands of small objects and
+    no reference cycles (reference counting frees them all); left on, the collector rescans the process's objects
+    every few hundred allocations, which doubled the time of an indicator-dense document."""
+    with _pause_lock:
+        if _pauses[0] == 0:
+            _pauses[1] = gc.isenabled()
+            gc.disable()
+        _pauses[0] += 1
+    try:
+        yield
+    finally:
+        with _pause_lock:
+            _pauses[0] -= 1
+            if _pauses[0] == 0 and _pauses[1]:
+                gc.enable()
 
 
 def by_type(indicators: list[Indicator]) -> dict[str, list[str]]:

@@ -19,7 +19,9 @@ import idna
 
 DATA = Path(__file__).with_name("data")
 MAX_NAME = 253
-_LABEL = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?|[a-z0-9]")
+# Labels of letters, digits and inner hyphens, at most 63 long, joined by dots. Linear: a label's end is fixed by
+# the dot after it, so a failed match backtracks at most 62 steps per label.
+_LABELS = re.compile(r"(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
 _ONION = re.compile(r"[a-z2-7]{56}")
 # Extensions of files that reports name and that are TLDs too: a plainly written two-label name ending in one of
 # them is a file name (a defanged one, or a URL's host, is a domain).
@@ -62,7 +64,6 @@ def is_onion_v3(label: str) -> bool:
     return version == b"\x03" and digest[:2] == checksum
 
 
-@lru_cache(maxsize=8192)
 def to_ascii(name: str) -> str | None:
     """`name` lower-cased in ASCII (UTS-46 for non-ASCII names), or None when it cannot be a host name."""
     name = name.rstrip(".")
@@ -74,35 +75,41 @@ def to_ascii(name: str) -> str | None:
         tld = name.rsplit(".", 1)[-1]
         if tld.isascii() and tld.lower() not in top_level_domains() and tld.lower() != "onion":
             return None  # no need to encode a name whose TLD rules it out
-        try:  # UTS-46 mapping of the whole name, then each label to punycode (a label's encoding is cached)
-            mapped = idna.uts46_remap(name, std3_rules=False, transitional=False)
-            name = ".".join(label if label.isascii() else _a_label(label) for label in mapped.split("."))
-        except (idna.IDNAError, UnicodeError, ValueError):
+        labels = [label.lower() if label.isascii() else _a_labels(label) for label in name.split(".")]
+        if None in labels:
             return None
+        name = ".".join(labels)
     return name if len(name) <= MAX_NAME else None
 
 
-@lru_cache(maxsize=8192)
-def _a_label(label: str) -> str:
-    """One Unicode label (already UTS-46 mapped, which refuses disallowed code points) in its punycode form.
+@lru_cache(maxsize=65536)
+def _a_labels(label: str) -> str | None:
+    """One written label, UTS-46 mapped (which refuses disallowed code points) and in punycode; the mapping may
+    split it ('⒈' maps to '1.'), so this is one or more labels. None when it cannot be part of a host name.
 
-    IDNA 2008's contextual and bidirectional rules are not re-checked: they decide whether a registry may register
-    a name, not which string a report wrote, and they cost more than the rest of extraction."""
-    return "xn--" + label.encode("punycode").decode("ascii")
+    Mapping label by label equals mapping the whole name: the dot is valid and a starter, so neither the mapping nor
+    NFC reaches across it. IDNA 2008's contextual and bidirectional rules are not re-checked: they decide whether a
+    registry may register a name, not which string a report wrote, and they cost more than the rest of extraction."""
+    try:
+        mapped = idna.uts46_remap(label, std3_rules=False, transitional=False)
+        return ".".join(
+            part if part.isascii() else "xn--" + part.encode("punycode").decode("ascii") for part in mapped.split(".")
+        )
+    except (idna.IDNAError, UnicodeError, ValueError):
+        return None
 
 
+@lru_cache(maxsize=65536)
 def host_domain(name: str) -> str | None:
     """`name` as a normalised domain when its labels and TLD are valid (no reading of context), else None."""
     ascii_name = to_ascii(name)
     if ascii_name is None or "." not in ascii_name:
         return None
-    labels = ascii_name.split(".")
-    tld = labels[-1]
+    tld = ascii_name.rsplit(".", 1)[1]
     if tld == "onion":
+        labels = ascii_name.split(".")
         return ascii_name if len(labels) >= 2 and is_onion_v3(labels[-2]) else None
-    if tld not in top_level_domains():
-        return None
-    if not all(_LABEL.fullmatch(label) for label in labels):
+    if tld not in top_level_domains() or not _LABELS.fullmatch(ascii_name):
         return None
     return ascii_name
 
@@ -124,6 +131,7 @@ def is_file_name(labels: list[str]) -> bool:
     return labels[-1] in FILE_EXTENSION_TLDS and (len(labels) == 2 or labels[-2] in INNER_EXTENSIONS)
 
 
+@lru_cache(maxsize=65536)
 def written_domain(written: str, defanged: bool) -> str | None:
     """A dotted word found in prose as a normalised domain, or None when it is not one or reads as something else.
 

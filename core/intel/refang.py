@@ -45,6 +45,11 @@ class Refanged:
     _new_starts: tuple[int, ...] = (0,)
     _old_starts: tuple[int, ...] = (0,)
 
+    @property
+    def edited(self) -> bool:
+        """Whether refanging changed the text (when not, every offset is its own original)."""
+        return len(self._new_starts) > 1
+
     def original(self, offset: int) -> int:
         """The offset in the original text of `offset` in the refanged text."""
         if len(self._new_starts) == 1:  # nothing was refanged
@@ -52,9 +57,15 @@ class Refanged:
         i = bisect.bisect_right(self._new_starts, offset) - 1
         return self._old_starts[i] + (offset - self._new_starts[i])
 
-    def original_span(self, start: int, end: int) -> tuple[int, int]:
-        """The original text's span for a refanged span."""
-        return self.original(start), self.original(end) if end > start else self.original(start)
+    def original_spans(self, spans: list[int]) -> list[tuple[int, int]]:
+        """The original text's span of each refanged span in a flat list (start, end, start, end, ...)."""
+        new_starts, old_starts, bisect_right = self._new_starts, self._old_starts, bisect.bisect_right
+        found = []
+        for k in range(0, len(spans), 2):
+            start, end = spans[k], max(spans[k], spans[k + 1])
+            i, j = bisect_right(new_starts, start) - 1, bisect_right(new_starts, end) - 1
+            found.append((old_starts[i] + start - new_starts[i], old_starts[j] + end - new_starts[j]))
+        return found
 
 
 def _replacement(match: re.Match[str]) -> str:
