@@ -100,6 +100,10 @@ class Budget:
         now = time.monotonic()
         return Limit(deadline=min(now + PROBE * self.seconds, self.deadline - RESERVE * self.seconds), steps=self.steps)
 
-    def rest(self) -> Limit:
-        """Everything up to the scan's deadline: for the fallbacks."""
-        return Limit(deadline=self.deadline, steps=self.steps)
+    def rest(self, waiting: int = 1) -> Limit:
+        """For the fallbacks: an equal part of the time up to the scan's deadline when `waiting` (it included) still
+        need it; the last one waiting gets all that is left."""
+        if self.deadline is None:
+            return Limit(steps=self.steps)
+        now = time.monotonic()
+        return Limit(deadline=now + max(0.0, self.deadline - now) / max(1, waiting), steps=self.steps)

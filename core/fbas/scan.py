@@ -125,9 +125,15 @@ def scan(
             "minimal_splitting_sets", budget.share(1), lambda limit: _splitting(compiled, max_steps, limit)
         )
     if blocking is None:
-        blocking = run.fallback("minimal_blocking_sets", lambda: _smallest_blocking(compiled, faulty, budget))
+        waiting = 1 + (splitting is None)
+        blocking = run.fallback(
+            "minimal_blocking_sets", lambda: _smallest_blocking(compiled, faulty, budget.rest(waiting))
+        )
     if splitting is None:
-        splitting = run.fallback("minimal_splitting_sets", lambda: _one(smallest_splitting_set(compiled)))
+        splitting = run.fallback(
+            "minimal_splitting_sets",
+            lambda: _one(smallest_splitting_set(compiled, seconds=budget.rest().remaining())),
+        )
     intersection = run.timed(
         "quorum_intersection",
         lambda: quorum_intersection_by_sat(compiled) if minimal is None else quorum_intersection(compiled, minimal),
@@ -231,8 +237,8 @@ def _splitting(compiled: CompiledFbas, max_steps: int | None, limit: Limit) -> l
     return minimal_splitting_sets(compiled, max_solves=_solves(max_steps), limit=limit)
 
 
-def _smallest_blocking(compiled: CompiledFbas, faulty: frozenset[str], budget: Budget) -> list[frozenset[str]]:
-    return _one(smallest_blocking_set(compiled, faulty, seconds=budget.rest().remaining()))
+def _smallest_blocking(compiled: CompiledFbas, faulty: frozenset[str], limit: Limit) -> list[frozenset[str]]:
+    return _one(smallest_blocking_set(compiled, faulty, seconds=limit.remaining()))
 
 
 def _one(found: frozenset[str] | None) -> list[frozenset[str]]:

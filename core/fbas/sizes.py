@@ -31,7 +31,7 @@ from core.fbas.analysis import (
 from core.fbas.splitting import SOLVER, _Encoding, at_least_if
 from core.tasks import check
 
-INTERRUPTIBLE_SOLVER = "glucose4"  # pysat's CaDiCaL cannot be interrupted at a deadline
+INTERRUPTIBLE_SOLVER = "glucose4"  # pysat's CaDiCaL cannot be interrupted at a deadline; Glucose is as fast here
 SEED_QUORUMS = 64  # minimal quorums found before the first hitting set
 BATCH_QUORUMS = 8  # and after each hitting set that fails to block
 
@@ -60,8 +60,10 @@ def quorum_intersection_by_sat(compiled: CompiledFbas) -> IntersectionResult:
     return disjoint_witness(compiled, [first, second])
 
 
-def smallest_splitting_set(compiled: CompiledFbas) -> frozenset[str] | None:
-    """A smallest splitting set (empty without quorum intersection); None when nothing can split the network."""
+def smallest_splitting_set(compiled: CompiledFbas, *, seconds: float | None = None) -> frozenset[str] | None:
+    """A smallest splitting set (empty without quorum intersection); None when nothing can split the network. With
+    `seconds`, gives up after that long (SearchLimitError)."""
+    deadline = None if seconds is None else time.monotonic() + seconds
     clusters = quorum_clusters(compiled)
     if not clusters:
         return None
@@ -72,11 +74,12 @@ def smallest_splitting_set(compiled: CompiledFbas) -> frozenset[str] | None:
     byzantine = [encoding.s(v) for v in range(encoding.size)]
     with (
         ITotalizer(lits=byzantine, ubound=len(byzantine), top_id=encoding.pool.top) as count,
-        Solver(name=SOLVER, bootstrap_with=encoding.clauses + count.cnf.clauses) as solver,
+        Solver(name=INTERRUPTIBLE_SOLVER, bootstrap_with=encoding.clauses + count.cnf.clauses) as solver,
     ):
         for k in range(len(byzantine) + 1):
+            check()
             bound = [-count.rhs[k]] if k < len(byzantine) else []  # at most k Byzantine nodes
-            if solver.solve(assumptions=bound):
+            if _solve_before(solver, bound, deadline, "splitting"):
                 return frozenset(part.keys[v] for v in encoding.byzantine(solver.get_model()))
     return None
 
@@ -114,7 +117,7 @@ def smallest_blocking_set(
             check()
             for clause in clauses:
                 solver.add_clause(clause)
-            while not _solve_before(solver, [-count.rhs[k]] if k < size else [], deadline):
+            while not _solve_before(solver, [-count.rhs[k]] if k < size else [], deadline, "blocking"):
                 check()
                 k += 1  # no set of k nodes does: the answer is larger
             model = set(solver.get_model())
@@ -182,13 +185,14 @@ def _closure_rounds(part: CompiledFbas, mask: np.ndarray) -> tuple[np.ndarray, i
         rounds += 1
 
 
-def _solve_before(solver: Solver, assumptions: list[int], deadline: float | None) -> bool:
-    """solver.solve, interrupted at the deadline (then SearchLimitError)."""
+def _solve_before(solver: Solver, assumptions: list[int], deadline: float | None, kind: str) -> bool:
+    """solver.solve, interrupted at the deadline (then SearchLimitError naming the smallest `kind` set)."""
     if deadline is None:
         return solver.solve(assumptions=assumptions)
+    late = SearchLimitError(f"The smallest {kind} set was not found within the time limit.")
     remaining = deadline - time.monotonic()
     if remaining <= 0:
-        raise SearchLimitError("The smallest blocking set was not found within the time limit.")
+        raise late
     timer = threading.Timer(remaining, solver.interrupt)
     timer.start()
     try:
@@ -197,7 +201,7 @@ def _solve_before(solver: Solver, assumptions: list[int], deadline: float | None
         timer.cancel()
         solver.clear_interrupt()
     if answer is None:
-        raise SearchLimitError("The smallest blocking set was not found within the time limit.")
+        raise late
     return answer
 
 

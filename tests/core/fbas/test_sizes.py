@@ -96,3 +96,11 @@ def test_smallest_blocking_set_gives_up_at_its_time_limit() -> None:
     compiled = compile_fbas(loads(json.dumps(almost_symmetric(16, deletions=3, seed=16))))
     with pytest.raises(SearchLimitError, match="time limit"):
         smallest_blocking_set(compiled, seconds=0.0)
+
+
+def test_smallest_splitting_set_gives_up_at_its_time_limit() -> None:
+    compiled = compile_fbas(loads(json.dumps(almost_symmetric(16, deletions=3, seed=16))))
+    for seconds in (0.0, 1e-4):  # past before the first call, and interrupted inside one
+        with pytest.raises(SearchLimitError, match="smallest splitting set was not found within the time limit"):
+            smallest_splitting_set(compiled, seconds=seconds)
+    assert len(smallest_splitting_set(compiled, seconds=600.0)) == len(smallest_splitting_set(compiled))

@@ -142,3 +142,10 @@ def test_budgets_refuse_non_positive_figures() -> None:
         Budget(0.0)
     with pytest.raises(ValueError, match="positive number of steps"):
         Budget(1.0, max_steps=0)
+
+
+def test_the_fallbacks_share_the_time_left() -> None:
+    budget = Budget(100.0)
+    first, last = budget.rest(2).remaining(), budget.rest().remaining()
+    assert 0 < first <= 50.0 < last <= 100.0
+    assert Budget().rest(2).deadline is None
