@@ -312,6 +312,8 @@ def adversarial() -> None:
         "parentheses": "http://a.com/(",
         "long name": "ab.",
         "emails": "a.b@c.d",
+        "CJK labels": "中a.",
+        "numbered list": "0: ",
     }
     documents = {
         name: (unit * (ADVERSARIAL_BYTES // len(unit) + 1))[:ADVERSARIAL_BYTES] for name, unit in units.items()

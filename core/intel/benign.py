@@ -113,8 +113,13 @@ def _ipv4_partition() -> tuple[list[int], list[str | None]]:
 
 
 def ipv4_reason(address: str) -> str | None:
-    """`ipv4_reason_of` a dotted-decimal address: one binary search of the partition of the address space."""
-    return _ipv4_reason_fast(int.from_bytes(socket.inet_aton(address), "big"))
+    """`ipv4_reason_of` a dotted-decimal address (leading zeros decimal): one binary search of the partition."""
+    try:
+        number = int.from_bytes(socket.inet_pton(socket.AF_INET, address), "big")
+    except OSError:  # leading zeros, which the C library refuses rather than read as octal
+        a, b, c, d = map(int, address.split("."))
+        number = (a << 24) | (b << 16) | (c << 8) | d
+    return _ipv4_reason_fast(number)
 
 
 def _ipv4_reason_fast(number: int) -> str | None:

@@ -31,16 +31,14 @@ _IPV4_MAPPED = bytes(10) + b"\xff\xff"
 _URL_BODY = re.compile(r"[^\s\"'<>`{}|\\^\u2018-\u201d\u2026\u2190-\u21ff]*+")
 _URL_CONTINUATION = re.compile(r"[ \t\xa0]*+\r?\n(?=[\w%~.-])([^\s\"'<>`{}|\\^\u2018-\u201d\u2026\u2190-\u21ff]++)")
 _SCHEME = re.compile(r"(h[tx][tx]ps?|f[tx]p)\Z", re.I)
-# A whole run of word characters, dots and hyphens that holds a dot followed by a word character or hyphen (`first`:
-# the first such character), matched from the run's start only (the lookbehind refuses every other start at once,
-# and every repetition is possessive): each run is read once.
-_DOTTED_RUN = re.compile(r"(?<![\w.-])[\w-]*+\.++(?P<first>[\w-])[\w-]*+(?:\.++[\w-]++)*+\.*+")
+_DOT_ANCHOR = re.compile(r"\.[\w-]")
+_RUN = re.compile(r"[\w.-]*+")
 _DOTTED = re.compile(r"[\w-]++(?:\.[\w-]++)++")
 _DOTTED_NUMBER = re.compile(r"[0-9](?<![\w.][0-9])[0-9]*+(?:\.[0-9]++)++")
 _VERSION_WORD = re.compile(r"\b(?:version|ver\.|release|build|firmware|v)\s{0,3}:?\s{0,3}$", re.I)
 _VERSION_WORD_ENDS = frozenset("nN.eEdDvV")  # the last characters of the words above
-# A whole run of hex digits, colons and dots that holds a colon, read from its start only, like `_DOTTED_RUN`.
-_IPV6_RUN = re.compile(r"(?<![0-9a-fA-F:.])[0-9a-fA-F.]*+:[0-9a-fA-F:.]*+")
+_IPV6_ANCHOR = re.compile(r":[0-9a-fA-F:]")
+_IPV6_RUN = re.compile(r"[0-9a-fA-F:.]*+")
 _ZONE = re.compile(r"%[\w-]{1,32}+")
 _LOCAL_PART = re.compile(r"[\w.+%-]*+")
 _EMAIL_DOMAIN = re.compile(r"[\w-]++(?:\.[\w-]++)++")
@@ -51,7 +49,7 @@ _TECHNIQUE = re.compile(r"T(?<![\w.]T)[0-9]{4}(?:\.[0-9]{3})?(?![\w]|\.[0-9])")
 _LOCAL_PART_TAIL = re.compile(r"[\w.+%-]{0,64}@")
 _CJK = "\u3000-\u9fff\uac00-\ud7af\uf900-\ufaff"
 _CJK_PREFIX = re.compile(f"[{_CJK}]+")
-_CJK_LABELS = re.compile(f"(?:\\.[{_CJK}][\\w-]*+)+$")
+_CJK_CHAR = re.compile(f"[{_CJK}]")
 _TRAILING = ".,;:!?'\"*"
 
 
@@ -100,6 +98,8 @@ class _Found:
                     offsets = [(spans[0], spans[1])]
                 else:
                     offsets = list(zip(spans[::2], spans[1::2], strict=True))
+                if len(offsets) > 1:  # one place read twice (a URL's host, then as a name or an e-mail's domain)
+                    offsets = list(dict.fromkeys(offsets))
                 found.append(Indicator(kind, value, why, offsets))
         return found
 
@@ -145,6 +145,18 @@ def ipv6_packed(token: str) -> bytes | None:
         return socket.inet_pton(socket.AF_INET6, token)
     except (OSError, ValueError):
         return None
+
+
+def _is_cjk(char: str) -> bool:
+    return "\u3000" <= char <= "\u9fff" or "\uac00" <= char <= "\ud7af" or "\uf900" <= char <= "\ufaff"
+
+
+def _before_cjk_labels(text: str, start: int, end: int) -> int:
+    """Where the dotted name text[start:end] ends once the labels at its end that begin with a CJK character are
+    left out. One scan back over the labels (a regular expression searched forward rescanned them from every dot)."""
+    while (dot := text.rfind(".", start, end)) != -1 and dot + 1 < end and _is_cjk(text[dot + 1]):
+        end = dot
+    return end
 
 
 def _trim_url(body: str) -> str:
@@ -219,6 +231,17 @@ class _Extraction:
         before = run.match(self.reversed, len(self.text) - end)
         return end - (before.end() - before.start())
 
+    def _runs(self, anchor: re.Pattern[str], run: re.Pattern[str]) -> Iterator[tuple[re.Match[str], int, int]]:
+        """(anchor match, start, end) of each run of `run`'s characters around a match of `anchor`, each run once:
+        its start found by one scan of the reversed text, its end by one scan forward, and the next anchor searched
+        for after it. Anchor first: the engine skips ahead to the next '.' or ':' in C, so prose costs little."""
+        text = self.text
+        match = anchor.search(text)
+        while match is not None:
+            done = run.match(text, match.start()).end()
+            yield match, self._run_start(run, match.start()), done
+            match = anchor.search(text, done)
+
     def urls(self) -> None:
         """Every http, https or ftp URL; inside one, the first `MAX_INNER_URLS` URLs it carries (a redirect's
         target) are read too, so the work stays linear."""
@@ -268,22 +291,22 @@ class _Extraction:
     def dotted_runs(self) -> None:
         """Domains and IPv4 addresses: each run of word characters, dots and hyphens holding a dot, read once."""
         text = self.text
-        for run in _DOTTED_RUN.finditer(text):
-            start, done = run.span()
+        for anchor, run_start, done in self._runs(_DOT_ANCHOR, _RUN):
+            start = run_start
             while text[start] == ".":  # '.onmicrosoft.com'
                 start += 1
             token = text[start:done].rstrip(".")
             if token.replace(".", "").isdigit():  # the common case, a run that is one dotted number
                 self._ipv4(token, start, start + len(token))
-            elif run.group("first").isdigit() or text[start].isdigit():
+            elif text[anchor.end() - 1].isdigit() or text[start].isdigit():  # the anchor is '.' and one character
                 self._ipv4s(start, done)
             if (start == 0 or text[start - 1] not in "@%") and not text[done - 1].isdigit():
                 self._domain(start, done)
 
     def _domain(self, start: int, end: int) -> None:
-        if self.url_hosts.get((start, end)) == "domain":
-            return  # read already, as a URL's host
         text = self.text
+        if self.url_hosts.get((start, end)) == "domain" and (self.ascii or not _CJK_CHAR.search(text, start, end)):
+            return  # read already, as a URL's host (a run with CJK characters reads differently here: '中国evil.com')
         if (
             start
             and text[start - 1] in "/\\"
@@ -298,8 +321,7 @@ class _Extraction:
         if not self.ascii and not text[start:end].isascii():
             if cjk := _CJK_PREFIX.match(text, start, end):  # '恶意域名evil.com': the name starts after the Han text
                 start = cjk.end()
-            if cjk := _CJK_LABELS.search(text, start, end):  # 'evil.com。访问': and ends before the sentence's stop
-                end = cjk.start()
+            end = _before_cjk_labels(text, start, end)  # 'evil.com。访问': and ends before the sentence's stop
         if _LOCAL_PART_TAIL.match(text, end) and not text.startswith("\\\\", start - 2):  # 'first.name+x@…'
             return  # an e-mail's local part (a UNC host before '@SSL' or '@80' stays a host)
         written = text[start:end]
@@ -337,8 +359,7 @@ class _Extraction:
 
     def ipv6s(self) -> None:
         text = self.text
-        for run in _IPV6_RUN.finditer(text):
-            start, done = run.span()
+        for _, start, done in self._runs(_IPV6_ANCHOR, _IPV6_RUN):
             end = zone.end() if (zone := _ZONE.match(text, done)) else done
             if start and (text[start - 1].isalnum() or text[start - 1] == "_"):
                 continue

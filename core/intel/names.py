@@ -99,9 +99,14 @@ def _a_labels(label: str) -> str | None:
         return None
 
 
-@lru_cache(maxsize=65536)
 def host_domain(name: str) -> str | None:
     """`name` as a normalised domain when its labels and TLD are valid (no reading of context), else None."""
+    name = name.rstrip(".")  # as `to_ascii` reads it
+    return None if len(name) > MAX_NAME * 4 else _host_domain(name)  # too long for a name: never cached
+
+
+@lru_cache(maxsize=65536)
+def _host_domain(name: str) -> str | None:
     ascii_name = to_ascii(name)
     if ascii_name is None or "." not in ascii_name:
         return None
@@ -131,12 +136,16 @@ def is_file_name(labels: list[str]) -> bool:
     return labels[-1] in FILE_EXTENSION_TLDS and (len(labels) == 2 or labels[-2] in INNER_EXTENSIONS)
 
 
-@lru_cache(maxsize=65536)
 def written_domain(written: str, defanged: bool) -> str | None:
     """A dotted word found in prose as a normalised domain, or None when it is not one or reads as something else.
 
     `defanged` says the writer defanged it (an indicator on purpose): then file-name and code readings are skipped.
     """
+    return None if len(written.rstrip(".")) > MAX_NAME * 4 else _written_domain(written, defanged)
+
+
+@lru_cache(maxsize=65536)
+def _written_domain(written: str, defanged: bool) -> str | None:
     name = host_domain(written)
     if name is None:
         return None

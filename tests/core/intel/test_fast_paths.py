@@ -6,6 +6,7 @@ from __future__ import annotations
 import gc
 import ipaddress
 import random
+import re
 
 import idna
 import pytest
@@ -13,6 +14,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from core.intel import benign, names
+from core.intel import extract as extract_module
 from core.intel.extract import extract, ipv6
 from core.intel.refang import refang
 from core.intel.values import ipv4
@@ -186,3 +188,38 @@ def test_original_spans_map_each_end_as_original_does(text, data):
     spans = data.draw(st.lists(st.tuples(ends, ends).map(sorted), max_size=6))
     flat = [offset for span in spans for offset in span]
     assert refanged.original_spans(flat) == [(refanged.original(s), refanged.original(e)) for s, e in spans]
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "value", "offsets"),
+    [
+        ("Download from http://evil.com.", "domain", "evil.com", [(21, 29)]),  # the host, then the name before '.'
+        ("http://user:pass@evil.com/", "domain", "evil.com", [(17, 25)]),  # the host, then an e-mail's domain
+        ("http://[::1]:80/", "ipv6", "::1", [(8, 11)]),
+        ("http://1.2.3.4/x and 1.2.3.4", "ipv4", "1.2.3.4", [(7, 14), (21, 28)]),
+    ],
+)
+def test_a_place_read_twice_is_one_offset(text, kind, value, offsets):
+    (item,) = [i for i in extract(text) if i.type == kind]
+    assert (item.value, item.offsets) == (value, offsets)
+
+
+def test_a_url_host_with_han_text_is_also_read_as_the_name_after_it():
+    found = {(i.type, i.value) for i in extract("http://中国evil.com/x")}
+    assert {("domain", "evil.com"), ("domain", "xn--evil-zf5fw08b.com")} <= found
+
+
+def test_an_ipv4_reason_reads_leading_zeros_as_decimal():
+    assert benign.ipv4_reason("010.0.0.1") == benign.ipv4_reason("10.0.0.1") == "bogon"
+
+
+_CJK_LABELS_REFERENCE = re.compile(f"(?:\\.[{extract_module._CJK}][\\w-]*+)+$")
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.text(st.sampled_from("中한a-_9"), min_size=1, max_size=4), min_size=1, max_size=8).map(".".join))
+def test_cjk_labels_are_cut_from_a_name_as_the_regular_expression_cut_them(name):
+    text = f"x {name} y"
+    start, end = 2, 2 + len(name)
+    found = _CJK_LABELS_REFERENCE.search(text, start, end)
+    assert extract_module._before_cjk_labels(text, start, end) == (end if found is None else found.start())

@@ -52,6 +52,8 @@ def baseline() -> int:
 @example(unit="TVqQAAMAAAAEAAAA//8AALgAAAAAAAAAQAAAAAAA+/")  # a base64 blob
 @example(unit="4d5a90000300000004000000ffff0000b8 ")  # a hex dump
 @example(unit="http://a")  # URLs inside URLs
+@example(unit="中a.")  # labels that begin with a CJK character, trimmed from a name's end
+@example(unit="0: ")  # colons that no IPv6 address follows
 def test_ten_times_the_text_costs_at_most_twelve_times_the_work(baseline, unit):
     small = _instructions(unit, SMALL) - baseline
     large = _instructions(unit, 10 * SMALL) - baseline
