@@ -17,8 +17,8 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 REPO = Path(__file__).resolve().parents[3]
-SMALL = 8_000
-NOISE = 100_000  # instructions: runs of the same input differ by a few hundred
+SMALL = 32_000  # characters: enough work that a run's start-up noise is small beside it
+NOISE = 100_000  # instructions: runs of the same input differ by a few hundred when the machine is otherwise idle
 _REFS = re.compile(r"I\s+refs:\s+([\d,]+)")
 _SCRIPT = """
 import sys
@@ -41,8 +41,10 @@ def _instructions(unit: str, size: int) -> int:
 
 @pytest.fixture(scope="module")
 def baseline() -> int:
-    """The instructions of starting Python and importing the extractor, subtracted from every count."""
-    return _instructions("x", 0)
+    """The instructions of starting Python and importing the extractor, subtracted from every count: the fewer of
+    two runs, as other processes writing files beside the checkout (the other test worker) make Python's imports
+    look again, which only ever adds instructions (in CI, 1.2 M once)."""
+    return min(_instructions("x", 0) for _ in range(2))
 
 
 @settings(max_examples=3, deadline=None)
