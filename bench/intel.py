@@ -312,12 +312,13 @@ def adversarial() -> None:
         "parentheses": "http://a.com/(",
         "long name": "ab.",
         "emails": "a.b@c.d",
-        "CJK labels": "中a.",
         "numbered list": "0: ",
     }
     documents = {
         name: (unit * (ADVERSARIAL_BYTES // len(unit) + 1))[:ADVERSARIAL_BYTES] for name, unit in units.items()
     }
+    # periodic text with one different ending: CJK labels, then a Latin one (trimming them was quadratic)
+    documents["CJK labels, Latin end"] = ("中a." * (ADVERSARIAL_BYTES // 3))[: ADVERSARIAL_BYTES - 1] + "x"
     # lists of distinct indicators, one after another: every one is new, so nothing is cached
     documents |= {
         "distinct IPv4 list": _distinct(lambda i: f"{(i >> 16) & 255}.{(i >> 8) & 255}.{i & 255}.7 "),

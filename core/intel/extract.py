@@ -80,8 +80,8 @@ class _Found:
             of_kind[value] = [start, end]
             if reason is not None:
                 self.reasons[kind][value] = reason
-        elif len(spans) < 2 * MAX_OFFSETS:
-            spans += (start, end)
+        elif len(spans) < 2 * MAX_OFFSETS and not (start in spans and _has_place(spans, start, end)):
+            spans += (start, end)  # a place read twice (a URL's host, then as a name or an e-mail's domain) once
 
     def indicators(self) -> list[Indicator]:
         """Every indicator found, sorted by type and value, with its benign reason and original offsets."""
@@ -98,10 +98,13 @@ class _Found:
                     offsets = [(spans[0], spans[1])]
                 else:
                     offsets = list(zip(spans[::2], spans[1::2], strict=True))
-                if len(offsets) > 1:  # one place read twice (a URL's host, then as a name or an e-mail's domain)
-                    offsets = list(dict.fromkeys(offsets))
                 found.append(Indicator(kind, value, why, offsets))
         return found
+
+
+def _has_place(spans: list[int], start: int, end: int) -> bool:
+    """Whether the flat list of spans (start, end, start, end, ...) holds (start, end)."""
+    return any(spans[i] == start and spans[i + 1] == end for i in range(0, len(spans), 2))
 
 
 def _never_benign(_value: str) -> None:
@@ -278,7 +281,9 @@ class _Extraction:
         kind, value, port = host
         shown = f"[{value}]" if kind == "ipv6" else value
         host_start = body_start + len(userinfo) + (1 if kind == "ipv6" else 0)
-        host_end = host_start + len(hostport) - len(port) - (2 if kind == "ipv6" else 0)
+        written_host = hostport[: len(hostport) - len(port)]
+        host_end = host_start + len(written_host.rstrip(".") if kind == "domain" else written_host)
+        host_end -= 2 if kind == "ipv6" else 0  # its brackets
         self.found.add(kind, value, host_start, host_end)
         self.url_hosts[(host_start, host_end)] = kind
         self.found.add("url", f"{scheme}://{userinfo}{shown}{port}{rest}", start, span_end)

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from core.intel import benign, names
 from core.intel import extract as extract_module
-from core.intel.extract import extract, ipv6
+from core.intel.extract import MAX_OFFSETS, extract, ipv6
 from core.intel.refang import refang
 from core.intel.values import ipv4
 
@@ -197,11 +197,18 @@ def test_original_spans_map_each_end_as_original_does(text, data):
         ("http://user:pass@evil.com/", "domain", "evil.com", [(17, 25)]),  # the host, then an e-mail's domain
         ("http://[::1]:80/", "ipv6", "::1", [(8, 11)]),
         ("http://1.2.3.4/x and 1.2.3.4", "ipv4", "1.2.3.4", [(7, 14), (21, 28)]),
+        ("http://evil.com./x", "domain", "evil.com", [(7, 15)]),  # a host's trailing dot is not part of the name
     ],
 )
 def test_a_place_read_twice_is_one_offset(text, kind, value, offsets):
     (item,) = [i for i in extract(text) if i.type == kind]
     assert (item.value, item.offsets) == (value, offsets)
+
+
+def test_places_read_twice_do_not_use_up_the_places_kept():
+    text = "http://[2001:4860::1]/ " * 30 + "2001:4860::1 " * 30
+    (address,) = [i for i in extract(text) if i.type == "ipv6"]
+    assert len(address.offsets) == len(set(address.offsets)) == MAX_OFFSETS
 
 
 def test_a_url_host_with_han_text_is_also_read_as_the_name_after_it():
