@@ -150,14 +150,10 @@ def ipv6_packed(token: str) -> bytes | None:
         return None
 
 
-def _is_cjk(char: str) -> bool:
-    return "\u3000" <= char <= "\u9fff" or "\uac00" <= char <= "\ud7af" or "\uf900" <= char <= "\ufaff"
-
-
 def _before_cjk_labels(text: str, start: int, end: int) -> int:
     """Where the dotted name text[start:end] ends once the labels at its end that begin with a CJK character are
     left out. One scan back over the labels (a regular expression searched forward rescanned them from every dot)."""
-    while (dot := text.rfind(".", start, end)) != -1 and dot + 1 < end and _is_cjk(text[dot + 1]):
+    while (dot := text.rfind(".", start, end)) != -1 and dot + 1 < end and _CJK_CHAR.match(text, dot + 1):
         end = dot
     return end
 

@@ -52,7 +52,7 @@ class Refanged:
 
     def original(self, offset: int) -> int:
         """The offset in the original text of `offset` in the refanged text."""
-        if len(self._new_starts) == 1:  # nothing was refanged
+        if not self.edited:
             return offset
         i = bisect.bisect_right(self._new_starts, offset) - 1
         return self._old_starts[i] + (offset - self._new_starts[i])
