@@ -79,7 +79,7 @@ def scan_file(path: Path) -> FileFacts:
                 starts_with_bom = chunk.startswith(codecs.BOM_UTF8)
             size += len(chunk)
             digest.update(chunk)
-            if is_utf8:
+            if is_utf8 and not (chunk.isascii() and not utf8.getstate()[0]):  # ASCII with nothing pending is UTF-8
                 try:
                     utf8.decode(chunk)
                 except UnicodeDecodeError:

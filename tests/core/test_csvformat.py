@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import csv
 import io
+import tempfile
 from pathlib import Path
+from unittest import mock
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
+from core import csvformat
 from core.csvformat import (
     DELIMITERS,
     MAX_NAME_LENGTH,
@@ -116,3 +119,23 @@ def test_utf8_character_split_across_read_chunks_stays_utf8(tmp_path: Path) -> N
     path = tmp_path / "split.csv"
     path.write_bytes(content)
     assert scan_file(path).encoding == "utf-8"
+
+
+_PIECES = st.sampled_from([b"a", b"\n", "é".encode(), "€".encode(), b"\xc3", b"\xa9", b"\xe2\x82"])
+
+
+@given(st.lists(_PIECES, min_size=1, max_size=40), st.integers(min_value=1, max_value=4))
+@example([b"\xc3", b"a", b"\xa9"], 1)  # a cut character, then an ASCII chunk, then a byte that would complete it
+def test_scan_calls_a_file_utf8_exactly_when_it_decodes_whatever_the_chunking(pieces: list[bytes], chunk: int) -> None:
+    # Chunks of ASCII skip the decoder; a character cut at a chunk's end must still be checked with what follows.
+    content = b"h,i\n" + b"".join(pieces)
+    with tempfile.TemporaryDirectory() as tmp, mock.patch.object(csvformat, "_CHUNK", chunk):
+        path = Path(tmp) / "f.csv"
+        path.write_bytes(content)
+        found = scan_file(path).encoding
+    try:
+        content.decode("utf-8")
+    except UnicodeDecodeError:
+        assert found in ("latin-1", "windows-1252")
+    else:
+        assert found == "utf-8"
