@@ -28,8 +28,11 @@ MAX_OFFSETS = 50  # where an indicator occurs: the first this many places
 MAX_INNER_URLS = 4
 _IPV4_MAPPED = bytes(10) + b"\xff\xff"
 
-_URL_BODY = re.compile(r"[^\s\"'<>`{}|\\^\u2018-\u201d\u2026\u2190-\u21ff]*+")
-_URL_CONTINUATION = re.compile(r"[ \t\xa0]*+\r?\n(?=[\w%~.-])([^\s\"'<>`{}|\\^\u2018-\u201d\u2026\u2190-\u21ff]++)")
+_URL_BODY = re.compile(r"[^\s\"'<>`{}|\\^\u00b7\u2018-\u201d\u2022\u2026\u2190-\u21ff]*+")
+_URL_CONTINUATION = re.compile(
+    r"[ \t\xa0]*+\r?\n(?=[\w%~.-])([^\s\"'<>`{}|\\^\u00b7\u2018-\u201d\u2022\u2026\u2190-\u21ff]++)"
+)
+_STARTS_WITH_SCHEME = re.compile(r"[a-z][a-z0-9+.-]{0,15}:", re.I)
 _SCHEME = re.compile(r"(h[tx][tx]ps?|f[tx]p)\Z", re.I)
 _DOT_ANCHOR = re.compile(r"\.[\w-]")
 _RUN = re.compile(r"[\w.-]*+")
@@ -45,7 +48,8 @@ _EMAIL_DOMAIN = re.compile(r"[\w-]++(?:\.[\w-]++)++")
 _EMAIL_AT = re.compile(r"@(?=[\w-]++\.[\w-])")  # an '@' where `_EMAIL_DOMAIN` matches: '@' runs are skipped in C
 _HASH = re.compile(r"[0-9a-fA-F](?<![0-9a-zA-Z][0-9a-fA-F])[0-9a-fA-F]{31,63}+(?![0-9a-zA-Z])")
 _CVE = re.compile(r"[Cc](?<![\w-][Cc])[Vv][Ee][-\u2010-\u2015]([0-9]{4})[-\u2010-\u2015]([0-9]{4,12}+)(?![0-9])")
-_TECHNIQUE = re.compile(r"T(?<![\w.]T)[0-9]{4}(?:\.[0-9]{3})?(?![\w]|\.[0-9])")
+# ATT&CK numbers techniques T1001 on (Enterprise, Mobile) and T0800 on (ICS): TA0011 mistyped as T0011 is none
+_TECHNIQUE = re.compile(r"T(?<![\w.]T)(?:1[0-9]{3}|0[89][0-9]{2})(?:\.[0-9]{3})?(?![\w]|\.[0-9])")
 _LOCAL_PART_TAIL = re.compile(r"[\w.+%-]{0,64}@")
 _CJK = "\u3000-\u9fff\uac00-\ud7af\uf900-\ufaff"
 _CJK_PREFIX = re.compile(f"[{_CJK}]+")
@@ -158,6 +162,12 @@ def _before_cjk_labels(text: str, start: int, end: int) -> int:
     return end
 
 
+def _continues_path(token: str) -> bool:
+    """Whether the first token of the next line continues a URL cut after its '/' (a wrapped table cell:
+    'd/8812/stage2.bin'): a path or query, not the next URL ('https://…', 'hxxp://…') nor a word of prose."""
+    return not _STARTS_WITH_SCHEME.match(token) and any(c in token.rstrip(_TRAILING) for c in "/?=")
+
+
 def _trim_url(body: str) -> str:
     """Cut a URL body at an unbalanced closing bracket and drop trailing punctuation."""
     if ")" not in body and "]" not in body:
@@ -266,7 +276,7 @@ class _Extraction:
         end = _URL_BODY.match(text, body_start).end()
         body = text[body_start:end]
         continued = False
-        if body.endswith("/") and (more := _URL_CONTINUATION.match(text, end)):
+        if body.endswith("/") and (more := _URL_CONTINUATION.match(text, end)) and _continues_path(more.group(1)):
             body, end, continued = body + more.group(1), more.end(), True
         trimmed = _trim_url(body)
         span_end = end - (len(body) - len(trimmed)) if continued else body_start + len(trimmed)

@@ -118,6 +118,18 @@ def test_refanging_maps_every_offset_into_the_original(text):
         ("恶意域名evil[.]com。访问", "domain", ["evil.com"]),
         ("hxxp://sunduk[.]biz/forum/docs/\n[![](/cdn-cgi/x.png)](/y.png)", "url", ["http://sunduk.biz/forum/docs/"]),
         ("http://a.com/\r\nlong/path", "url", ["http://a.com/long/path"]),
+        ("http://a.com/\xa0\nupdate.php?id=3", "url", ["http://a.com/update.php?id=3"]),  # a wrapped query
+        # a URL ending in '/' at a line's end is not glued to the next URL, nor to prose, nor to a host and port
+        (
+            "https://b1.example.com/\xa0\nhttps://b2.example.com/",
+            "url",
+            ["https://b1.example.com/", "https://b2.example.com/"],
+        ),
+        ("hxxp://a[.]com/\nhxxp://b[.]com/x", "url", ["http://a.com/", "http://b.com/x"]),
+        ("hxxp://a[.]com/ajax/\nThe bulk of them. Afterwards.", "url", ["http://a.com/ajax/"]),
+        ("http://a.com/\nb.com:8080/x", "url", ["http://a.com/"]),
+        ("| ·  hxxp://a[.]in/p/1;0·  hxxp://a[.]in/p/2 |", "url", ["http://a.in/p/1;0", "http://a.in/p/2"]),  # bullets
+        ("T0011 (TA0011 mistyped), T0801, T1059.001 and T0999", "attack_technique", ["T0801", "T0999", "T1059.001"]),
         ("CVE-2021-٤٤٢٢٨ and T١٠٥٩", "cve", []),  # ASCII digits only
         ("v 1.2.3.4 and Version: 5.6.7.8", "ipv4", []),
         ("::ffff:1.2.3.4 and 00:1A:2B:3C:4D:5E:6F:70", "ipv6", ["::ffff:1.2.3.4"]),
