@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -27,6 +28,7 @@ from core.intel.values import FEED_TYPES, classify
 FEED_COLUMNS = ("type", "value", "confidence", "family", "tags", "first_seen", "last_seen")
 MAX_FEED_BYTES = 256 * 2**20  # uncompressed
 MAX_UPLOAD_BYTES = 50 * 2**20
+_READ_CHUNK = 1 << 20
 MALTRAIL_CONFIDENCE = {"malware": 80, "malicious": 70, "suspicious": 40}
 _IPSUM_DATE = re.compile(r"#\s*Last update:\s*(.{10,40})")
 
@@ -46,26 +48,58 @@ class Feed:
 
 
 def frame(rows: list[tuple] | pd.DataFrame) -> pd.DataFrame:
-    """Indicator rows (in `FEED_COLUMNS` order) as a frame, one row per (type, value): the most confident kept."""
+    """Indicator rows (in `FEED_COLUMNS` order) as a frame, one row per (type, value): the most confident kept (the
+    first written among equally confident ones)."""
     data = rows if isinstance(rows, pd.DataFrame) else pd.DataFrame(rows, columns=list(FEED_COLUMNS))
     data["confidence"] = pd.to_numeric(data["confidence"], errors="coerce").fillna(50).clip(0, 100).astype("int64")
     for column in ("first_seen", "last_seen"):
-        data[column] = pd.to_datetime(data[column], errors="coerce", utc=True, format="mixed").dt.tz_localize(None)
-    data = data.sort_values("confidence", ascending=False, kind="stable")
-    return data.drop_duplicates(["type", "value"]).reset_index(drop=True)
+        if data[column].isna().all():  # most feeds give no dates: no per-value parse of a column of None
+            data[column] = pd.Series(pd.NaT, index=data.index, dtype="datetime64[us]")
+        else:
+            data[column] = pd.to_datetime(data[column], errors="coerce", utc=True, format="mixed").dt.tz_localize(None)
+    return data.iloc[most_confident(data["type"], data["value"], data["confidence"].to_numpy())].reset_index(drop=True)
+
+
+def most_confident(
+    types: Column, values: Column, confidence: np.ndarray, written: np.ndarray | None = None
+) -> np.ndarray:
+    """The rows to keep so that each (type, value) is kept once: its most confident row, the first written (least
+    `written`, by default the row's position) of equally confident ones. One hash pass (Arrow's dictionary
+    encoding) and one sort of integers; the rows come back in the order they were given."""
+    if len(confidence) == 0:
+        return np.arange(0)
+    key = pc.binary_join_element_wise(_arrow(types), _arrow(values), "\x00")
+    codes = pc.dictionary_encode(key)
+    codes = (codes.combine_chunks() if isinstance(codes, pa.ChunkedArray) else codes).indices.to_numpy()
+    written = np.arange(len(codes)) if written is None else written
+    order = np.lexsort((written, -confidence, codes))  # by key, then most confident, then first written
+    ranked = codes[order]
+    first = np.ones(len(order), dtype=bool)
+    first[1:] = ranked[1:] != ranked[:-1]
+    return np.sort(order[first])
+
+
+Column = pd.Series | pa.Array | pa.ChunkedArray
+
+
+def _arrow(column: Column) -> pa.Array | pa.ChunkedArray:
+    return pa.array(column, type=pa.string(), from_pandas=True) if isinstance(column, pd.Series) else column
 
 
 def read_text(path: Path, limit: int = MAX_FEED_BYTES) -> str:
     """A feed file's text (gzip or plain), refusing one larger than `limit` once decompressed."""
     opener = gzip.open if path.suffix == ".gz" else open
+    chunks, size = [], 0
     try:
         with opener(path, "rb") as handle:
-            data = handle.read(limit + 1)
+            while chunk := handle.read(_READ_CHUNK):  # in pieces: one read of `limit` bytes would reserve them all
+                size += len(chunk)
+                if size > limit:
+                    raise FeedError(f"{path.name} is larger than {limit / 2**20:,.0f} MiB.")
+                chunks.append(chunk)
     except (OSError, EOFError) as exc:
         raise FeedError(f"{path.name} cannot be read: {exc.__class__.__name__}.") from None
-    if len(data) > limit:
-        raise FeedError(f"{path.name} is larger than {limit / 2**20:,.0f} MiB.")
-    return decode(data, path.name)
+    return decode(b"".join(chunks), path.name)
 
 
 def decode(data: bytes, name: str) -> str:
@@ -104,7 +138,7 @@ def read_maltrail(path: Path) -> Feed:
     """stamparm/maltrail's static trails as flattened CSV: indicator, kind, family, category, aliases, reference.
 
     `ip_port` trails become IPv4 indicators tagged with the port; URL trails without a host (a bare path) are
-    skipped. Read and reshaped column-wise with Arrow (1.8 M rows)."""
+    skipped. Read, reshaped and made one row per indicator column-wise with Arrow (1.8 M rows)."""
     needed = ["indicator", "kind", "family", "category"]
     try:
         table = pacsv.read_csv(
@@ -115,25 +149,50 @@ def read_maltrail(path: Path) -> Feed:
         )
     except (OSError, pa.ArrowInvalid) as exc:
         raise FeedError(f"{path.name} is not maltrail's trail CSV: {exc}.") from None
-    kind, category = table["kind"], table["category"]
-    value = pc.utf8_trim_whitespace(table["indicator"])
-    with_port = pc.equal(kind, "ip_port")
-    port = pc.replace_substring_regex(value, r"^.*:", "")
-    value = pc.if_else(with_port, pc.replace_substring_regex(value, r":[0-9]*$", ""), value)
-    kind = pc.if_else(with_port, "ipv4", kind)
-    value = pc.if_else(pc.equal(kind, "domain"), pc.utf8_rtrim(pc.utf8_lower(value), "."), value)
-    keep = pc.and_(pc.is_in(kind, pa.array(["domain", "ipv4", "url"])), pc.greater(pc.utf8_length(value), 0))
-    keep = pc.and_(keep, pc.or_(pc.not_equal(kind, "url"), pc.match_substring_regex(value, r"^[^/]+\.[^/]+")))
-    tags = pc.if_else(with_port, pc.binary_join_element_wise(category, "port:", ","), category)
-    tags = pc.if_else(with_port, pc.binary_join_element_wise(tags, port, ""), tags)
-    rows = (
-        pa.table({"type": kind, "value": value, "category": category, "family": table["family"], "tags": tags})
-        .filter(keep)
-        .to_pandas()
+    table = table.append_column("row", pa.array(np.arange(table.num_rows)))
+    parts = [_maltrail_part(table.filter(pc.equal(table["kind"], kind)), kind) for kind in _MALTRAIL_KINDS]
+    kept = pa.concat_tables(parts)
+    kept = kept.filter(pc.greater(pc.utf8_length(kept["value"]), 0))
+    confidence = pc.take(
+        pa.array([*MALTRAIL_CONFIDENCE.values(), 50]),
+        pc.fill_null(pc.index_in(kept["category"], value_set=pa.array(list(MALTRAIL_CONFIDENCE))), 3),
+    ).to_numpy()
+    keep = most_confident(kept["type"], kept["value"], confidence, kept["row"].to_numpy())
+    indicators = kept.take(pa.array(keep)).select(["type", "value", "family", "tags"]).to_pandas()
+    indicators["confidence"] = confidence[keep]
+    indicators["first_seen"] = indicators["last_seen"] = pd.Series(
+        pd.NaT, index=indicators.index, dtype="datetime64[us]"
     )
-    rows["confidence"] = rows.pop("category").map(MALTRAIL_CONFIDENCE).fillna(50)
-    rows["first_seen"] = rows["last_seen"] = None
-    return Feed(frame(rows[list(FEED_COLUMNS)]), None, int(pc.sum(pc.invert(keep)).as_py() or 0))
+    return Feed(indicators[list(FEED_COLUMNS)], None, table.num_rows - kept.num_rows)
+
+
+_MALTRAIL_KINDS = ("domain", "ipv4", "url", "ip_port")
+
+
+def _maltrail_part(part: pa.Table, kind: str) -> pa.Table:
+    """One kind of trail as (type, value, family, tags, category, row): domains lower-cased without a root dot,
+    `ip:port` split into the address and a `port:` tag, URLs only with a host."""
+    value = pc.utf8_trim_whitespace(part["indicator"])
+    tags = part["category"]
+    if kind == "domain":
+        value = pc.utf8_rtrim(pc.utf8_lower(value), ".")
+    elif kind == "ip_port":
+        port = pc.replace_substring_regex(value, r"^.*:", "")
+        value = pc.replace_substring_regex(value, r":[0-9]*$", "")
+        tags = pc.binary_join_element_wise(tags, pc.binary_join_element_wise("port:", port, ""), ",")
+    elif kind == "url":
+        has_host = pc.match_substring_regex(value, r"^[^/]+\.[^/]+")
+        part, value, tags = part.filter(has_host), value.filter(has_host), tags.filter(has_host)
+    return pa.table(
+        {
+            "type": pa.repeat("ipv4" if kind == "ip_port" else kind, part.num_rows).cast(pa.string()),
+            "value": value,
+            "family": part["family"],
+            "tags": tags,
+            "category": part["category"],
+            "row": part["row"],
+        }
+    )
 
 
 def read_signature_hashes(path: Path) -> Feed:

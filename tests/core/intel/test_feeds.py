@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import contextlib
+import gzip
 import json
 from datetime import datetime
 
+import numpy as np
+import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -181,3 +184,40 @@ def test_any_json_shape_is_read_or_refused_cleanly(document):
 )
 def test_odd_misp_fields_are_skipped_not_fatal(event):
     assert stix.read_misp(json.dumps(event).encode(), "e.json").indicators["value"].tolist() == ["1.2.3.4"]
+
+
+@pytest.mark.parametrize("size", [0, 1, 2**20 - 1, 2**20, 2**20 + 1, 3 * 2**20 + 5])
+def test_a_feed_file_is_read_whole_up_to_its_limit_and_refused_past_it(tmp_path, size):
+    data = (b"1.2.3.4\t3\n" * (size // 10 + 1))[:size]
+    limit = 2**20
+    for path in (tmp_path / "f.txt", tmp_path / "f.txt.gz"):
+        path.write_bytes(gzip.compress(data) if path.suffix == ".gz" else data)
+        if size > limit:
+            with pytest.raises(FeedError, match="larger than"):
+                feeds.read_text(path, limit)
+        else:
+            assert feeds.read_text(path, limit) == data.decode()
+
+
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(["ipv4", "domain"]), st.sampled_from(["a", "b", "c\x00", ""]), st.integers(0, 3)),
+        max_size=30,
+    ),
+    st.randoms(use_true_random=False),
+)
+def test_most_confident_keeps_each_indicator_once_as_a_plain_reading_does(rows, rng):
+    written = list(range(len(rows)))
+    rng.shuffle(written)
+    best: dict[tuple[str, str], int] = {}
+    for i, (kind, value, confidence) in enumerate(rows):
+        held = best.get((kind, value))
+        if held is None or (confidence, -written[i]) > (rows[held][2], -written[held]):
+            best[(kind, value)] = i
+    kept = feeds.most_confident(
+        pd.Series([r[0] for r in rows], dtype=object),
+        pd.Series([r[1] for r in rows], dtype=object),
+        np.array([r[2] for r in rows], dtype=np.int64),
+        np.array(written, dtype=np.int64),
+    )
+    assert kept.tolist() == sorted(best.values())
