@@ -1,10 +1,12 @@
 """Command line: `python -m core.intel extract FILE... [--json]`, `match DATASET [--json]`, `load [FEED...]`,
 `map FILE [--json]` (sentences to ATT&CK techniques).
 
-Bad input (a binary file, one over the size cap, a hostile JSON feed) exits 2 with one line on stderr and writes
-nothing; `match` and `load` write to the warehouse at $CTAS_WAREHOUSE only when they succeed. `map` answers one
-object per input object (null for one without a text) and, when no mapper is registered in $CTAS_WAREHOUSE, trains
-and registers one first (about half a minute, from the shared TRAM sentences and ATT&CK bundle).
+`extract` reads text files and PDFs (their text, read by `core.intel.pdftext`; offsets are into that text). Bad
+input (a binary file, one over the size cap, a damaged or hostile PDF, a hostile JSON feed) exits 2 with one line
+on stderr and writes nothing; `match` and `load` write to the warehouse at $CTAS_WAREHOUSE only when they succeed.
+`map` answers one object per input object (null for one without a text) and, when no mapper is registered in
+$CTAS_WAREHOUSE, trains and registers one first (about half a minute, from the shared TRAM sentences and ATT&CK
+bundle).
 """
 
 from __future__ import annotations
@@ -20,28 +22,40 @@ from core.intel import service
 from core.intel.attack import training
 from core.intel.extract import extract
 from core.intel.feeds import decode
+from core.intel.pdftext import PdfText, is_pdf, pdf_text
 from core.intel.store import IntelStore
 from core.warehouse import open_warehouse
 
 MAX_DOCUMENT_BYTES = 20 * 2**20
 
 
-def read_document(path: Path) -> str:
-    """A text document named on the command line: a regular file of at most 20 MiB of UTF-8 text."""
+def read_bytes(path: Path) -> bytes:
+    """A regular file named on the command line, of at most 20 MiB."""
     if not path.is_file():
         raise CtasError(f"{path} is not a readable file.")
     size = path.stat().st_size
     if size > MAX_DOCUMENT_BYTES:
         raise CtasError(f"{path} is {size / 2**20:,.1f} MiB; at most {MAX_DOCUMENT_BYTES // 2**20} MiB is read.")
-    data = path.read_bytes()[: MAX_DOCUMENT_BYTES + 1]
-    if data.startswith(b"%PDF"):
-        raise CtasError(f"{path} is a PDF: extract its text first (pdftotext) and pass the text file.")
-    return decode(data, str(path))
+    return path.read_bytes()[: MAX_DOCUMENT_BYTES + 1]
+
+
+def read_document(path: Path) -> str:
+    """A text document named on the command line: a regular file of at most 20 MiB of UTF-8 text."""
+    return decode(read_bytes(path), str(path))
+
+
+def read_report(path: Path) -> tuple[str, PdfText | None]:
+    """A report named on the command line: UTF-8 text, or a PDF's text (with what was read of the PDF)."""
+    data = read_bytes(path)
+    if is_pdf(data):
+        read = pdf_text(data, str(path))
+        return read.text, read
+    return decode(data, str(path)), None
 
 
 def _extract(args) -> int:
-    documents = [(path, read_document(path)) for path in args.files]  # every file checked before any output
-    for path, text in documents:
+    documents = [(path, *read_report(path)) for path in args.files]  # every file checked before any output
+    for path, text, pdf in documents:
         found = extract(text)
         if args.json:
             by_type: dict[str, list[dict]] = {}
@@ -49,7 +63,10 @@ def _extract(args) -> int:
                 by_type.setdefault(item.type, []).append(
                     {"value": item.value, "benign": item.benign, "offsets": [list(o) for o in item.offsets]}
                 )
-            print(json.dumps({"file": str(path), "indicators": by_type}, ensure_ascii=False))
+            answer: dict = {"file": str(path), "indicators": by_type}
+            if pdf is not None:  # offsets are into the PDF's text, as read
+                answer["pdf"] = {"pages": pdf.pages, "pages_read": pdf.pages_read, "truncated": pdf.truncated}
+            print(json.dumps(answer, ensure_ascii=False))
         else:
             print(terminal_safe(f"{path}: {len(found)} indicators"))
             for item in found:
@@ -115,7 +132,7 @@ def main(argv: list[str] | None = None) -> int:
         prog="python -m core.intel", description="Threat intelligence: extract, load feeds, match, map to techniques."
     )
     commands = parser.add_subparsers(dest="command", required=True)
-    extract_cmd = commands.add_parser("extract", help="indicators in text files")
+    extract_cmd = commands.add_parser("extract", help="indicators in text files and PDFs")
     extract_cmd.add_argument("files", nargs="+", type=Path)
     extract_cmd.add_argument("--json", action="store_true", help="one JSON object per file")
     match_cmd = commands.add_parser("match", help="match a warehouse dataset against every loaded indicator")

@@ -22,6 +22,7 @@ from core.intel.service import load_upload
 from core.intel.store import IntelStore
 from core.warehouse import Warehouse
 from tests.conftest import REPO, install_mapper
+from tests.core.intel.pdf_samples import make_pdf
 from tests.e2e.conftest import serve_app
 from tests.oracles import minimal_quorums_2025
 from ui.nav import PAGES
@@ -493,16 +494,19 @@ def test_intel_report_techniques_actor_explanation_and_layer(
     install_mapper(warehouse, trained_mapper)
     load_upload(IntelStore(warehouse), "analyst", "analyst.csv", b"value,family\n61.131.218.218,agenttesla\n")
     warehouse.close()
-    report = tmp_path / "lure-report.txt"
-    report.write_text(
-        "The attachment drops a loader. It dumps credentials from LSASS memory with Mimikatz. Persistence comes "
-        "from a Run key in the registry. The lure matches T1566.001.\n",
-        encoding="utf-8",
-    )
+    report = tmp_path / "lure-report.pdf"  # a PDF: its text is read in the reader's limited child process
+    sentences = [
+        "The attachment drops a loader.",
+        "It dumps credentials from LSASS memory with Mimikatz.",
+        "Persistence comes from a Run key in the registry.",
+        "The lure matches T1566.001.",
+    ]
+    report.write_bytes(make_pdf([sentences]))
     with serve_app(tmp_path) as url:
         _open(page, url, "pages/intel.py")
         page.locator('[data-testid="stFileUploaderDropzoneInput"]').first.set_input_files(str(report))
         _settle(page)
+        expect(page.get_by_text("Text of 1 of 1 PDF pages.")).to_be_visible()
         expect(page.get_by_text("ATT&CK techniques", exact=True)).to_be_visible()
         matrix = page.locator(".js-plotly-plot:visible").filter(has_text="The report's techniques on ATT&CK")
         expect(matrix).to_be_visible()

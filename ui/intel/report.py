@@ -7,13 +7,14 @@ import streamlit as st
 
 from core.intel.extract import extract
 from core.intel.feeds import FeedError, decode
+from core.intel.pdftext import MAX_PDF_BYTES, PdfError, PdfText, is_pdf, pdf_text
 from core.intel.stix import to_stix_bundle
 from core.intel.store import IntelStore
 from core.intel.views import indicator_frame, type_counts_figure
 from ui import common
 
 MAX_REPORT_BYTES = 5 * 2**20
-REPORT_TYPES = ["txt", "md", "html", "htm", "csv", "json", "log"]
+REPORT_TYPES = ["txt", "md", "html", "htm", "csv", "json", "log", "pdf"]
 
 
 def report_text() -> str | None:
@@ -25,17 +26,38 @@ def report_text() -> str | None:
         key="intel_text",
         placeholder="Defanged indicators are fine: hxxps://evil[.]example/payload, 203.0.113[.]7, user[@]mail[.]ru",
     )
-    upload = st.file_uploader("…or upload one (text, markdown, HTML, CSV, JSON)", type=REPORT_TYPES, key="intel_file")
+    upload = st.file_uploader(
+        "…or upload one (text, markdown, HTML, CSV, JSON, PDF)", type=REPORT_TYPES, key="intel_file"
+    )
     if upload is not None:
-        if upload.size > MAX_REPORT_BYTES:
-            st.error(f"The file is larger than {MAX_REPORT_BYTES // 2**20} MiB.", icon=":material/error:")
+        data = upload.getvalue()
+        limit = MAX_PDF_BYTES if is_pdf(data) else MAX_REPORT_BYTES
+        if len(data) > limit:
+            st.error(f"The file is larger than {limit // 2**20} MiB.", icon=":material/error:")
             return None
         try:
-            return decode(upload.getvalue(), upload.name)
-        except FeedError as exc:
+            return _pdf_report(data, upload.name) if is_pdf(data) else decode(data, upload.name)
+        except (FeedError, PdfError) as exc:
             st.error(common.md_escape(exc), icon=":material/error:")
             return None
     return pasted or None
+
+
+def _pdf_report(data: bytes, name: str) -> str:
+    """A PDF's text, with what was read of it said."""
+    read = _pdf_text(data, name)
+    st.caption(f"Text of {read.pages_read:,} of {read.pages:,} PDF pages.")
+    if read.truncated:
+        st.warning(
+            f"Only the first {read.pages_read:,} pages or {len(read.text):,} characters of the PDF were read.",
+            icon=":material/warning:",
+        )
+    return read.text
+
+
+@st.cache_data(max_entries=4, show_spinner="Reading the PDF's text…")
+def _pdf_text(data: bytes, name: str) -> PdfText:
+    return pdf_text(data, name)
 
 
 @st.cache_data(max_entries=8, show_spinner="Extracting indicators…")

@@ -12,6 +12,7 @@ import pytest
 from core.warehouse import ENV_VAR, open_warehouse
 from core.warehouse.ingest import ingest_csv
 from tests.conftest import REPO
+from tests.core.intel.pdf_samples import make_pdf
 
 
 def _run(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
@@ -37,7 +38,7 @@ def test_extract_json_gives_one_object_per_file_with_offsets(tmp_path):
 @pytest.mark.parametrize(
     "content",
     [b"\x00\x01\x02binary", b"%PDF-1.7 ...", b"\xff\xfe\xfa not utf-8", b"a" * (20 * 2**20 + 1)],
-    ids=["binary", "pdf", "not-utf8", "too-large"],
+    ids=["binary", "damaged-pdf", "not-utf8", "too-large"],
 )
 def test_bad_files_exit_2_with_one_line_and_no_output(tmp_path, content):
     good, bad = tmp_path / "good.txt", tmp_path / "bad.txt"
@@ -46,6 +47,18 @@ def test_bad_files_exit_2_with_one_line_and_no_output(tmp_path, content):
     run = _run("extract", str(good), str(bad), "--json")
     assert run.returncode == 2 and run.stdout == ""
     assert len(run.stderr.strip().splitlines()) == 1 and run.stderr.startswith("error: ")
+
+
+def test_extract_reads_a_pdf_report_and_says_what_was_read(tmp_path):
+    report = tmp_path / "report.pdf"
+    report.write_bytes(make_pdf([["C2: hxxps://cdn-upd[.]top/gate and 45.146.165[.]37"], ["CVE-2023-4966"]]))
+    run = _run("extract", str(report), "--json")
+    assert run.returncode == 0, run.stderr
+    answer = json.loads(run.stdout)
+    assert answer["pdf"] == {"pages": 2, "pages_read": 2, "truncated": False}
+    found = {kind: [i["value"] for i in items] for kind, items in answer["indicators"].items()}
+    assert found["url"] == ["https://cdn-upd.top/gate"] and found["ipv4"] == ["45.146.165.37"]
+    assert found["cve"] == ["CVE-2023-4966"]
 
 
 def test_load_and_match_write_a_run_and_its_hits(tmp_path):
