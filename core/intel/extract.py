@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from core.intel import benign
-from core.intel.names import host_domain, written_domain
+from core.intel.names import FILE_EXTENSIONS, host_domain, written_domain
 from core.intel.refang import Refanged, refang
 from core.intel.values import HASH_TYPES, ipv4
 
@@ -28,11 +28,10 @@ MAX_OFFSETS = 50  # where an indicator occurs: the first this many places
 MAX_INNER_URLS = 4
 _IPV4_MAPPED = bytes(10) + b"\xff\xff"
 
-_URL_BODY = re.compile(r"[^\s\"'<>`{}|\\^\u00b7\u2018-\u201d\u2022\u2026\u2190-\u21ff]*+")
-_URL_CONTINUATION = re.compile(
-    r"[ \t\xa0]*+\r?\n(?=[\w%~.-])([^\s\"'<>`{}|\\^\u00b7\u2018-\u201d\u2022\u2026\u2190-\u21ff]++)"
-)
+_URL_BODY = re.compile(r"[^\s\"'<>`{}|\\^\u2018-\u201d\u2026\u2190-\u21ff]*+")
+_URL_CONTINUATION = re.compile(r"[ \t\xa0]*+\r?\n(?=[\w%~.-])([^\s\"'<>`{}|\\^\u2018-\u201d\u2026\u2190-\u21ff]++)")
 _STARTS_WITH_SCHEME = re.compile(r"[a-z][a-z0-9+.-]{0,15}:", re.I)
+_PATH_SEPARATOR = re.compile(r"[/?=]")
 _SCHEME = re.compile(r"(h[tx][tx]ps?|f[tx]p)\Z", re.I)
 _DOT_ANCHOR = re.compile(r"\.[\w-]")
 _RUN = re.compile(r"[\w.-]*+")
@@ -48,13 +47,13 @@ _EMAIL_DOMAIN = re.compile(r"[\w-]++(?:\.[\w-]++)++")
 _EMAIL_AT = re.compile(r"@(?=[\w-]++\.[\w-])")  # an '@' where `_EMAIL_DOMAIN` matches: '@' runs are skipped in C
 _HASH = re.compile(r"[0-9a-fA-F](?<![0-9a-zA-Z][0-9a-fA-F])[0-9a-fA-F]{31,63}+(?![0-9a-zA-Z])")
 _CVE = re.compile(r"[Cc](?<![\w-][Cc])[Vv][Ee][-\u2010-\u2015]([0-9]{4})[-\u2010-\u2015]([0-9]{4,12}+)(?![0-9])")
-# ATT&CK numbers techniques T1001 on (Enterprise, Mobile) and T0800 on (ICS): TA0011 mistyped as T0011 is none
+# ATT&CK technique ids are T1xxx (Enterprise, Mobile) and T08xx on (ICS): TA0011 mistyped as T0011 is none
 _TECHNIQUE = re.compile(r"T(?<![\w.]T)(?:1[0-9]{3}|0[89][0-9]{2})(?:\.[0-9]{3})?(?![\w]|\.[0-9])")
 _LOCAL_PART_TAIL = re.compile(r"[\w.+%-]{0,64}@")
 _CJK = "\u3000-\u9fff\uac00-\ud7af\uf900-\ufaff"
 _CJK_PREFIX = re.compile(f"[{_CJK}]+")
 _CJK_CHAR = re.compile(f"[{_CJK}]")
-_TRAILING = ".,;:!?'\"*"
+_TRAILING = ".,;:!?'\"*\u00b7\u2022"  # sentence punctuation, emphasis, a table's middle dot or bullet
 
 
 @dataclass
@@ -164,8 +163,19 @@ def _before_cjk_labels(text: str, start: int, end: int) -> int:
 
 def _continues_path(token: str) -> bool:
     """Whether the first token of the next line continues a URL cut after its '/' (a wrapped table cell:
-    'd/8812/stage2.bin'): a path or query, not the next URL ('https://…', 'hxxp://…') nor a word of prose."""
-    return not _STARTS_WITH_SCHEME.match(token) and any(c in token.rstrip(_TRAILING) for c in "/?=")
+    'd/8812/stage2.bin', 'payload.exe'): a path, a query or a file name, not the next URL ('https://…'), a host and
+    its path ('evil.com/gate.php') nor a word of prose ('The', '6.Type')."""
+    token = token.rstrip(_TRAILING)
+    if _STARTS_WITH_SCHEME.match(token):
+        return False
+    if any(c in token for c in "/?="):
+        first = _PATH_SEPARATOR.split(token, 1)[0]
+        return _is_file_name(first) or not (_DOTTED.fullmatch(first) and host_domain(first))
+    return _is_file_name(token)
+
+
+def _is_file_name(token: str) -> bool:
+    return bool(_DOTTED.fullmatch(token)) and token.rpartition(".")[2].lower() in FILE_EXTENSIONS
 
 
 def _trim_url(body: str) -> str:

@@ -83,7 +83,10 @@ Column = pd.Series | pa.Array | pa.ChunkedArray
 
 
 def _arrow(column: Column) -> pa.Array | pa.ChunkedArray:
-    return pa.array(column, type=pa.string(), from_pandas=True) if isinstance(column, pd.Series) else column
+    """A column as Arrow strings, a missing value as a lone NUL (no joined key is one)."""
+    if isinstance(column, pd.Series):
+        column = pa.array(column.astype("string"), type=pa.string())
+    return pc.fill_null(column, "\x00")
 
 
 def read_text(path: Path, limit: int = MAX_FEED_BYTES) -> str:

@@ -34,6 +34,12 @@ INNER_EXTENSIONS = frozenset({
     "pdf", "doc", "docx", "docm", "xls", "xlsx", "xlsm", "ppt", "pptx", "rtf", "txt", "exe", "dll", "scr", "js", "vbs",
     "jpg", "jpeg", "png", "gif", "lnk", "iso", "img", "bat", "ps1", "hta", "tar", "x64", "x86", "bin", "html", "htm",
 })  # fmt: skip
+# File extensions: a dotted token ending in one reads as a file name where it could be either (the next line of a
+# URL cut after '/': 'payload.exe' continues it, 'evil.com' does not).
+FILE_EXTENSIONS = FILE_EXTENSION_TLDS | INNER_EXTENSIONS | frozenset({
+    "php", "asp", "aspx", "jsp", "cgi", "json", "xml", "css", "svg", "dat", "log", "tmp", "sys", "msi", "apk", "jar",
+    "rar", "7z", "gz", "elf", "dmg", "vbe", "wsf", "jse",
+})  # fmt: skip
 # A dotted name that starts with one of these and has three or more labels is a reverse-DNS package or class name.
 _COMMON_ENDINGS = frozenset({"com", "net", "org"})  # 'android.googleapis.com' is a host; 'com.tencent.mm' is not
 _REVERSE_DNS_ROOTS = frozenset({

@@ -128,6 +128,9 @@ def test_refanging_maps_every_offset_into_the_original(text):
         ("hxxp://a[.]com/\nhxxp://b[.]com/x", "url", ["http://a.com/", "http://b.com/x"]),
         ("hxxp://a[.]com/ajax/\nThe bulk of them. Afterwards.", "url", ["http://a.com/ajax/"]),
         ("http://a.com/\nb.com:8080/x", "url", ["http://a.com/"]),
+        ("http://a.com/\nevil.com/gate.php and http://a.com/x/\n6.Type", "url", ["http://a.com/", "http://a.com/x/"]),
+        ("hxxps://a[.]org/d/8812/ \nstage2[.]bin", "url", ["https://a.org/d/8812/stage2.bin"]),  # a wrapped file name
+        ("http://www.col·legi.cat/index.html", "domain", ["www.xn--collegi-xma.cat"]),  # a middle dot inside a name
         ("| ·  hxxp://a[.]in/p/1;0·  hxxp://a[.]in/p/2 |", "url", ["http://a.in/p/1;0", "http://a.in/p/2"]),  # bullets
         ("T0011 (TA0011 mistyped), T0801, T1059.001 and T0999", "attack_technique", ["T0801", "T0999", "T1059.001"]),
         ("CVE-2021-٤٤٢٢٨ and T١٠٥٩", "cve", []),  # ASCII digits only
