@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 import pandas as pd
 import streamlit as st
 
@@ -30,34 +32,47 @@ def report_text() -> str | None:
         "…or upload one (text, markdown, HTML, CSV, JSON, PDF)", type=REPORT_TYPES, key="intel_file"
     )
     if upload is not None:
-        data = upload.getvalue()
-        limit = MAX_PDF_BYTES if is_pdf(data) else MAX_REPORT_BYTES
-        if len(data) > limit:
+        limit = MAX_PDF_BYTES if upload.name.lower().endswith(".pdf") else MAX_REPORT_BYTES
+        if upload.size > limit:
             st.error(f"The file is larger than {limit // 2**20} MiB.", icon=":material/error:")
             return None
+        data = upload.getvalue()
+        if is_pdf(data) or upload.name.lower().endswith(".pdf"):
+            return _pdf_report(data, upload.name)
         try:
-            return _pdf_report(data, upload.name) if is_pdf(data) else decode(data, upload.name)
-        except (FeedError, PdfError) as exc:
+            return decode(data, upload.name)
+        except FeedError as exc:
             st.error(common.md_escape(exc), icon=":material/error:")
             return None
     return pasted or None
 
 
-def _pdf_report(data: bytes, name: str) -> str:
-    """A PDF's text, with what was read of it said."""
-    read = _pdf_text(data, name)
-    st.caption(f"Text of {read.pages_read:,} of {read.pages:,} PDF pages.")
-    if read.truncated:
+def _pdf_report(data: bytes, name: str) -> str | None:
+    """A PDF's text, read once per upload (a refusal too: reruns do not read it again), with what was read said.
+    While the reader runs, a caption counts the seconds: a rerun or stop of the page ends the reader there."""
+    digest = hashlib.sha256(data).hexdigest()
+    held = st.session_state.get("intel_pdf")
+    if held is None or held[0] != digest:
+        shown = st.empty()
+        try:
+            outcome: PdfText | str = pdf_text(
+                data, name, waiting=lambda seconds: shown.caption(f"Reading the PDF's text… {seconds:.0f} s")
+            )
+        except PdfError as exc:
+            outcome = exc.message
+        shown.empty()
+        st.session_state["intel_pdf"] = held = (digest, outcome)
+    outcome = held[1]
+    if isinstance(outcome, str):
+        st.error(common.md_escape(outcome), icon=":material/error:")
+        return None
+    st.caption(f"Text of {outcome.pages_read:,} of {outcome.pages:,} PDF pages.")
+    if outcome.truncated:
         st.warning(
-            f"Only the first {read.pages_read:,} pages or {len(read.text):,} characters of the PDF were read.",
+            f"Only the first {outcome.pages_read:,} pages or {len(outcome.text):,} characters of the PDF were read.",
             icon=":material/warning:",
         )
-    return read.text
-
-
-@st.cache_data(max_entries=4, show_spinner="Reading the PDF's text…")
-def _pdf_text(data: bytes, name: str) -> PdfText:
-    return pdf_text(data, name)
+    return outcome.text
 
 
 @st.cache_data(max_entries=8, show_spinner="Extracting indicators…")

@@ -5,9 +5,9 @@ from __future__ import annotations
 import zlib
 
 
-def make_pdf(pages: list[list[str]], *, content: bytes | None = None) -> bytes:
+def make_pdf(pages: list[list[str]], *, content: bytes | None = None, unicode_map: bytes | None = None) -> bytes:
     """A PDF with one Helvetica text line per string on each page (or one page with the raw `content` stream,
-    Flate-compressed)."""
+    Flate-compressed); `unicode_map`, when given, is the font's /ToUnicode CMap (Flate-compressed)."""
     objects = [b"<< /Type /Catalog /Pages 2 0 R >>"]
     count = 1 if content is not None else len(pages)
     kids = " ".join(f"{3 + 2 * i} 0 R" for i in range(count))
@@ -23,8 +23,11 @@ def make_pdf(pages: list[list[str]], *, content: bytes | None = None) -> bytes:
         else:
             shown = " ".join(f"({_escape(line)}) '" for line in pages[i])
             stream, extra = f"BT /F1 10 Tf 40 800 Td 12 TL {shown} ET".encode("latin-1"), b""
-        objects.append(b"<< /Length %d%s >>\nstream\n" % (len(stream), extra) + stream + b"\nendstream")
-    objects.append(b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>")
+        objects.append(_stream(stream, extra))
+    to_unicode = b"" if unicode_map is None else b" /ToUnicode %d 0 R" % (font + 1)
+    objects.append(b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding%s >>" % to_unicode)
+    if unicode_map is not None:
+        objects.append(_stream(zlib.compress(unicode_map), b" /Filter /FlateDecode"))
     out, offsets = bytearray(b"%PDF-1.4\n"), []
     for number, body in enumerate(objects, start=1):
         offsets.append(len(out))
@@ -34,6 +37,10 @@ def make_pdf(pages: list[list[str]], *, content: bytes | None = None) -> bytes:
     out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
     out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
     return bytes(out)
+
+
+def _stream(data: bytes, extra: bytes) -> bytes:
+    return b"<< /Length %d%s >>\nstream\n" % (len(data), extra) + data + b"\nendstream"
 
 
 def _escape(line: str) -> str:

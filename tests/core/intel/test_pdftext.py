@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 
+import psutil
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -11,7 +12,7 @@ from pypdf import PdfReader, PdfWriter
 
 from core.intel import pdftext
 from core.intel.extract import by_type, extract
-from core.intel.pdftext import PdfError, pdf_text
+from core.intel.pdftext import PdfError, is_pdf, pdf_text
 from tests.core.intel.pdf_samples import make_pdf
 
 
@@ -96,3 +97,51 @@ def test_any_damage_to_a_pdf_gives_text_or_one_pdf_error(noise, at):
         assert "\n" not in str(exc)
     else:
         assert isinstance(read.text, str) and read.pages_read <= read.pages
+
+
+def test_a_lone_surrogate_from_a_fonts_map_becomes_a_replacement_character():
+    cmap = (
+        b"/CIDInit /ProcSet findresource begin 12 dict begin begincmap 1 begincodespacerange <00> <FF> "
+        b"endcodespacerange\n1 beginbfchar\n<7E> <D800>\nendbfchar\n1 beginbfrange\n<20> <7D> <0020>\nendbfrange\n"
+        b"endcmap CMapName currentdict /CMap defineresource pop end end"
+    )
+    text = pdf_text(make_pdf([["beacon to evil.example.com~ and 203.0.113.9"]], unicode_map=cmap)).text
+    assert text.encode("utf-8").decode("utf-8") == "beacon to evil.example.com? and 203.0.113.9"
+    assert by_type(extract(text))["domain"] == ["evil.example.com"]
+
+
+def test_a_file_that_makes_the_reader_warn_on_every_line_of_every_page_is_still_read():
+    # pypdf warns once per broken map line, quoting it, for every page: 12,000 warnings of 1 KB from this 12 KB file
+    line = b"<41> <0041> " + b"\x01" * 1000
+    flood = make_pdf([["A"]] * 40, unicode_map=b"beginbfchar\n" + (line + b"\n") * 300 + b"endbfchar\n")
+    read = pdf_text(flood)
+    assert (read.pages, read.pages_read) == (40, 40)
+
+
+def test_an_unsupported_filter_is_named_as_such():
+    with pytest.raises(PdfError, match="does not support"):
+        pdf_text(make_pdf([["x"]]).replace(b"/Length", b"/Filter /Foo /Length"))
+
+
+@pytest.mark.parametrize("algorithm", ["AES-128", "AES-256"])
+def test_an_aes_encrypted_pdf_with_an_owner_password_only_is_read(algorithm):
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(make_pdf([["c2.example.org"]]))))
+    writer.encrypt("", owner_password="owner", algorithm=algorithm)
+    out = io.BytesIO()
+    writer.write(out)
+    assert "c2.example.org" in pdf_text(out.getvalue()).text
+
+
+def test_only_a_file_that_starts_with_the_header_is_taken_for_a_pdf():
+    assert is_pdf(b"%PDF-1.7\n...") and is_pdf(b"\r\n  %PDF-1.4\n...")
+    assert not is_pdf(b"The dropper writes a file starting with %PDF-1.7 to disk.")
+
+
+def test_the_reader_stops_when_the_caller_stops_waiting():
+    def stop(_elapsed: float) -> None:
+        raise KeyboardInterrupt  # what a page's rerun or stop does to the script while it waits
+
+    before = {child.pid for child in psutil.Process().children()}
+    with pytest.raises(KeyboardInterrupt):
+        pdf_text(make_pdf([["x"]]), waiting=stop)
+    assert {child.pid for child in psutil.Process().children()} <= before
