@@ -22,7 +22,7 @@ import tempfile
 import threading
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -83,8 +83,8 @@ def pdf_text(
         raise PdfError(f"{name} is not a PDF file.")
     command = [sys.executable, "-m", "core.intel.pdftext", "--max-pages", str(max_pages), "--max-chars", str(max_chars)]
     command += ["--cpu-seconds", str(max(1, math.ceil(time_limit_s)))]
-    started = time.monotonic()
-    with _READERS, tempfile.TemporaryFile() as answer_file:
+    with _turn(waiting), tempfile.TemporaryFile() as answer_file:
+        started = time.monotonic()
         child = subprocess.Popen(  # noqa: S603 (our own interpreter and module; the PDF goes to its stdin)
             command,
             stdin=subprocess.PIPE,
@@ -114,6 +114,19 @@ def pdf_text(
     if "error" in answer:
         raise PdfError(f"The text of {name} could not be read: {answer['error']}")
     return PdfText(answer["text"], answer["pages"], answer["pages_read"], answer["truncated"])
+
+
+@contextlib.contextmanager
+def _turn(waiting: Callable[[float], object] | None) -> Iterator[None]:
+    """A reader's turn: one of `MAX_READERS`, waited for with `waiting` called meanwhile (so a page can stop)."""
+    queued = time.monotonic()
+    while not _READERS.acquire(timeout=_POLL_S):
+        if waiting is not None:
+            waiting(time.monotonic() - queued)
+    try:
+        yield
+    finally:
+        _READERS.release()
 
 
 def _feed(child: subprocess.Popen, data: bytes) -> None:

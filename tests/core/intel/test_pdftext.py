@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import threading
 
 import psutil
 import pytest
@@ -145,3 +146,19 @@ def test_the_reader_stops_when_the_caller_stops_waiting():
     with pytest.raises(KeyboardInterrupt):
         pdf_text(make_pdf([["x"]]), waiting=stop)
     assert {child.pid for child in psutil.Process().children()} <= before
+
+
+def test_a_reader_waiting_for_its_turn_can_be_stopped_too(monkeypatch):
+    monkeypatch.setattr(pdftext, "_READERS", threading.BoundedSemaphore(1))
+    pdftext._READERS.acquire()  # every turn taken
+    calls = []
+
+    def stop(elapsed: float) -> None:
+        calls.append(elapsed)
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        pdf_text(make_pdf([["x"]]), waiting=stop)
+    assert len(calls) == 1
+    pdftext._READERS.release()
+    assert pdf_text(make_pdf([["evil.example.com"]])).text == "evil.example.com"
