@@ -54,10 +54,14 @@ def frame(rows: list[tuple] | pd.DataFrame) -> pd.DataFrame:
     data["confidence"] = pd.to_numeric(data["confidence"], errors="coerce").fillna(50).clip(0, 100).astype("int64")
     for column in ("first_seen", "last_seen"):
         if data[column].isna().all():  # most feeds give no dates: no per-value parse of a column of None
-            data[column] = pd.Series(pd.NaT, index=data.index, dtype="datetime64[us]")
+            data[column] = _no_dates(data.index)
         else:
             data[column] = pd.to_datetime(data[column], errors="coerce", utc=True, format="mixed").dt.tz_localize(None)
     return data.iloc[most_confident(data["type"], data["value"], data["confidence"].to_numpy())].reset_index(drop=True)
+
+
+def _no_dates(index: pd.Index) -> pd.Series:
+    return pd.Series(pd.NaT, index=index, dtype="datetime64[us]")
 
 
 def most_confident(
@@ -163,9 +167,7 @@ def read_maltrail(path: Path) -> Feed:
     keep = most_confident(kept["type"], kept["value"], confidence, kept["row"].to_numpy())
     indicators = kept.take(pa.array(keep)).select(["type", "value", "family", "tags"]).to_pandas()
     indicators["confidence"] = confidence[keep]
-    indicators["first_seen"] = indicators["last_seen"] = pd.Series(
-        pd.NaT, index=indicators.index, dtype="datetime64[us]"
-    )
+    indicators["first_seen"] = indicators["last_seen"] = _no_dates(indicators.index)
     return Feed(indicators[list(FEED_COLUMNS)], None, table.num_rows - kept.num_rows)
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-
 import pandas as pd
 import streamlit as st
 
@@ -32,13 +30,14 @@ def report_text() -> str | None:
         "…or upload one (text, markdown, HTML, CSV, JSON, PDF)", type=REPORT_TYPES, key="intel_file"
     )
     if upload is not None:
-        limit = MAX_PDF_BYTES if upload.name.lower().endswith(".pdf") else MAX_REPORT_BYTES
+        named_pdf = upload.name.lower().endswith(".pdf")
+        limit = MAX_PDF_BYTES if named_pdf else MAX_REPORT_BYTES
         if upload.size > limit:
             st.error(f"The file is larger than {limit // 2**20} MiB.", icon=":material/error:")
             return None
         data = upload.getvalue()
-        if is_pdf(data) or upload.name.lower().endswith(".pdf"):
-            return _pdf_report(data, upload.name)
+        if named_pdf or is_pdf(data):
+            return _pdf_report(data, upload.name, upload.file_id)
         try:
             return decode(data, upload.name)
         except FeedError as exc:
@@ -47,12 +46,11 @@ def report_text() -> str | None:
     return pasted or None
 
 
-def _pdf_report(data: bytes, name: str) -> str | None:
+def _pdf_report(data: bytes, name: str, upload_id: str) -> str | None:
     """A PDF's text, read once per upload (a refusal too: reruns do not read it again), with what was read said.
     While the reader runs, a caption counts the seconds: a rerun or stop of the page ends the reader there."""
-    digest = hashlib.sha256(data).hexdigest()
     held = st.session_state.get("intel_pdf")
-    if held is None or held[0] != digest:
+    if held is None or held[0] != upload_id:
         shown = st.empty()
         try:
             outcome: PdfText | str = pdf_text(
@@ -61,7 +59,7 @@ def _pdf_report(data: bytes, name: str) -> str | None:
         except PdfError as exc:
             outcome = exc.message
         shown.empty()
-        st.session_state["intel_pdf"] = held = (digest, outcome)
+        st.session_state["intel_pdf"] = held = (upload_id, outcome)
     outcome = held[1]
     if isinstance(outcome, str):
         st.error(common.md_escape(outcome), icon=":material/error:")
